@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class ConsoleConfig(AppConfig):
+    name = "console"
+    verbose_name = "Switchboard console"
+
+    def ready(self) -> None:
+        # Connects the live-push receivers to voice's change signals.
+        from console import live  # noqa: F401
+        from console.roles import sync_roles
+
+        post_migrate.connect(sync_roles, sender=self)

@@ -1,0 +1,42 @@
+"""python manage.py demo_users — the three demo operators, one per role, passwords printed."""
+
+from __future__ import annotations
+
+import json
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+
+from console import roles
+
+DEMO_USERS = (roles.ADMIN, roles.SUPERVISOR, roles.AGENT)
+
+
+class Command(BaseCommand):
+    help = "Create (or keep) the demo users admin, supervisor and agent, and print their passwords."
+
+    def handle(self, *args, **options) -> None:
+        roles.sync_roles()
+        store = settings.VAR_DIR / "demo-users.json"
+        known = json.loads(store.read_text()) if store.exists() else {}
+        User = get_user_model()
+        for name in DEMO_USERS:
+            user = User.objects.filter(username=name).first()
+            password = known.get(name)
+            if user is None or password is None or not user.check_password(password):
+                password = secrets.token_urlsafe(9)
+                user = user or User(username=name)
+                user.set_password(password)
+            user.is_staff = user.is_superuser = name == roles.ADMIN
+            user.save()
+            user.groups.set([Group.objects.get(name=name)])
+            known[name] = password
+        store.parent.mkdir(parents=True, exist_ok=True)
+        store.write_text(json.dumps(known, indent=2))
+        store.chmod(0o600)
+        self.stdout.write("Demo users (kept in var/demo-users.json):")
+        for name in DEMO_USERS:
+            self.stdout.write(f"  {name:<11} {known[name]}")

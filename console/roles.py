@@ -1,0 +1,31 @@
+"""The three operator roles, as Django groups holding permissions.
+
+Agent: watches the board and calls, hangs up calls. Supervisor: also runs conferences.
+Admin: everything (a superuser). Kept in sync after every migrate, so a new permission
+reaches its roles without a hand-written data migration.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+
+AGENT = "agent"
+SUPERVISOR = "supervisor"
+ADMIN = "admin"
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    AGENT: ["voice.hangup_call"],
+    SUPERVISOR: ["voice.hangup_call"],
+    ADMIN: ["voice.hangup_call"],
+}
+
+
+def _permission(dotted: str) -> Permission:
+    app_label, codename = dotted.split(".")
+    return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+
+
+def sync_roles(**kwargs) -> None:
+    for role, permissions in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        group.permissions.set([_permission(name) for name in permissions])

@@ -1,0 +1,210 @@
+"""Switchboard's settings: one module, driven by the environment.
+
+Unset, every variable falls back to the embedded default (SQLite under var/, an in-process
+channel layer, a Celery worker inside the console process, the local sandbox as Bandwidth).
+Set DEBUG=false and the production profile applies: every secret must come from the
+environment, and the process refuses to start naming what is missing.
+"""
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from console.env import env, env_bool, env_float, env_int, env_list
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env("VAR_DIR", str(BASE_DIR / "var")))
+
+DEBUG = env_bool("DEBUG", True)
+
+# The embedded default talks to the sandbox with these credentials; production must set
+# its own (checked below), so none of these can leak into a real deployment.
+_EMBEDDED = {
+    "SECRET_KEY": "embedded-only-" + "x" * 50,
+    "BANDWIDTH_ACCOUNT_ID": "9900000",
+    "BANDWIDTH_USERNAME": "sandbox",
+    "BANDWIDTH_PASSWORD": "sandbox-password",
+    "BANDWIDTH_APPLICATION_ID": "04e88489-df02-4e34-a0ee-27a91849555f",
+    "WEBHOOK_USERNAME": "bandwidth",
+    "WEBHOOK_PASSWORD": "webhook-password",
+}
+_REQUIRED_IN_PRODUCTION = list(_EMBEDDED)
+
+
+def _secret(name: str) -> str:
+    return env(name, "" if not DEBUG else _EMBEDDED[name])
+
+
+SECRET_KEY = _secret("SECRET_KEY")
+BANDWIDTH_ACCOUNT_ID = _secret("BANDWIDTH_ACCOUNT_ID")
+BANDWIDTH_USERNAME = _secret("BANDWIDTH_USERNAME")
+BANDWIDTH_PASSWORD = _secret("BANDWIDTH_PASSWORD")
+BANDWIDTH_APPLICATION_ID = _secret("BANDWIDTH_APPLICATION_ID")
+WEBHOOK_USERNAME = _secret("WEBHOOK_USERNAME")
+WEBHOOK_PASSWORD = _secret("WEBHOOK_PASSWORD")
+
+if not DEBUG:
+    _missing = [name for name in _REQUIRED_IN_PRODUCTION if not globals()[name]]
+    if _missing:
+        raise ImproperlyConfigured(
+            "DEBUG is off, so these must be set in the environment: " + ", ".join(_missing)
+        )
+
+SANDBOX_API_URL = "http://127.0.0.1:8001/api/v2"
+BANDWIDTH_API_URL = env(
+    "BANDWIDTH_API_URL", SANDBOX_API_URL if DEBUG else "https://voice.bandwidth.com/api/v2"
+).rstrip("/")
+# Where Bandwidth (or the sandbox) reaches this console's webhooks.
+PUBLIC_URL = env("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", urlsplit(PUBLIC_URL).hostname])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "channels",
+    "voice",
+    "console",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "console.urls"
+ASGI_APPLICATION = "console.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# SQLite in the embedded default; WAL and IMMEDIATE transactions so that the webhook view,
+# the embedded worker and the page views can write from several threads without
+# "database is locked".
+DATABASES = {
+    "default": dj_database_url.parse(
+        env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'switchboard.sqlite3'}"), conn_max_age=0
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# REDIS_URL switches the channel layer and Celery together: an in-process layer only works
+# with a worker inside the same process.
+REDIS_URL = env("REDIS_URL", "")
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "console.layers.ThreadSafeInMemoryChannelLayer"}}
+
+# Celery (read by console/celery.py with the CELERY_ prefix).
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_EMBEDDED_WORKER = not REDIS_URL
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+# A worker that dies mid-task hands the task back; every task is idempotent and checks
+# staleness, so a redelivery is safe. https://docs.celeryq.dev/en/stable/userguide/optimizing.html
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = 60
+CELERY_TASK_TIME_LIMIT = 90
+# Must exceed the longest countdown a task schedules (Retry-After, backoff), or Redis
+# redelivers the task while it still waits.
+# The in-process (memory://) transport polls; 50 ms keeps "pending" short.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600, "polling_interval": 0.05}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Operator actions: a queued action older than this is dropped, never applied late.
+ACTION_STALE_AFTER = env_float("ACTION_STALE_AFTER", 30.0)
+ACTION_MAX_ATTEMPTS = env_int("ACTION_MAX_ATTEMPTS", 6)
+BANDWIDTH_TIMEOUT = (env_float("BANDWIDTH_CONNECT_TIMEOUT", 3.05), env_float("BANDWIDTH_READ_TIMEOUT", 10.0))
+# Webhook bodies larger than this are refused; Bandwidth's payloads are a few KB.
+WEBHOOK_MAX_BYTES = env_int("WEBHOOK_MAX_BYTES", 64 * 1024)
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "console-calls"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env("TIME_ZONE", "UTC")
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "static"
+# The embedded default serves straight from static/ (no collectstatic step); production
+# serves the collected, hashed files.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+if not DEBUG:
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+
+if not DEBUG:
+    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.channels.server": {"level": "WARNING"},
+        "daphne": {"level": "WARNING"},
+        # The in-memory broker has no host name, which kombu warns about on every start.
+        "kombu.connection": {"level": "ERROR"},
+    },
+}

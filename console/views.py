@@ -1,0 +1,30 @@
+"""The operator console's pages and actions."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from console import board
+from console.decorators import operator_required
+from voice import actions
+from voice.models import ActionKind, Call
+
+
+@require_GET
+@operator_required()
+def calls(request: HttpRequest) -> HttpResponse:
+    template = "console/calls.html#call-table" if request.htmx else "console/calls.html"
+    return render(request, template, {"rows": board.live_call_rows()})
+
+
+@require_POST
+@operator_required("voice.hangup_call")
+def call_hangup(request: HttpRequest, call_id: str) -> HttpResponse:
+    call = get_object_or_404(Call, call_id=call_id)
+    if call.is_live:
+        actions.request(ActionKind.HANGUP, target=call.call_id, call_id=call.call_id, user=request.user)
+    if not request.htmx:
+        return redirect("console-calls")
+    return render(request, "console/calls.html#call-row", {"row": board.call_row(call.call_id)})

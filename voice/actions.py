@@ -1,0 +1,139 @@
+"""Operator actions: recorded first, sent once by a task, outcome recorded from Bandwidth's answer."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from voice import bandwidth, signals
+from voice.models import Action, ActionKind, ActionStatus
+from voice.tasks import perform_action as perform_action_task
+
+log = logging.getLogger(__name__)
+
+# A worker that claimed an action and then died leaves it "sending"; after this long
+# another delivery of the task may claim it again.
+CLAIM_LEASE = timedelta(seconds=60)
+
+
+def request(kind: str, *, target: str, call_id: str = "", user=None, params: dict | None = None) -> Action:
+    """Record an action and enqueue it, or return the one of the same kind and target that
+    is already under way (a double click, or two operators acting at the same moment)."""
+    for _ in range(3):
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                action = Action.objects.create(
+                    kind=kind,
+                    target=target,
+                    call_id=call_id,
+                    params=params or {},
+                    requested_by=user,
+                    created_at=now,
+                    stale_at=now + timedelta(seconds=settings.ACTION_STALE_AFTER),
+                )
+            break
+        except IntegrityError:
+            under_way = Action.objects.open().filter(kind=kind, target=target).first()
+            if under_way is not None:
+                return under_way
+            # It finished between our insert and our read: this request is a new one.
+    else:
+        raise RuntimeError(f"could not record a {kind} action for {target}")
+
+    signals.action_changed.send(sender=Action, action_id=action.pk, call_id=call_id)
+    perform_action_task.apply_async_on_commit(
+        (action.pk,),
+        # A backstop only: the task itself drops a stale action and says so on the row.
+        expires=action.stale_at + timedelta(minutes=5),
+    )
+    return action
+
+
+@dataclass(frozen=True)
+class Done:
+    detail: str
+    status: int | None = None
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What the task should do next: nothing (finished), or run again after `retry_in` s."""
+
+    retry_in: float | None = None
+
+
+def _backoff(attempt: int) -> float:
+    """Exponential backoff with full jitter, capped (AWS Architecture Blog, "Exponential
+    Backoff And Jitter")."""
+    return random.uniform(0, min(8.0, 0.5 * 2**attempt))
+
+
+def _hang_up(action: Action) -> Done:
+    try:
+        bandwidth.client().hang_up(action.target)
+    except bandwidth.PermanentError as error:
+        # 404: Bandwidth no longer knows the call; 409: it has already ended. Either way the
+        # operator's goal is met. https://dev.bandwidth.com/apis/voice/#tag/Calls/operation/updateCall
+        if error.status in (404, 409):
+            return Done(f"The call had already ended ({error}).", error.status)
+        raise
+    return Done("Hung up.", 200)
+
+
+PERFORMERS: dict[str, Callable[[Action], Done]] = {
+    ActionKind.HANGUP: _hang_up,
+}
+
+
+def perform(action_id: int) -> Attempt:
+    """Claim the action, send it, and record the outcome. Safe to run twice."""
+    action = Action.objects.filter(pk=action_id).first()
+    if action is None or not action.is_open:
+        return Attempt()
+    if action.is_stale:
+        action.transition(ActionStatus.DROPPED, detail="Dropped: it waited too long to be sent.")
+        return Attempt()
+    if not action.claim(CLAIM_LEASE):
+        return Attempt()
+
+    try:
+        done = PERFORMERS[action.kind](action)
+    except bandwidth.TransientError as error:
+        retry_in = error.retry_after if error.retry_after is not None else _backoff(action.attempts)
+        fields = {"response_status": error.status, "response_body": error.body[:2000]}
+        if action.attempts >= settings.ACTION_MAX_ATTEMPTS:
+            action.transition(ActionStatus.FAILED, detail=f"Failed after {action.attempts} attempts: {error}", **fields)
+            return Attempt()
+        if timezone.now() + timedelta(seconds=retry_in) >= action.stale_at:
+            action.transition(
+                ActionStatus.DROPPED, detail=f"Dropped: Bandwidth asked to wait {retry_in:.0f} s ({error}).", **fields
+            )
+            return Attempt()
+        action.transition(ActionStatus.RETRYING, detail=f"Retrying in {retry_in:.1f} s: {error}", **fields)
+        return Attempt(retry_in=retry_in)
+    except bandwidth.BandwidthError as error:
+        action.transition(
+            ActionStatus.FAILED,
+            detail=str(error),
+            response_status=error.status,
+            response_body=error.body[:2000],
+        )
+        return Attempt()
+    action.transition(ActionStatus.DONE, detail=done.detail, response_status=done.status, response_body="")
+    return Attempt()
+
+
+def drop_stale() -> int:
+    """Close open actions whose task never ran (a worker down past the deadline)."""
+    dropped = 0
+    for action in Action.objects.open().filter(stale_at__lt=timezone.now() - CLAIM_LEASE):
+        dropped += action.transition(ActionStatus.DROPPED, detail="Dropped: no worker sent it in time.")
+    return dropped

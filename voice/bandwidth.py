@@ -1,0 +1,227 @@
+"""The Bandwidth Voice API client: the only module that imports requests.
+
+One Session per process, a timeout on every request, plain dataclasses out, and three
+kinds of error in:
+
+- TransientError: worth retrying (no connection, 429 with its Retry-After, 5xx);
+- PermanentError: Bandwidth refused (4xx); `status` tells 404 (gone) from 409 (not now);
+- OutcomeUnknown: a request that is not safe to repeat (creating a call) may have reached
+  Bandwidth before the connection failed. Never retried blindly; reconciliation finds out.
+
+https://dev.bandwidth.com/apis/voice
+"""
+
+from __future__ import annotations
+
+import email.utils
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import requests
+from django.conf import settings
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+from voice.events import parse_time
+
+
+class BandwidthError(Exception):
+    def __init__(self, message: str, *, status: int | None = None, body: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = body
+
+
+class TransientError(BandwidthError):
+    def __init__(self, message: str, *, status: int | None = None, body: str = "", retry_after: float | None = None):
+        super().__init__(message, status=status, body=body)
+        self.retry_after = retry_after
+
+
+class PermanentError(BandwidthError):
+    pass
+
+
+class OutcomeUnknown(BandwidthError):
+    pass
+
+
+@dataclass(frozen=True)
+class CallInfo:
+    call_id: str
+    state: str
+    direction: str
+    from_number: str
+    to_number: str
+    start_time: datetime | None
+    answer_time: datetime | None
+    end_time: datetime | None
+    disconnect_cause: str
+    tag: str
+
+    # Final in both documents: "disconnected" (the real API), "completed" (the seed spec).
+    FINAL_STATES = frozenset({"disconnected", "completed"})
+
+    @property
+    def is_final(self) -> bool:
+        return self.state in self.FINAL_STATES
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CallInfo:
+        return cls(
+            call_id=data["callId"],
+            state=data.get("state") or "",
+            direction=data.get("direction") or "",
+            from_number=data.get("from") or "",
+            to_number=data.get("to") or "",
+            start_time=_time(data.get("startTime")),
+            answer_time=_time(data.get("answerTime")),
+            end_time=_time(data.get("endTime")),
+            disconnect_cause=data.get("disconnectCause") or "",
+            tag=data.get("tag") or "",
+        )
+
+
+@dataclass(frozen=True)
+class CreatedCall:
+    call_id: str
+    call_url: str
+
+
+def _time(value: str | None) -> datetime | None:
+    return parse_time(value) if value else None
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After is either delay-seconds or an HTTP date (RFC 9110 section 10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.replace(".", "", 1).isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+def _description(response: requests.Response) -> str:
+    """Bandwidth's error text: {"type", "description", "id"}; the status line otherwise."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and body.get("description"):
+        return str(body["description"])
+    return f"HTTP {response.status_code} {response.reason or ''}".strip()
+
+
+class BandwidthClient:
+    def __init__(
+        self,
+        *,
+        api_url: str,
+        account_id: str,
+        username: str,
+        password: str,
+        timeout: tuple[float, float] = (3.05, 10.0),
+    ) -> None:
+        self.base = f"{api_url.rstrip('/')}/accounts/{account_id}"
+        self.timeout = timeout
+        self.session = requests.Session()
+        self.session.auth = (username, password)
+        self.session.headers.update({"Accept": "application/json", "User-Agent": "Switchboard/0.1"})
+
+    def _request(self, method: str, path: str, *, json: dict | None = None, idempotent: bool = True) -> requests.Response:
+        url = self.base + path
+        try:
+            response = self.session.request(method, url, json=json, timeout=self.timeout, allow_redirects=False)
+        except requests.ConnectionError as error:
+            reason = error.args[0] if error.args else None
+            never_sent = isinstance(error, requests.ConnectTimeout) or isinstance(
+                getattr(reason, "reason", reason), (NewConnectionError, ConnectTimeoutError)
+            )
+            if idempotent or never_sent:
+                raise TransientError(f"Bandwidth could not be reached: {error}") from error
+            raise OutcomeUnknown(f"The connection to Bandwidth failed after sending: {error}") from error
+        except requests.Timeout as error:
+            if idempotent:
+                raise TransientError("Bandwidth did not answer in time") from error
+            raise OutcomeUnknown("Bandwidth did not answer in time; the request may have been applied") from error
+
+        if response.status_code < 400:
+            return response
+        description = _description(response)
+        if response.status_code == 429:
+            raise TransientError(
+                description,
+                status=429,
+                body=response.text,
+                retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+            )
+        if response.status_code >= 500:
+            raise TransientError(description, status=response.status_code, body=response.text)
+        raise PermanentError(description, status=response.status_code, body=response.text)
+
+    # Calls
+
+    def create_call(
+        self,
+        *,
+        to: str,
+        from_number: str,
+        answer_url: str,
+        disconnect_url: str,
+        application_id: str,
+        username: str = "",
+        password: str = "",
+        tag: str | None = None,
+        call_timeout: float | None = None,
+    ) -> CreatedCall:
+        body: dict[str, Any] = {
+            "to": to,
+            "from": from_number,
+            "applicationId": application_id,
+            "answerUrl": answer_url,
+            "disconnectUrl": disconnect_url,
+        }
+        if username:
+            body.update(username=username, password=password)
+        if tag is not None:
+            body["tag"] = tag
+        if call_timeout is not None:
+            body["callTimeout"] = call_timeout
+        data = self._request("POST", "/calls", json=body, idempotent=False).json()
+        return CreatedCall(call_id=data["callId"], call_url=data.get("callUrl", ""))
+
+    def get_call(self, call_id: str) -> CallInfo:
+        return CallInfo.from_json(self._request("GET", f"/calls/{call_id}").json())
+
+    def hang_up(self, call_id: str) -> None:
+        """Ends an answered call, cancels a ringing one. 404: unknown; 409: already ended.
+        https://dev.bandwidth.com/apis/voice/#tag/Calls/operation/updateCall"""
+        self._request("POST", f"/calls/{call_id}", json={"state": "completed"})
+
+
+_local = threading.local()
+
+
+def client() -> BandwidthClient:
+    """This thread's client, configured from settings (requests.Session is not thread-safe;
+    a change of settings, as tests make, gets a new one)."""
+    config = (
+        settings.BANDWIDTH_API_URL,
+        settings.BANDWIDTH_ACCOUNT_ID,
+        settings.BANDWIDTH_USERNAME,
+        settings.BANDWIDTH_PASSWORD,
+        tuple(settings.BANDWIDTH_TIMEOUT),
+    )
+    if getattr(_local, "config", None) != config:
+        api_url, account_id, username, password, timeout = config
+        _local.client = BandwidthClient(
+            api_url=api_url, account_id=account_id, username=username, password=password, timeout=timeout
+        )
+        _local.config = config
+    return _local.client

@@ -1,0 +1,87 @@
+"""python manage.py sandbox — run the local Bandwidth stand-in."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from voice.sandbox import server
+from voice.sandbox.config import SandboxConfig
+from voice.sandbox.scenarios import SCENARIOS
+
+
+def _sandbox_address() -> tuple[str, int]:
+    """Where the console expects the sandbox: BANDWIDTH_API_URL, unless that is the real
+    Bandwidth, in which case the default local address."""
+    parts = urlsplit(settings.BANDWIDTH_API_URL)
+    if parts.hostname and not parts.hostname.endswith("bandwidth.com") and parts.port:
+        return parts.hostname, parts.port
+    return "127.0.0.1", 8001
+
+
+class Command(BaseCommand):
+    help = (
+        "Run the sandbox: a local Bandwidth Voice API that simulates calls, executes the "
+        "console's BXML and sends it webhooks. It reads the console's environment "
+        "(BANDWIDTH_ACCOUNT_ID, BANDWIDTH_USERNAME/PASSWORD for its API; PUBLIC_URL and "
+        "WEBHOOK_USERNAME/PASSWORD for where and how it sends webhooks)."
+    )
+
+    def add_arguments(self, parser) -> None:
+        host, port = _sandbox_address()
+        parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+        parser.add_argument(
+            "--port", type=int, default=port, help=f"port to listen on (default {port}, the port of BANDWIDTH_API_URL)"
+        )
+        parser.add_argument(
+            "--scenario",
+            choices=sorted(SCENARIOS),
+            default="demo",
+            help="traffic to generate: 'demo' (callers, stuck calls, busy and unanswered callees) "
+            "or 'quiet' (none; calls come only through the API). Default demo.",
+        )
+        parser.add_argument(
+            "--rate", type=float, default=None, help="inbound calls per minute the scenario generates (demo default 6)"
+        )
+        parser.add_argument("--seed", type=int, default=None, help="random seed, for repeatable traffic")
+        parser.add_argument(
+            "--speed",
+            type=float,
+            default=1.0,
+            help="simulated seconds per real second (default 1; tests use more to run scenarios faster)",
+        )
+        parser.add_argument(
+            "--calls-per-second", type=float, default=5.0, help="createCall rate limit before 429 (Bandwidth: 5)"
+        )
+        parser.add_argument(
+            "--max-calls", type=int, default=100, help="concurrent call limit before 429 (Bandwidth: 100)"
+        )
+
+    def handle(self, *args, **options) -> None:
+        if options["speed"] <= 0:
+            raise CommandError("--speed must be positive")
+        logging.getLogger("sandbox").setLevel(logging.INFO)
+        advertised_host, _ = _sandbox_address()
+        webhook_url = f"{settings.PUBLIC_URL}/webhooks/voice"
+        config = SandboxConfig(
+            account_id=settings.BANDWIDTH_ACCOUNT_ID,
+            username=settings.BANDWIDTH_USERNAME,
+            password=settings.BANDWIDTH_PASSWORD,
+            application_id=settings.BANDWIDTH_APPLICATION_ID,
+            call_initiated_url=webhook_url,
+            call_status_url=webhook_url,
+            callback_username=settings.WEBHOOK_USERNAME,
+            callback_password=settings.WEBHOOK_PASSWORD,
+            public_base=f"http://{advertised_host}:{options['port']}",
+            calls_per_second=options["calls_per_second"],
+            max_concurrent_calls=options["max_calls"],
+            speed=options["speed"],
+            seed=options["seed"],
+        )
+        scenario_class = SCENARIOS[options["scenario"]]
+        scenario = scenario_class() if options["rate"] is None else scenario_class(rate=options["rate"])
+        self.stdout.write(f"Sandbox on http://{options['host']}:{options['port']} (scenario {scenario.name}); webhooks to {webhook_url}")
+        server.run(config, scenario, host=options["host"], port=options["port"])

@@ -1,0 +1,25 @@
+"""Ids shaped like Bandwidth's (opaque strings; clients must not parse them)."""
+
+import random
+import uuid
+
+
+def _hex(rng: random.Random, n: int) -> str:
+    return "".join(rng.choice("0123456789abcdef") for _ in range(n))
+
+
+def call_id(rng: random.Random) -> str:
+    """c-15ac29a2-1331029c-2cb0-4a07-b215-b22865662d85"""
+    return f"c-{_hex(rng, 8)}-{uuid.UUID(int=rng.getrandbits(128), version=4)}"
+
+
+def conference_id(rng: random.Random) -> str:
+    return f"conf-{_hex(rng, 8)}-{uuid.UUID(int=rng.getrandbits(128), version=4)}"
+
+
+def recording_id(rng: random.Random) -> str:
+    return f"r-{_hex(rng, 8)}-{uuid.UUID(int=rng.getrandbits(128), version=4)}"
+
+
+def error_id(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))

@@ -1,0 +1,45 @@
+"""Assembling and running the sandbox: one aiohttp application, one event loop."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections import deque
+
+import aiohttp
+from aiohttp import web
+
+from voice.sandbox import api
+from voice.sandbox.clock import Clock
+from voice.sandbox.config import SandboxConfig
+from voice.sandbox.scenarios import Scenario
+from voice.sandbox.sim import Simulation
+from voice.sandbox.webhooks import WebhookSender
+
+log = logging.getLogger("sandbox")
+
+
+def build_app(config: SandboxConfig, scenario: Scenario) -> web.Application:
+    app = web.Application(middlewares=[api.record_requests, api.authenticate])
+    app[api.SCENARIO] = scenario
+    app[api.REQUESTS] = deque(maxlen=5000)
+    app[api.RATE_WINDOW] = deque()
+    api.add_routes(app)
+
+    async def simulation_context(app: web.Application):
+        # The webhook client lives on the server's loop, beside the API it serves.
+        session = aiohttp.ClientSession()
+        sim = Simulation(config, Clock(config.speed), WebhookSender(session), random.Random(config.seed))
+        app[api.SIMULATION] = sim
+        sim.spawn(scenario.run(sim))
+        yield
+        await sim.shutdown()
+        await session.close()
+
+    app.cleanup_ctx.append(simulation_context)
+    return app
+
+
+def run(config: SandboxConfig, scenario: Scenario, *, host: str, port: int) -> None:
+    log.info("sandbox: scenario %s at %.1f calls/min, speed x%g, on http://%s:%d", scenario.name, scenario.rate, config.speed, host, port)
+    web.run_app(build_app(config, scenario), host=host, port=port, print=None, access_log=None, handle_signals=True)

@@ -1,0 +1,12 @@
+"""The signals voice emits when the mirror or an action changes.
+
+They are the only bridge from voice to the console: voice knows nothing of pages or
+websockets; console/live.py listens and pushes the changed rows after commit.
+"""
+
+from django.dispatch import Signal
+
+# kwargs: call_id
+call_changed = Signal()
+# kwargs: action_id, call_id
+action_changed = Signal()
