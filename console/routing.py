@@ -1,3 +1,6 @@
+from channels.auth import AuthMiddlewareStack
+from channels.routing import URLRouter
+from channels.security.websocket import AllowedHostsOriginValidator
 from django.urls import path
 
 from console.consumers import LiveConsumer
@@ -5,3 +8,7 @@ from console.consumers import LiveConsumer
 websocket_urlpatterns = [
     path("ws/live/<str:stream>/", LiveConsumer.as_asgi()),
 ]
+
+# Refuses handshakes from other origins (cross-site websocket hijacking), then resolves the
+# session's user for the consumer.
+websocket_application = AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))

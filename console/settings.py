@@ -156,6 +156,9 @@ CELERY_TASK_TIME_LIMIT = 90
 # The in-process (memory://) transport polls; 50 ms keeps "pending" short.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600, "polling_interval": 0.05}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULE = {
+    "drop-stale-actions": {"task": "voice.tasks.drop_stale_actions", "schedule": 30.0},
+}
 
 # Operator actions: a queued action older than this is dropped, never applied late.
 ACTION_STALE_AFTER = env_float("ACTION_STALE_AFTER", 30.0)

@@ -1,0 +1,42 @@
+# Switchboard. `make run` starts everything; `make test` runs the whole suite.
+# Both set up what they need on a fresh machine (a venv under .venv; Debian's chromium).
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test bench chromium clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	touch $@ $(VENV)/.installed
+
+run: $(VENV)/.installed
+	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py demo_users
+	$(PY) manage.py up
+
+# The browser tests drive Debian's chromium (never a browser downloaded by a test tool).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  $(SUDO) apt-get install -y -q chromium >/dev/null || \
+	  { $(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q chromium >/dev/null; } || \
+	  echo "Could not install chromium: the browser tests will be skipped (and fail under CI)."; }
+
+test: $(VENV)/.installed-dev chromium
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed-dev
+	$(PY) -m pytest tests/benchmarks -m benchmark -s $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) var

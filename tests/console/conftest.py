@@ -1,0 +1,24 @@
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from console import roles
+
+
+@pytest.fixture
+def make_operator(db):
+    roles.sync_roles()
+
+    def make(role: str | None, username: str | None = None):
+        user = get_user_model().objects.create_user(username or role or "nobody", password="pw")
+        if role:
+            user.groups.add(Group.objects.get(name=role))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def agent_client(client, make_operator):
+    client.force_login(make_operator(roles.AGENT))
+    return client

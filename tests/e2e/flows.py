@@ -1,0 +1,50 @@
+"""What a person does in the browser, shared by the tests of both run profiles."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests.support.sandbox import wait_until
+from tests.support.stack import Stack
+
+
+def sign_in(page: Page, stack: Stack, username: str) -> None:
+    page.goto(stack.url + "/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", stack.passwords[username])
+    page.click("button[type=submit]")
+    expect(page.locator("#live-indicator")).to_have_attribute("data-state", "live")
+
+
+def agent_hangs_up_a_call_that_appears_live(page: Page, stack: Stack) -> None:
+    sign_in(page, stack, "agent")
+    # A marker that a reload would wipe: everything below must happen without one.
+    page.evaluate("window.__noReload = true")
+
+    call = stack.sandbox.offer_inbound(from_number="+15551239876", to_number="+19195550100")
+    row = page.locator(f"#call-{call['callId']}")
+    expect(row).to_be_visible()
+    expect(row).to_contain_text("+15551239876")
+    expect(row.locator(".chip")).to_have_text("answered")
+
+    # Records every text the row shows, so a pending state that lasts milliseconds counts.
+    page.evaluate(
+        """id => { window.__seen = [];
+            new MutationObserver(() => { const r = document.getElementById(id); if (r) window.__seen.push(r.innerText); })
+              .observe(document.getElementById('call-rows'), {subtree: true, childList: true, characterData: true}); }""",
+        f"call-{call['callId']}",
+    )
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name="Hang up").click()
+
+    expect(row).to_have_count(0, timeout=15_000)
+    assert page.evaluate("window.__noReload") is True
+    seen = page.evaluate("window.__seen")
+    assert any("Hanging up" in text for text in seen), seen
+
+    sandbox_call = stack.sandbox.call(call["callId"])
+    assert sandbox_call["state"] == "completed"
+    assert sandbox_call["disconnectCause"] == "hangup"
+    hangups = [r for r in stack.sandbox.requests() if r["method"] == "POST" and r["path"].endswith(call["callId"])]
+    assert len(hangups) == 1
+    wait_until(lambda: any(w["eventType"] == "disconnect" and w["status"] == 204 for w in stack.sandbox.webhooks()))

@@ -1,0 +1,118 @@
+"""A whole running Switchboard for end-to-end tests: the same processes `make run` starts
+(embedded default), or daphne, a separate Celery worker and the sandbox on PostgreSQL and
+Redis (production profile)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from console.processes import ProcessGroup, console_command, free_port, manage_command, wait_for_port, worker_command
+from tests.support.sandbox import SandboxHandle
+from tests.support.services import POSTGRES_URL, REDIS_URL
+
+PRODUCTION_SECRETS = {
+    "DEBUG": "false",
+    "SECRET_KEY": "e2e-" + uuid.uuid4().hex * 2,
+    "BANDWIDTH_ACCOUNT_ID": "5550001",
+    "BANDWIDTH_USERNAME": "e2e-api-user",
+    "BANDWIDTH_PASSWORD": "e2e-api-" + uuid.uuid4().hex,
+    "BANDWIDTH_APPLICATION_ID": str(uuid.uuid4()),
+    "WEBHOOK_USERNAME": "e2e-hooks",
+    "WEBHOOK_PASSWORD": "e2e-hooks-" + uuid.uuid4().hex,
+    # The browser talks plain http to 127.0.0.1 in the test.
+    "SECURE_COOKIES": "false",
+}
+
+
+@dataclass
+class Stack:
+    url: str
+    sandbox: SandboxHandle
+    passwords: dict[str, str]
+    logs: Path
+
+    def log_text(self) -> str:
+        return "\n".join(f"--- {path.name}\n{path.read_text()[-5000:]}" for path in sorted(self.logs.glob("*.log")))
+
+
+@contextmanager
+def _postgres_database():
+    import psycopg
+
+    name = f"switchboard_e2e_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _run(command: list[str], env: dict, log: Path) -> None:
+    with log.open("a") as output:
+        subprocess.run(command, env=env, check=True, stdout=output, stderr=subprocess.STDOUT, timeout=180)
+
+
+@contextmanager
+def running_stack(tmp_path: Path, *, production: bool = False):
+    logs = tmp_path / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    console_port, sandbox_port = free_port(), free_port()
+    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(
+        VAR_DIR=str(tmp_path / "var"),
+        PUBLIC_URL=f"http://127.0.0.1:{console_port}",
+        BANDWIDTH_API_URL=f"http://127.0.0.1:{sandbox_port}/api/v2",
+    )
+    with _postgres_database() if production else _nothing() as database_url:
+        if production:
+            import redis
+
+            redis.Redis.from_url(REDIS_URL).flushdb()
+            env.update(PRODUCTION_SECRETS, DATABASE_URL=database_url, REDIS_URL=REDIS_URL)
+        setup_log = logs / "setup.log"
+        _run(manage_command("migrate", "--noinput"), env, setup_log)
+        _run(manage_command("demo_users"), env, setup_log)
+        if production:
+            _run(manage_command("collectstatic", "--noinput"), env, setup_log)
+        passwords = json.loads((tmp_path / "var" / "demo-users.json").read_text())
+
+        group = ProcessGroup(env=env)
+        files = []
+        try:
+            def start(name: str, command: list[str]):
+                output = (logs / f"{name}.log").open("w")
+                files.append(output)
+                return group.start(name, command, stdout=output, stderr=subprocess.STDOUT)
+
+            console = start("console", console_command("127.0.0.1", console_port))
+            if production:
+                start("worker", worker_command())
+            if not wait_for_port("127.0.0.1", console_port, 30, alive=lambda: console.poll() is None):
+                raise RuntimeError("the console did not start:\n" + (logs / "console.log").read_text())
+            sandbox = start("sandbox", manage_command("sandbox", "--port", str(sandbox_port), "--scenario", "quiet"))
+            if not wait_for_port("127.0.0.1", sandbox_port, 20, alive=lambda: sandbox.poll() is None):
+                raise RuntimeError("the sandbox did not start:\n" + (logs / "sandbox.log").read_text())
+            auth = (env.get("BANDWIDTH_USERNAME", "sandbox"), env.get("BANDWIDTH_PASSWORD", "sandbox-password"))
+            yield Stack(
+                url=f"http://127.0.0.1:{console_port}",
+                sandbox=SandboxHandle(url=f"http://127.0.0.1:{sandbox_port}", log=logs / "sandbox.log", auth=auth),
+                passwords=passwords,
+                logs=logs,
+            )
+        finally:
+            group.stop()
+            for output in files:
+                output.close()
+
+
+@contextmanager
+def _nothing():
+    yield None

@@ -1,0 +1,112 @@
+"""voice/bandwidth.py: what each of Bandwidth's answers becomes."""
+
+import pytest
+import requests
+
+from voice import bandwidth
+from tests.support.bandwidth import API
+
+CALL = "c-15ac29a2-1331029c-2cb0-4a07-b215-b22865662d85"
+
+
+@pytest.fixture
+def client():
+    return bandwidth.BandwidthClient(
+        api_url="https://bandwidth.test/api/v2", account_id="9900000", username="u", password="p"
+    )
+
+
+def error_body(description: str) -> dict:
+    return {"type": "validation", "description": description, "id": None}
+
+
+def test_hang_up_posts_state_completed(client, bandwidth_api):
+    bandwidth_api.post(f"{API}/calls/{CALL}", status=200, body="")
+    client.hang_up(CALL)
+    (call,) = bandwidth_api.calls
+    assert call.request.body == b'{"state": "completed"}'
+    assert call.request.headers["Authorization"].startswith("Basic ")
+
+
+@pytest.mark.parametrize("status", [404, 409, 400, 403])
+def test_client_errors_are_permanent_and_carry_the_status_and_text(client, bandwidth_api, status):
+    bandwidth_api.post(f"{API}/calls/{CALL}", status=status, json=error_body(f"Call [{CALL}] says {status}"))
+    with pytest.raises(bandwidth.PermanentError) as raised:
+        client.hang_up(CALL)
+    assert raised.value.status == status
+    assert str(raised.value) == f"Call [{CALL}] says {status}"
+
+
+def test_429_is_transient_with_its_retry_after(client, bandwidth_api):
+    bandwidth_api.post(f"{API}/calls/{CALL}", status=429, json=error_body("slow down"), headers={"Retry-After": "7"})
+    with pytest.raises(bandwidth.TransientError) as raised:
+        client.hang_up(CALL)
+    assert raised.value.status == 429
+    assert raised.value.retry_after == 7.0
+
+
+def test_retry_after_as_an_http_date():
+    assert bandwidth.retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+    assert bandwidth.retry_after_seconds("2.5") == 2.5
+    assert bandwidth.retry_after_seconds("soon") is None
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_server_errors_are_transient(client, bandwidth_api, status):
+    bandwidth_api.post(f"{API}/calls/{CALL}", status=status, body="oops")
+    with pytest.raises(bandwidth.TransientError) as raised:
+        client.hang_up(CALL)
+    assert raised.value.status == status
+    assert raised.value.retry_after is None
+
+
+def test_no_connection_is_transient(client, bandwidth_api):
+    bandwidth_api.post(f"{API}/calls/{CALL}", body=requests.ConnectionError("refused"))
+    with pytest.raises(bandwidth.TransientError):
+        client.hang_up(CALL)
+
+
+def test_a_timeout_creating_a_call_is_an_unknown_outcome_not_a_retry(client, bandwidth_api):
+    bandwidth_api.post(f"{API}/calls", body=requests.ReadTimeout("slow"))
+    with pytest.raises(bandwidth.OutcomeUnknown):
+        client.create_call(
+            to="+15553334444",
+            from_number="+15551112222",
+            answer_url="https://switchboard.test/webhooks/voice",
+            disconnect_url="https://switchboard.test/webhooks/voice",
+            application_id="app",
+        )
+
+
+def test_a_timeout_of_an_idempotent_request_is_transient(client, bandwidth_api):
+    bandwidth_api.get(f"{API}/calls/{CALL}", body=requests.ReadTimeout("slow"))
+    with pytest.raises(bandwidth.TransientError):
+        client.get_call(CALL)
+
+
+def test_get_call_reads_both_final_state_names(client, bandwidth_api):
+    for state in ("completed", "disconnected"):
+        bandwidth_api.get(
+            f"{API}/calls/{CALL}",
+            json={"callId": CALL, "state": state, "startTime": "2024-01-01T10:00:00.000Z", "direction": "inbound"},
+        )
+        info = client.get_call(CALL)
+        assert info.is_final
+        assert info.start_time.year == 2024
+        bandwidth_api.reset()
+
+
+def test_create_call_sends_credentials_and_reads_the_call_id(client, bandwidth_api):
+    bandwidth_api.post(f"{API}/calls", status=201, json={"callId": CALL, "callUrl": f"{API}/calls/{CALL}"})
+    created = client.create_call(
+        to="+15553334444",
+        from_number="+15551112222",
+        answer_url="https://switchboard.test/webhooks/voice",
+        disconnect_url="https://switchboard.test/webhooks/voice",
+        application_id="app",
+        username="hook",
+        password="secret",
+    )
+    assert created.call_id == CALL
+    sent = bandwidth_api.calls[0].request
+    assert b'"username": "hook"' in sent.body and b'"from": "+15551112222"' in sent.body

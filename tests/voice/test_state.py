@@ -1,0 +1,116 @@
+"""The state machine: any order, any repetition of the same events ends in one state."""
+
+import itertools
+
+import pytest
+
+from voice import events, state
+from voice.models import Call, CallState, Event
+from tests.support.bandwidth import payload
+
+pytestmark = pytest.mark.django_db
+
+CALL = "c-15ac29a2-1331029c-2cb0-4a07-b215-b22865662d85"
+
+
+def deliver(body: dict) -> state.Answer:
+    return state.receive(events.parse(body))
+
+
+def outbound_events() -> list[dict]:
+    initiate = payload("initiate", callId=CALL, direction="outbound", eventTime="2019-06-20T15:54:22.300Z")
+    return [initiate, payload("answer"), payload("disconnect")]
+
+
+def final_state() -> tuple:
+    call = Call.objects.get(call_id=CALL)
+    return (call.state, call.answer_time, call.end_time, call.disconnect_cause, call.start_time)
+
+
+def test_answer_then_disconnect_ends_the_call():
+    deliver(payload("answer"))
+    assert Call.objects.get(call_id=CALL).state == CallState.ANSWERED
+    deliver(payload("disconnect"))
+    call = Call.objects.get(call_id=CALL)
+    assert call.state == CallState.ENDED
+    assert call.disconnect_cause == "hangup"
+    assert call.end_time.isoformat() == "2019-06-20T15:55:54.123000+00:00"
+
+
+def test_every_arrival_order_converges_to_the_same_state():
+    outcomes = set()
+    for order in itertools.permutations(outbound_events()):
+        Call.objects.all().delete()
+        Event.objects.all().delete()
+        for body in order:
+            deliver(body)
+        outcomes.add(final_state())
+    assert len(outcomes) == 1
+    (ended,) = outcomes
+    assert ended[0] == CallState.ENDED
+    assert ended[1] is not None  # the answer time, even when the answer came last
+
+
+def test_a_late_answer_never_revives_an_ended_call():
+    deliver(payload("disconnect"))
+    answer = deliver(payload("answer"))
+    call = Call.objects.get(call_id=CALL)
+    assert call.state == CallState.ENDED
+    assert call.answer_time is not None
+    assert answer.status == 200
+    assert Event.objects.get(event_type="answer").outcome == Event.Outcome.STALE
+
+
+def test_duplicate_disconnect_changes_nothing_and_gets_the_same_answer():
+    deliver(payload("answer"))
+    first = deliver(payload("disconnect"))
+    before = final_state()
+    second = deliver(payload("disconnect", cause="busy"))  # same key, different body
+    assert second == first
+    assert final_state() == before
+    assert Event.objects.filter(event_type="disconnect").count() == 1
+
+
+def test_duplicate_answer_returns_the_same_bxml():
+    first = deliver(payload("answer"))
+    second = deliver(payload("answer"))
+    assert first.status == second.status == 200
+    assert first.body == second.body
+    assert "<Response>" in first.body
+
+
+def test_initiate_answers_with_bxml_and_marks_the_call_answered():
+    answer = deliver(payload("initiate"))
+    assert answer.status == 200
+    assert answer.body.startswith('<?xml version="1.0" encoding="UTF-8"?><Response>')
+    call = Call.objects.get(call_id=payload("initiate")["callId"])
+    assert call.direction == "inbound"
+    assert call.state == CallState.ANSWERED
+    assert call.from_number == "+15551112222"
+
+
+def test_disconnect_of_an_unknown_call_records_it_ended():
+    deliver(payload("disconnect", callId="c-unknown"))
+    assert Call.objects.get(call_id="c-unknown").state == CallState.ENDED
+
+
+def test_unknown_event_type_is_stored_and_answered_204():
+    answer = deliver({"eventType": "somethingNew", "eventTime": "2024-01-01T00:00:00Z", "callId": CALL})
+    assert answer.status == 204
+    assert Event.objects.get().outcome == Event.Outcome.UNKNOWN_TYPE
+    assert not Call.objects.exists()
+
+
+def test_the_newest_events_tag_wins_whatever_the_arrival_order():
+    later = payload("disconnect", tag="later")
+    earlier = payload("answer", tag="earlier")
+    deliver(later)
+    deliver(earlier)
+    assert Call.objects.get(call_id=CALL).tag == "later"
+
+
+def test_the_call_never_moves_backwards():
+    assert set(state.HANDLERS) >= {"initiate", "answer", "disconnect"}
+    deliver(payload("answer"))
+    assert not Call.advance(CALL, CallState.INITIATED)
+    assert Call.objects.get(call_id=CALL).state == CallState.ANSWERED

@@ -1,0 +1,79 @@
+"""/webhooks/voice: authentication, validation, GET webhooks, nothing written on refusal."""
+
+import json
+from urllib.parse import urlencode
+
+import pytest
+from django.test import Client
+
+from voice.models import Call, Event
+from tests.support.bandwidth import payload, post_event, webhook_auth
+
+pytestmark = pytest.mark.django_db
+
+
+def nothing_written() -> bool:
+    return not Event.objects.exists() and not Call.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "auth",
+    [None, webhook_auth(password="wrong"), webhook_auth(username="someone"), "Basic not-base64!", "Bearer token"],
+)
+def test_bad_credentials_get_401_with_a_challenge_and_write_nothing(client, auth):
+    headers = {"authorization": auth} if auth else {}
+    response = client.post("/webhooks/voice", data=json.dumps(payload("answer")), content_type="application/json", headers=headers)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Basic ")
+    assert nothing_written()
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("{not json", "not JSON"),
+        ("[1, 2]", "JSON object"),
+        (json.dumps({"eventTime": "2024-01-01T00:00:00Z"}), "eventType"),
+        (json.dumps(payload("answer", eventTime=None)), "eventTime"),
+        (json.dumps(payload("answer", eventTime="yesterday")), "ISO 8601"),
+        (json.dumps(payload("answer", answerTime=12)), "answerTime"),
+        (json.dumps(payload("answer", callId=["c-1"])), "callId"),
+        (json.dumps(payload("answer", tag="x" * 70_000)), "larger than"),
+    ],
+)
+def test_malformed_input_gets_400_with_a_reason_and_writes_nothing(client, body, reason):
+    response = post_event(client, body)
+    assert response.status_code == 400
+    assert reason in response.json()["error"]
+    assert nothing_written()
+
+
+def test_webhooks_need_no_csrf_token():
+    response = post_event(Client(enforce_csrf_checks=True), payload("answer"))
+    assert response.status_code == 200
+
+
+def test_get_webhook_with_fields_in_the_query_string_works_as_post(client):
+    query = urlencode({k: v for k, v in payload("disconnect").items()})
+    response = client.get(f"/webhooks/voice?{query}", headers={"authorization": webhook_auth()})
+    assert response.status_code == 204
+    assert Call.objects.get().disconnect_cause == "hangup"
+
+
+def test_bxml_events_are_answered_as_xml(client):
+    response = post_event(client, payload("answer"))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/xml")
+    assert b"<SpeakSentence" in response.content
+
+
+def test_unknown_fields_are_tolerated(client):
+    response = post_event(client, payload("answer", brandNewField={"nested": True}))
+    assert response.status_code == 200
+    assert Event.objects.get().payload["brandNewField"] == {"nested": True}
+
+
+def test_the_answer_time_is_recorded(client):
+    post_event(client, payload("answer"))
+    event = Event.objects.get()
+    assert event.answer_ms is not None and event.answer_ms >= 0
