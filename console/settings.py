@@ -209,5 +209,7 @@ LOGGING = {
         "daphne": {"level": "WARNING"},
         # The in-memory broker has no host name, which kombu warns about on every start.
         "kombu.connection": {"level": "ERROR"},
+        # One line per task at INFO; failures still show.
+        "celery": {"level": env("CELERY_LOG_LEVEL", "WARNING")},
     },
 }

@@ -14,6 +14,8 @@ import pytest
 
 UNDER_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+# A database of its own: the production-profile tests flush it before they start. Two
+# checkouts testing at once on one machine must set different ones.
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 

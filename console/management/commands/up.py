@@ -49,7 +49,10 @@ class Command(BaseCommand):
                 if options["rate"] is not None:
                     sandbox_args += ["--rate", str(options["rate"])]
                 group.start("sandbox", processes.manage_command(*sandbox_args))
-            self.stdout.write(self.style.SUCCESS(f"\nSwitchboard is running: http://{host}:{port}/  (Ctrl-C stops it)\n"))
+            self.stdout.write(
+                self.style.SUCCESS(f"\nSwitchboard is running: http://{host}:{port}/")
+                + "\nSign in as admin, supervisor or agent with the passwords above. Ctrl-C stops everything.\n"
+            )
             while not stopping:
                 exited = group.exited()
                 if exited:
