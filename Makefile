@@ -21,7 +21,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
 
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput -v 0
-	$(PY) manage.py demo_users
+	$(PY) manage.py demo_data
 	$(PY) manage.py up
 
 # The browser tests drive Debian's chromium (never a browser downloaded by a test tool).

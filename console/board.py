@@ -1,11 +1,12 @@
-"""What the live board shows: calls with the operator action last taken on each."""
+"""What the live board shows: calls with the operator action last taken on each, and
+conferences with their members."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from voice.models import Action, Call
+from voice.models import Action, Call, Conference, ConferenceMember, MemberState
 
 
 @dataclass(frozen=True)
@@ -34,3 +35,19 @@ def live_call_rows() -> list[CallRow]:
 def call_row(call_id: str) -> CallRow | None:
     call = Call.objects.filter(call_id=call_id).first()
     return call_rows([call])[0] if call else None
+
+
+def live_conferences() -> list[Conference]:
+    return list(Conference.objects.live().with_member_count().order_by("created_time", "id"))
+
+
+def conference(conference_id: str) -> Conference | None:
+    return Conference.objects.with_member_count().filter(conference_id=conference_id).first()
+
+
+def present_members(conference: Conference) -> list[ConferenceMember]:
+    return list(conference.members.filter(state=MemberState.JOINED).order_by("joined_at", "id"))
+
+
+def member(conference_id: str, call_id: str) -> ConferenceMember | None:
+    return ConferenceMember.objects.filter(conference_id=conference_id, call_id=call_id).first()

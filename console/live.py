@@ -5,12 +5,21 @@ the transaction and, once it has committed, render each row with the same partia
 uses and send it to the stream's group. The htmx ws extension swaps it in by id. A push that
 fails is logged, never raised: the database, not the socket, is the source of truth, and a
 browser that reconnects re-reads the page.
+
+Streams and their groups:
+- "calls" → live.calls: call rows (console/calls.html#call-row);
+- "conferences" → live.conferences: conference rows (console/conferences.html#conference-row);
+- "conference-<conferenceId>" → live.conference.<conferenceId>: that conference's member rows
+  (console/conference.html#member-row, id member-<callId>) and its summary
+  (console/conference.html#conference-summary).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
+from collections.abc import Callable
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -20,41 +29,56 @@ from django.template.loader import render_to_string
 
 from console import board
 from voice import signals
+from voice.models import Conference
 
 log = logging.getLogger(__name__)
 
 CALLS_GROUP = "live.calls"
+CONFERENCES_GROUP = "live.conferences"
+# Channels' group names: under 100 characters of letters, digits, '-', '_' and '.'.
+_CONFERENCE_STREAM = re.compile(r"^conference-(?P<conference_id>[A-Za-z0-9_.\-]{1,80})$")
 
 _pending = threading.local()
 
 
+def conference_group(conference_id: str) -> str:
+    return f"live.conference.{conference_id}"
+
+
 def group_for_stream(stream: str, user) -> str | None:
     """The group a websocket on `stream` joins, or None if this user may not follow it."""
-    if stream == "calls" and user.is_authenticated:
+    if not user.is_authenticated:
+        return None
+    if stream == "calls":
         return CALLS_GROUP
+    if stream == "conferences":
+        return CONFERENCES_GROUP
+    match = _CONFERENCE_STREAM.match(stream)
+    if match and Conference.objects.filter(conference_id=match["conference_id"]).exists():
+        return conference_group(match["conference_id"])
     return None
 
 
-def _pending_calls() -> set[str]:
-    if not hasattr(_pending, "calls"):
-        _pending.calls = set()
-    return _pending.calls
+def _pending_pushes() -> set[tuple]:
+    if not hasattr(_pending, "pushes"):
+        _pending.pushes = set()
+    return _pending.pushes
 
 
-def _schedule_call(call_id: str) -> None:
-    _pending_calls().add(call_id)
+def _schedule(*push: str) -> None:
+    _pending_pushes().add(push)
     # Several changes in one transaction push once: the first flush takes them all.
     transaction.on_commit(_flush, robust=True)
 
 
 def _flush() -> None:
-    call_ids = list(_pending_calls())
-    _pending_calls().clear()
-    for call_id in call_ids:
+    pushes = sorted(_pending_pushes())
+    _pending_pushes().clear()
+    for kind, *ids in pushes:
         try:
-            push_call(call_id)
+            PUSHERS[kind](*ids)
         except Exception:
-            log.exception("live push of call %s failed", call_id)
+            log.exception("live push of %s %s failed", kind, ids)
 
 
 def send(group: str, html: str) -> None:
@@ -68,12 +92,47 @@ def push_call(call_id: str) -> None:
     send(CALLS_GROUP, render_to_string("console/calls.html#call-row", {"row": row}))
 
 
+def push_conference(conference_id: str) -> None:
+    conference = board.conference(conference_id)
+    if conference is None:
+        return
+    context = {"conference": conference}
+    send(CONFERENCES_GROUP, render_to_string("console/conferences.html#conference-row", context))
+    send(conference_group(conference_id), render_to_string("console/conference.html#conference-summary", context))
+
+
+def push_member(conference_id: str, call_id: str) -> None:
+    member = board.member(conference_id, call_id)
+    if member is None:
+        return
+    send(conference_group(conference_id), render_to_string("console/conference.html#member-row", {"member": member}))
+
+
+PUSHERS: dict[str, Callable[..., None]] = {
+    "call": push_call,
+    "conference": push_conference,
+    "member": push_member,
+}
+
+
 @receiver(signals.call_changed)
 def _call_changed(sender, call_id: str, **kwargs) -> None:
-    _schedule_call(call_id)
+    _schedule("call", call_id)
+
+
+@receiver(signals.conference_changed)
+def _conference_changed(sender, conference_id: str, **kwargs) -> None:
+    _schedule("conference", conference_id)
+
+
+@receiver(signals.member_changed)
+def _member_changed(sender, conference_id: str, call_id: str, **kwargs) -> None:
+    _schedule("member", conference_id, call_id)
+    # The conference's member count changed with it.
+    _schedule("conference", conference_id)
 
 
 @receiver(signals.action_changed)
 def _action_changed(sender, action_id: int, call_id: str = "", **kwargs) -> None:
     if call_id:
-        _schedule_call(call_id)
+        _schedule("call", call_id)

@@ -156,9 +156,27 @@ CELERY_TASK_TIME_LIMIT = 90
 # The in-process (memory://) transport polls; 50 ms keeps "pending" short.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600, "polling_interval": 0.05}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Reconciliation (voice/reconcile.py): every RECONCILE_INTERVAL seconds, live calls and
+# conferences nothing has been heard of for RECONCILE_QUIET_AFTER seconds are re-read from
+# Bandwidth's API and repaired; calls started in the last RECONCILE_LOOKBACK seconds are
+# listed to find the ones no webhook announced. A call up longer than STUCK_CALL_AFTER
+# seconds is flagged stuck on the board.
+RECONCILE_INTERVAL = env_float("RECONCILE_INTERVAL", 60.0)
+RECONCILE_QUIET_AFTER = env_float("RECONCILE_QUIET_AFTER", 30.0)
+RECONCILE_LOOKBACK = env_float("RECONCILE_LOOKBACK", 3600.0)
+STUCK_CALL_AFTER = env_float("STUCK_CALL_AFTER", 3600.0)
+
 CELERY_BEAT_SCHEDULE = {
     "drop-stale-actions": {"task": "voice.tasks.drop_stale_actions", "schedule": 30.0},
+    # A run still queued when the next is due is dropped, never stacked.
+    "reconcile": {
+        "task": "voice.tasks.reconcile",
+        "schedule": RECONCILE_INTERVAL,
+        "options": {"expires": RECONCILE_INTERVAL},
+    },
 }
+# Beat's record of when each entry last ran, with the other run-time files.
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # Operator actions: a queued action older than this is dropped, never applied late.
 ACTION_STALE_AFTER = env_float("ACTION_STALE_AFTER", 30.0)

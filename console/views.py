@@ -9,14 +9,14 @@ from django.views.decorators.http import require_GET, require_POST
 from console import board
 from console.decorators import operator_required
 from voice import actions
-from voice.models import ActionKind, Call
+from voice.models import ActionKind, Call, Conference
 
 
 @require_GET
 @operator_required()
 def calls(request: HttpRequest) -> HttpResponse:
     template = "console/calls.html#call-table" if request.htmx else "console/calls.html"
-    return render(request, template, {"rows": board.live_call_rows()})
+    return render(request, template, {"rows": board.live_call_rows(), "conferences": board.live_conferences()})
 
 
 @require_POST
@@ -28,3 +28,18 @@ def call_hangup(request: HttpRequest, call_id: str) -> HttpResponse:
     if not request.htmx:
         return redirect("console-calls")
     return render(request, "console/calls.html#call-row", {"row": board.call_row(call.call_id)})
+
+
+@require_GET
+@operator_required()
+def conferences(request: HttpRequest) -> HttpResponse:
+    template = "console/conferences.html#conference-table" if request.htmx else "console/conferences.html"
+    return render(request, template, {"conferences": board.live_conferences()})
+
+
+@require_GET
+@operator_required()
+def conference(request: HttpRequest, conference_id: str) -> HttpResponse:
+    conference = get_object_or_404(Conference.objects.with_member_count(), conference_id=conference_id)
+    template = "console/conference.html#conference-detail" if request.htmx else "console/conference.html"
+    return render(request, template, {"conference": conference, "members": board.present_members(conference)})

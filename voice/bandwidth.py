@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import email.utils
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
@@ -59,6 +61,11 @@ class CallInfo:
     end_time: datetime | None
     disconnect_cause: str
     tag: str
+    parent_call_id: str
+    error_message: str
+    account_id: str
+    application_id: str
+    raw: dict[str, Any]
 
     # Final in both documents: "disconnected" (the real API), "completed" (the seed spec).
     FINAL_STATES = frozenset({"disconnected", "completed"})
@@ -80,6 +87,74 @@ class CallInfo:
             end_time=_time(data.get("endTime")),
             disconnect_cause=data.get("disconnectCause") or "",
             tag=data.get("tag") or "",
+            parent_call_id=data.get("parentCallId") or "",
+            error_message=data.get("errorMessage") or "",
+            account_id=data.get("accountId") or "",
+            application_id=data.get("applicationId") or "",
+            raw=data,
+        )
+
+
+@dataclass(frozen=True)
+class MemberInfo:
+    call_id: str
+    mute: bool
+    hold: bool
+    call_ids_to_coach: list[str]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> MemberInfo:
+        return cls(
+            call_id=data["callId"],
+            mute=data.get("mute") is True,
+            hold=data.get("hold") is True,
+            call_ids_to_coach=list(data.get("callIdsToCoach") or []),
+        )
+
+
+@dataclass(frozen=True)
+class ConferenceInfo:
+    conference_id: str
+    name: str
+    created_time: datetime | None
+    completed_time: datetime | None
+    tag: str
+    # None when the answer does not list them (listConferences never does).
+    active_members: list[MemberInfo] | None
+    raw: dict[str, Any]
+
+    @property
+    def is_final(self) -> bool:
+        return self.completed_time is not None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ConferenceInfo:
+        members = data.get("activeMembers")
+        return cls(
+            conference_id=data["id"],
+            name=data.get("name") or "",
+            created_time=_time(data.get("createdTime")),
+            completed_time=_time(data.get("completedTime")),
+            tag=data.get("tag") or "",
+            active_members=[MemberInfo.from_json(m) for m in members] if isinstance(members, list) else None,
+            raw=data,
+        )
+
+
+@dataclass(frozen=True)
+class Transcript:
+    text: str
+    # The mean of the parts' confidences (0 to 1), None if Bandwidth gave none.
+    confidence: float | None
+
+    @classmethod
+    def from_parts(cls, parts: list[dict[str, Any]]) -> Transcript:
+        """Bandwidth's transcripts: one part per channel of a multi-channel recording."""
+        texts = [str(part.get("text") or "").strip() for part in parts]
+        confidences = [float(part["confidence"]) for part in parts if isinstance(part.get("confidence"), (int, float))]
+        return cls(
+            text="\n".join(text for text in texts if text),
+            confidence=sum(confidences) / len(confidences) if confidences else None,
         )
 
 
@@ -91,6 +166,11 @@ class CreatedCall:
 
 def _time(value: str | None) -> datetime | None:
     return parse_time(value) if value else None
+
+
+def _iso(value: datetime) -> str:
+    """Bandwidth's own format: UTC, milliseconds, Z."""
+    return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -134,10 +214,15 @@ class BandwidthClient:
         self.session.auth = (username, password)
         self.session.headers.update({"Accept": "application/json", "User-Agent": "Switchboard/0.1"})
 
-    def _request(self, method: str, path: str, *, json: dict | None = None, idempotent: bool = True) -> requests.Response:
-        url = self.base + path
+    def _request(
+        self, method: str, path: str, *, json: dict | None = None, params: dict | None = None, idempotent: bool = True
+    ) -> requests.Response:
+        """`path` is under the account, or a whole URL Bandwidth gave (a next page)."""
+        url = path if path.startswith(("http://", "https://")) else self.base + path
         try:
-            response = self.session.request(method, url, json=json, timeout=self.timeout, allow_redirects=False)
+            response = self.session.request(
+                method, url, json=json, params=params, timeout=self.timeout, allow_redirects=False
+            )
         except requests.ConnectionError as error:
             reason = error.args[0] if error.args else None
             never_sent = isinstance(error, requests.ConnectTimeout) or isinstance(
@@ -203,6 +288,60 @@ class BandwidthClient:
         """Ends an answered call, cancels a ringing one. 404: unknown; 409: already ended.
         https://dev.bandwidth.com/apis/voice/#tag/Calls/operation/updateCall"""
         self._request("POST", f"/calls/{call_id}", json={"state": "completed"})
+
+    def _pages(self, path: str, params: dict) -> Iterator[dict[str, Any]]:
+        """Every item of a listing, following its Link rel="next" pages."""
+        response = self._request("GET", path, params=params)
+        while True:
+            yield from response.json()
+            following = response.links.get("next", {}).get("url")
+            if not following:
+                return
+            response = self._request("GET", following)
+
+    def list_calls(self, *, min_start_time: datetime | None = None) -> list[CallInfo]:
+        """The account's calls of the last 7 days (Bandwidth keeps no more), oldest first.
+        Not in the seed specification: a 404 or 405 says this Bandwidth does not offer it.
+        https://dev.bandwidth.com/apis/voice/#tag/Calls/operation/listCalls"""
+        params: dict[str, Any] = {"pageSize": 1000}
+        if min_start_time is not None:
+            params["minStartTime"] = _iso(min_start_time)
+        return [CallInfo.from_json(item) for item in self._pages("/calls", params)]
+
+    def list_conferences(self, *, min_created_time: datetime | None = None) -> list[ConferenceInfo]:
+        """Conferences, active and completed, without their members.
+        https://dev.bandwidth.com/apis/voice/#tag/Conferences/operation/listConferences"""
+        params: dict[str, Any] = {"pageSize": 1000}
+        if min_created_time is not None:
+            params["minCreatedTime"] = _iso(min_created_time)
+        return [ConferenceInfo.from_json(item) for item in self._pages("/conferences", params)]
+
+    def get_conference(self, conference_id: str) -> ConferenceInfo:
+        """The conference with its activeMembers (mute, hold, callIdsToCoach of each).
+        https://dev.bandwidth.com/apis/voice/#tag/Conferences/operation/getConference"""
+        return ConferenceInfo.from_json(self._request("GET", f"/conferences/{conference_id}").json())
+
+    def get_transcription(self, call_id: str, recording_id: str) -> Transcript:
+        """A recording's transcript. The real API answers {"transcripts": [{text,
+        confidence}]}; the seed specification answers metadata whose `url` holds the result,
+        which is then fetched (only from Bandwidth's own host: it gets our credentials).
+        https://dev.bandwidth.com/apis/voice/#tag/Recordings/operation/getRecordingTranscription"""
+        data = self._request("GET", f"/calls/{call_id}/recordings/{recording_id}/transcription").json()
+        if isinstance(data.get("transcripts"), list):
+            return Transcript.from_parts(data["transcripts"])
+        url = data.get("url") or ""
+        if urlsplit(url).netloc != urlsplit(self.base).netloc:
+            raise PermanentError(f"The transcription of {recording_id} has no transcripts and no usable url")
+        response = self._request("GET", url)
+        try:
+            result = response.json()
+        except ValueError:
+            return Transcript(text=response.text.strip(), confidence=None)
+        if isinstance(result, dict) and isinstance(result.get("transcripts"), list):
+            return Transcript.from_parts(result["transcripts"])
+        if isinstance(result, dict) and "text" in result:
+            return Transcript.from_parts([result])
+        raise PermanentError(f"The transcription of {recording_id} could not be read")
 
 
 _local = threading.local()

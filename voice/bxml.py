@@ -59,3 +59,96 @@ def answers_call(verbs: list[Element]) -> bool:
         if element.tag not in _NON_ANSWERING:
             return True
     return False
+
+
+def conference(
+    name: str,
+    *,
+    event_url: str,
+    username: str,
+    password: str,
+    mute: bool = False,
+    hold: bool = False,
+    call_ids_to_coach: list[str] | None = None,
+) -> Element:
+    """Join (creating if need be) the conference `name`. The event URL and credentials take
+    effect only for the call that creates the conference; later joiners' are ignored.
+    https://dev.bandwidth.com/docs/voice/bxml/conference"""
+    return verb(
+        "Conference",
+        name,
+        mute=mute or None,
+        hold=hold or None,
+        callIdsToCoach=call_ids_to_coach or None,
+        conferenceEventUrl=event_url,
+        conferenceEventMethod="POST",
+        username=username,
+        password=password,
+    )
+
+
+def record(
+    *,
+    event_url: str,
+    username: str,
+    password: str,
+    max_duration: int,
+    transcribe: bool,
+    file_format: str = "wav",
+) -> Element:
+    """Record the caller until they press #, hang up or reach `max_duration` seconds;
+    recordComplete, recordingAvailable and transcriptionAvailable come to `event_url`.
+    https://dev.bandwidth.com/docs/voice/bxml/record"""
+    return verb(
+        "Record",
+        recordCompleteUrl=event_url,
+        recordCompleteMethod="POST",
+        recordingAvailableUrl=event_url,
+        recordingAvailableMethod="POST",
+        transcribe=transcribe,
+        transcriptionAvailableUrl=event_url if transcribe else None,
+        transcriptionAvailableMethod="POST" if transcribe else None,
+        username=username,
+        password=password,
+        maxDuration=max_duration,
+        fileFormat=file_format,
+    )
+
+
+def start_recording(*, event_url: str, username: str, password: str, file_format: str = "wav") -> Element:
+    """Record in the background (a call, or in a conference reply the whole conference).
+    https://dev.bandwidth.com/docs/voice/bxml/startRecording"""
+    return verb(
+        "StartRecording",
+        recordingAvailableUrl=event_url,
+        recordingAvailableMethod="POST",
+        username=username,
+        password=password,
+        fileFormat=file_format,
+    )
+
+
+def forward(to: str, *, caller_id: str | None = None) -> Element:
+    """Hand an unanswered inbound call to another number; Switchboard loses control of it
+    (only its disconnect follows). https://dev.bandwidth.com/docs/voice/bxml/forward"""
+    return verb("Forward", to=to, **{"from": caller_id or None})
+
+
+def transfer(to: str, *, event_url: str, username: str, password: str, caller_id: str | None = None) -> Element:
+    """Dial `to` from an answered call and bridge the two; the new leg's answer and
+    disconnect come to `event_url`. https://dev.bandwidth.com/docs/voice/bxml/transfer"""
+    element = verb("Transfer", transferCallerId=caller_id or None)
+    target = "SipUri" if to.startswith("sip:") else "PhoneNumber"
+    element.append(
+        verb(
+            target,
+            to,
+            transferAnswerUrl=event_url,
+            transferAnswerMethod="POST",
+            transferDisconnectUrl=event_url,
+            transferDisconnectMethod="POST",
+            username=username,
+            password=password,
+        )
+    )
+    return element

@@ -1,9 +1,10 @@
-"""The mirror of Bandwidth's objects, the event log, and operator actions.
+"""The mirror of Bandwidth's objects, the event log, call routes and operator actions.
 
-Webhooks and reconciliation drive the mirror (voice/state.py); operators drive Actions
-(voice/actions.py, performed by voice/tasks.py). Every lifecycle is a TextChoices status
-plus one table of allowed transitions, and every change is a conditional UPDATE, so that
-two writers (two webhooks, a webhook and a repair, two workers) cannot both win.
+Webhooks and reconciliation drive the mirror (voice/state.py, voice/reconcile.py);
+operators drive Actions (voice/actions.py, performed by voice/tasks.py). Every lifecycle is
+a TextChoices status plus one table of allowed transitions, and every change is a
+conditional UPDATE, so that two writers (two webhooks, a webhook and a repair, two
+workers) cannot both win.
 """
 
 from __future__ import annotations
@@ -11,11 +12,56 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from voice import signals
+
+
+def allowed_from(transitions: dict[str, frozenset[str]], target: str) -> list[str]:
+    """The states from which `target` may be reached."""
+    return [state for state, targets in transitions.items() if target in targets]
+
+
+def _is_text(model: type[models.Model], field_name: str) -> bool:
+    return isinstance(model._meta.get_field(field_name), (models.CharField, models.TextField))
+
+
+def fill_missing(queryset: models.QuerySet, **fields) -> list[str]:
+    """Set the given fields where the row has none yet; never overwrite what is there.
+
+    Facts a dropped or reordered event would have brought fill gaps this way whatever the
+    arrival order. Returns the names of the fields that changed."""
+    changed = []
+    for name, value in fields.items():
+        if value in (None, ""):
+            continue
+        empty = Q(**{f"{name}__isnull": True})
+        if _is_text(queryset.model, name):
+            empty |= Q(**{name: ""})
+        if queryset.filter(empty).update(**{name: value}):
+            changed.append(name)
+    return changed
+
+
+def keep_earliest(queryset: models.QuerySet, name: str, value: datetime | None) -> bool:
+    """Lower a time field to `value` if it is unset or later (order-independent minimum)."""
+    if value is None:
+        return False
+    return bool(queryset.filter(Q(**{f"{name}__isnull": True}) | Q(**{f"{name}__gt": value})).update(**{name: value}))
+
+
+def keep_latest(queryset: models.QuerySet, name: str, value: datetime | None) -> bool:
+    """Raise a time field to `value` if it is unset or earlier (order-independent maximum)."""
+    if value is None:
+        return False
+    return bool(queryset.filter(Q(**{f"{name}__isnull": True}) | Q(**{f"{name}__lt": value})).update(**{name: value}))
+
+
+# Calls
 
 
 class CallState(models.TextChoices):
@@ -37,7 +83,11 @@ CALL_TRANSITIONS: dict[str, frozenset[str]] = {
 
 
 def states_that_may_become(target: str) -> list[str]:
-    return [state for state, targets in CALL_TRANSITIONS.items() if target in targets]
+    return allowed_from(CALL_TRANSITIONS, target)
+
+
+def stuck_call_cutoff() -> datetime:
+    return timezone.now() - timedelta(seconds=settings.STUCK_CALL_AFTER)
 
 
 class CallQuerySet(models.QuerySet):
@@ -46,6 +96,17 @@ class CallQuerySet(models.QuerySet):
 
     def ended(self) -> CallQuerySet:
         return self.filter(state=CallState.ENDED)
+
+    def stuck(self) -> CallQuerySet:
+        """Live calls up longer than STUCK_CALL_AFTER: forgotten on hold, or a far end that
+        never hung up; an agent should look at them."""
+        return self.live().filter(start_time__lt=stuck_call_cutoff())
+
+    def quiet(self, since: datetime) -> CallQuerySet:
+        """Calls neither webhooks nor reconciliation have told us about since `since`."""
+        return self.filter(Q(last_event_at__isnull=True) | Q(last_event_at__lt=since)).filter(
+            Q(last_synced_at__isnull=True) | Q(last_synced_at__lt=since)
+        )
 
 
 class Call(models.Model):
@@ -67,10 +128,21 @@ class Call(models.Model):
     error_message = models.TextField(blank=True)
     tag = models.CharField(max_length=4096, blank=True)
     parent_call_id = models.CharField(max_length=100, blank=True)
+    # machineDetectionComplete's (or a sync answer's) result: human, answering-machine, ...
+    machine_detection_result = models.CharField(max_length=32, blank=True)
+    # The route whose flow answered this call, and what that flow told Bandwidth (kept as
+    # given, since the route may be edited while the call is up): voice/flows.py.
+    route = models.ForeignKey("Route", null=True, blank=True, on_delete=models.SET_NULL, related_name="calls")
+    flow = models.JSONField(default=dict, blank=True)
     # When Switchboard last heard anything about this call (webhook or repair), by its own
     # clock; and the newest eventTime applied, by Bandwidth's, which orders tag changes.
     last_event_at = models.DateTimeField(null=True, blank=True)
     latest_event_time = models.DateTimeField(null=True, blank=True)
+    # When reconciliation last read this call from Bandwidth's API.
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    # When reconciliation first found it up longer than STUCK_CALL_AFTER (is_stuck tells
+    # it from the start time before that; this field makes the board be told).
+    stuck_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -87,6 +159,12 @@ class Call(models.Model):
     @property
     def is_live(self) -> bool:
         return self.state != CallState.ENDED
+
+    @property
+    def is_stuck(self) -> bool:
+        if not self.is_live:
+            return False
+        return self.stuck_at is not None or (self.start_time is not None and self.start_time < stuck_call_cutoff())
 
     @property
     def duration(self) -> timedelta | None:
@@ -109,25 +187,19 @@ class Call(models.Model):
         return bool(moved)
 
     @classmethod
-    def fill_missing(cls, call_id: str, **fields) -> None:
+    def fill_missing(cls, call_id: str, **fields) -> bool:
         """Set facts the row lacks (an answer time learnt from a late answer event) without
         touching the state or overwriting what a newer event already recorded."""
-        changed = False
-        for name, value in fields.items():
-            if value in (None, ""):
-                continue
-            empty = Q(**{f"{name}__isnull": True}) | Q(**{name: ""}) if _is_text(name) else Q(
-                **{f"{name}__isnull": True}
-            )
-            changed |= bool(cls.objects.filter(empty, call_id=call_id).update(**{name: value}))
+        changed = fill_missing(cls.objects.filter(call_id=call_id), **fields)
         if changed:
             signals.call_changed.send(sender=cls, call_id=call_id)
+        return bool(changed)
 
     @classmethod
     def note_event(cls, call_id: str, *, event_time: datetime, tag: str | None) -> None:
         """Record that an event about this call arrived now. A tag can change during a
         call, so the tag of the newest event by eventTime wins, whatever the arrival order."""
-        cls.objects.filter(call_id=call_id).update(last_event_at=timezone.now())
+        cls.heard(call_id)
         newest = cls.objects.filter(call_id=call_id).filter(
             Q(latest_event_time__isnull=True) | Q(latest_event_time__lte=event_time)
         )
@@ -136,13 +208,559 @@ class Call(models.Model):
             changes["tag"] = tag
         newest.update(**changes)
 
+    @classmethod
+    def heard(cls, call_id: str) -> None:
+        """Something showed the call is still known to Bandwidth (a conference event about
+        it, say) without being about its own facts."""
+        cls.objects.filter(call_id=call_id).update(last_event_at=timezone.now())
 
-def _is_text(field_name: str) -> bool:
-    return isinstance(Call._meta.get_field(field_name), (models.CharField, models.TextField))
+    @classmethod
+    def flag_stuck(cls) -> list[str]:
+        """Mark calls that have been up too long, once each, so the board is pushed the row."""
+        flagged = []
+        for call_id in cls.objects.stuck().filter(stuck_at__isnull=True).values_list("call_id", flat=True):
+            if cls.objects.filter(call_id=call_id, stuck_at__isnull=True).update(stuck_at=timezone.now()):
+                signals.call_changed.send(sender=cls, call_id=call_id)
+                flagged.append(call_id)
+        return flagged
+
+
+# Conferences
+
+
+class ConferenceState(models.TextChoices):
+    ACTIVE = "active", "active"
+    COMPLETED = "completed", "completed"
+
+
+CONFERENCE_TRANSITIONS: dict[str, frozenset[str]] = {
+    ConferenceState.ACTIVE: frozenset({ConferenceState.COMPLETED}),
+    ConferenceState.COMPLETED: frozenset(),
+}
+
+# Bandwidth's limits: https://dev.bandwidth.com/docs/voice/bxml/conference
+CONFERENCE_MAX_MEMBERS = 20
+CONFERENCE_NAME = RegexValidator(
+    r"^[A-Za-z0-9_.\-]{1,100}$", "Up to 100 letters, digits, '-', '_' or '.' (Bandwidth's rule for conference names)."
+)
+
+
+class ConferenceQuerySet(models.QuerySet):
+    def live(self) -> ConferenceQuerySet:
+        return self.filter(state=ConferenceState.ACTIVE)
+
+    def quiet(self, since: datetime) -> ConferenceQuerySet:
+        return self.filter(Q(last_event_at__isnull=True) | Q(last_event_at__lt=since)).filter(
+            Q(last_synced_at__isnull=True) | Q(last_synced_at__lt=since)
+        )
+
+    def with_member_count(self) -> ConferenceQuerySet:
+        return self.annotate(member_count=models.Count("members", filter=Q(members__state=MemberState.JOINED)))
+
+
+class Conference(models.Model):
+    """A Bandwidth conference. Bandwidth creates one on the first <Conference> of a name and
+    ends it when the last member leaves; the name can then be reused by a new conference
+    with a new id."""
+
+    conference_id = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=100, blank=True)
+    # The tag of the call that created the conference; every conference event carries it.
+    tag = models.CharField(max_length=4096, blank=True)
+    state = models.CharField(max_length=16, choices=ConferenceState.choices, default=ConferenceState.ACTIVE)
+    # Bandwidth's createdTime, or until read from the API the earliest event about it.
+    created_time = models.DateTimeField(null=True, blank=True)
+    completed_time = models.DateTimeField(null=True, blank=True)
+    # Set when Switchboard answered conferenceCreated with <StartRecording>; cleared when
+    # the conference ends (which stops its recording).
+    is_recording = models.BooleanField(default=False)
+    last_event_at = models.DateTimeField(null=True, blank=True)
+    latest_event_time = models.DateTimeField(null=True, blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ConferenceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_time", "id"]
+        indexes = [models.Index(fields=["state", "created_time"]), models.Index(fields=["name", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.name or '?'} ({self.conference_id})"
+
+    @property
+    def is_live(self) -> bool:
+        return self.state == ConferenceState.ACTIVE
+
+    @property
+    def dom_id(self) -> str:
+        return f"conference-{self.conference_id}"
+
+    @property
+    def capacity(self) -> int:
+        return CONFERENCE_MAX_MEMBERS
+
+    @property
+    def age(self) -> timedelta | None:
+        if not self.created_time:
+            return None
+        return (self.completed_time or timezone.now()) - self.created_time
+
+    def changed(self) -> None:
+        signals.conference_changed.send(sender=Conference, conference_id=self.conference_id)
+
+    def complete(self, completed_time: datetime) -> bool:
+        """End the conference and close every member still in it at `completed_time`.
+
+        A conferenceCompleted that overtakes the last member's exit leaves no one in the
+        conference; the exit, when it arrives, sets that member's own leaving time."""
+        moved = Conference.objects.filter(
+            pk=self.pk, state__in=allowed_from(CONFERENCE_TRANSITIONS, ConferenceState.COMPLETED)
+        ).update(state=ConferenceState.COMPLETED, completed_time=completed_time, is_recording=False, updated_at=timezone.now())
+        if not moved:
+            return False
+        self.refresh_from_db()
+        closing = list(self.members.filter(state=MemberState.JOINED).values_list("call_id", flat=True))
+        self.members.filter(state=MemberState.JOINED).update(
+            state=MemberState.LEFT, left_at=completed_time, updated_at=timezone.now()
+        )
+        for call_id in closing:
+            signals.member_changed.send(sender=ConferenceMember, conference_id=self.conference_id, call_id=call_id)
+        self.changed()
+        return True
+
+    def note_event(self, *, event_time: datetime, tag: str | None) -> None:
+        mine = Conference.objects.filter(pk=self.pk)
+        mine.update(last_event_at=timezone.now())
+        keep_earliest(mine, "created_time", event_time)
+        newest = mine.filter(Q(latest_event_time__isnull=True) | Q(latest_event_time__lte=event_time))
+        changes = {"latest_event_time": event_time}
+        if tag is not None:
+            changes["tag"] = tag
+        newest.update(**changes)
+
+
+class MemberState(models.TextChoices):
+    JOINED = "joined", "in the conference"
+    LEFT = "left", "left"
+
+
+# A member may leave and join again (a coach, say). Which of the two wins is decided by
+# eventTime, not arrival order (ConferenceMember.record_join / record_exit).
+MEMBER_TRANSITIONS: dict[str, frozenset[str]] = {
+    MemberState.JOINED: frozenset({MemberState.LEFT}),
+    MemberState.LEFT: frozenset({MemberState.JOINED}),
+}
+
+
+class ConferenceMember(models.Model):
+    """One call in one conference. Bandwidth names a member by its callId.
+
+    mute, hold and callIdsToCoach have no webhook: they are set from the <Conference>
+    attributes Switchboard answered with, from the API's answer to an operator's change,
+    and from reconciliation's reading of getConference activeMembers."""
+
+    conference = models.ForeignKey(
+        Conference, to_field="conference_id", db_column="conference_id", on_delete=models.CASCADE, related_name="members"
+    )
+    # The member's call, by callId; no database constraint, since a member event may arrive
+    # before (or without) any event about the call itself.
+    call = models.ForeignKey(
+        Call,
+        to_field="call_id",
+        db_column="call_id",
+        db_constraint=False,
+        on_delete=models.DO_NOTHING,
+        related_name="memberships",
+    )
+    from_number = models.CharField(max_length=64, blank=True)
+    to_number = models.CharField(max_length=128, blank=True)
+    state = models.CharField(max_length=16, choices=MemberState.choices, default=MemberState.JOINED)
+    mute = models.BooleanField(default=False)
+    hold = models.BooleanField(default=False)
+    call_ids_to_coach = models.JSONField(default=list, blank=True)
+    joined_at = models.DateTimeField(null=True, blank=True)
+    left_at = models.DateTimeField(null=True, blank=True)
+    # The eventTime of the newest join or exit applied: an older one changes nothing.
+    latest_event_time = models.DateTimeField(null=True, blank=True)
+    last_event_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["joined_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["conference", "call"], name="one_member_per_call_and_conference")]
+        indexes = [models.Index(fields=["conference", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.call_id} in {self.conference_id}"
+
+    @property
+    def dom_id(self) -> str:
+        return f"member-{self.call_id}"
+
+    @property
+    def is_present(self) -> bool:
+        return self.state == MemberState.JOINED
+
+    @property
+    def is_coach(self) -> bool:
+        return bool(self.call_ids_to_coach)
+
+    @property
+    def duration(self) -> timedelta | None:
+        if not self.joined_at:
+            return None
+        return (self.left_at or timezone.now()) - self.joined_at
+
+    def changed(self) -> None:
+        signals.member_changed.send(sender=ConferenceMember, conference_id=self.conference_id, call_id=self.call_id)
+
+    @classmethod
+    def record_join(
+        cls, conference: Conference, call_id: str, *, at: datetime, from_number: str = "", to_number: str = "", **flags
+    ) -> bool:
+        """Apply a conferenceMemberJoin at eventTime `at`; the caller holds the conference row
+        locked, so a concurrent conferenceCompleted cannot slip in between.
+
+        The newest join or exit decides whether the member is in. A join into a conference
+        already completed (its completion overtook the join) leaves the member out."""
+        present = conference.is_live
+        state = MemberState.JOINED if present else MemberState.LEFT
+        left_at = None if present else conference.completed_time
+        member, created = cls.objects.get_or_create(
+            conference=conference,
+            call_id=call_id,
+            defaults=dict(
+                state=state,
+                joined_at=at,
+                left_at=left_at,
+                latest_event_time=at,
+                from_number=from_number,
+                to_number=to_number,
+                last_event_at=timezone.now(),
+                **flags,
+            ),
+        )
+        if created:
+            member.changed()
+            return True
+        mine = cls.objects.filter(pk=member.pk)
+        mine.update(last_event_at=timezone.now())
+        changed = bool(fill_missing(mine, from_number=from_number, to_number=to_number))
+        changed |= keep_latest(mine, "joined_at", at)
+        changed |= bool(
+            mine.filter(Q(latest_event_time__isnull=True) | Q(latest_event_time__lt=at)).update(
+                state=state, left_at=left_at, latest_event_time=at, updated_at=timezone.now()
+            )
+        )
+        if changed:
+            member.changed()
+        return changed
+
+    @classmethod
+    def record_exit(cls, conference: Conference, call_id: str, *, at: datetime, from_number: str = "", to_number: str = "") -> bool:
+        """Apply a conferenceMemberExit at eventTime `at`. An exit that arrives before its
+        join records the member as gone, so the join, older, cannot bring a ghost back. On
+        equal eventTimes the exit wins."""
+        member, created = cls.objects.get_or_create(
+            conference=conference,
+            call_id=call_id,
+            defaults=dict(
+                state=MemberState.LEFT,
+                left_at=at,
+                latest_event_time=at,
+                from_number=from_number,
+                to_number=to_number,
+                last_event_at=timezone.now(),
+            ),
+        )
+        if created:
+            member.changed()
+            return True
+        mine = cls.objects.filter(pk=member.pk)
+        mine.update(last_event_at=timezone.now())
+        changed = bool(fill_missing(mine, from_number=from_number, to_number=to_number))
+        changed |= bool(
+            mine.filter(Q(latest_event_time__isnull=True) | Q(latest_event_time__lte=at))
+            .exclude(state=MemberState.LEFT, left_at=at)
+            .update(state=MemberState.LEFT, left_at=at, latest_event_time=at, updated_at=timezone.now())
+        )
+        if changed:
+            member.changed()
+        return changed
+
+
+# Recordings and transcriptions
+
+
+class RecordingStatus(models.TextChoices):
+    # recordComplete seen: the recording exists but is not downloadable yet.
+    PROCESSING = "processing", "processing"
+    COMPLETE = "complete", "complete"
+    # Downloadable, with gaps.
+    PARTIAL = "partial", "partial"
+    ERROR = "error", "error"
+    DELETED = "deleted", "deleted"
+
+
+RECORDING_TRANSITIONS: dict[str, frozenset[str]] = {
+    RecordingStatus.PROCESSING: frozenset(
+        {RecordingStatus.COMPLETE, RecordingStatus.PARTIAL, RecordingStatus.ERROR, RecordingStatus.DELETED}
+    ),
+    RecordingStatus.COMPLETE: frozenset({RecordingStatus.DELETED}),
+    RecordingStatus.PARTIAL: frozenset({RecordingStatus.DELETED}),
+    RecordingStatus.ERROR: frozenset({RecordingStatus.DELETED}),
+    RecordingStatus.DELETED: frozenset(),
+}
+
+
+class RecordingQuerySet(models.QuerySet):
+    def available(self) -> RecordingQuerySet:
+        return self.filter(status__in=[RecordingStatus.COMPLETE, RecordingStatus.PARTIAL])
+
+
+class Recording(models.Model):
+    """A recording of a call (<Record>, <StartRecording>) or of a conference.
+
+    Metadata only: Bandwidth keeps the media 30 days and the console fetches it on demand
+    (https://dev.bandwidth.com/docs/voice/guides/recordingGuide)."""
+
+    recording_id = models.CharField(max_length=100, unique=True)
+    # The recorded call; empty for a conference recording. No database constraint: the
+    # recording's events may arrive before any event about the call.
+    call = models.ForeignKey(
+        Call,
+        to_field="call_id",
+        db_column="call_id",
+        db_constraint=False,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="recordings",
+    )
+    conference = models.ForeignKey(
+        Conference,
+        to_field="conference_id",
+        db_column="conference_id",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="recordings",
+    )
+    account_id = models.CharField(max_length=32, blank=True)
+    parent_call_id = models.CharField(max_length=100, blank=True)
+    direction = models.CharField(max_length=8, blank=True)
+    from_number = models.CharField(max_length=64, blank=True)
+    to_number = models.CharField(max_length=128, blank=True)
+    # recordingName (newer API), or the conference's name for a conference recording.
+    name = models.CharField(max_length=256, blank=True)
+    channels = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration_seconds = models.FloatField(null=True, blank=True)
+    file_format = models.CharField(max_length=8, blank=True)
+    status = models.CharField(max_length=16, choices=RecordingStatus.choices, default=RecordingStatus.PROCESSING)
+    media_url = models.CharField(max_length=2048, blank=True)
+    start_time = models.DateTimeField(null=True, blank=True)
+    end_time = models.DateTimeField(null=True, blank=True)
+    tag = models.CharField(max_length=4096, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    last_event_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RecordingQuerySet.as_manager()
+
+    class Meta:
+        # Lists page through recordings by (start_time, id) in either direction.
+        ordering = ["start_time", "id"]
+        indexes = [models.Index(fields=["start_time", "id"], name="recording_start_keyset")]
+
+    def __str__(self) -> str:
+        return self.recording_id
+
+    @property
+    def is_conference_recording(self) -> bool:
+        return self.conference_id is not None
+
+    @property
+    def is_available(self) -> bool:
+        return self.status in (RecordingStatus.COMPLETE, RecordingStatus.PARTIAL)
+
+    @classmethod
+    def advance(cls, recording_id: str, to_status: str, **fields) -> bool:
+        return bool(
+            cls.objects.filter(
+                recording_id=recording_id, status__in=allowed_from(RECORDING_TRANSITIONS, to_status)
+            ).update(status=to_status, updated_at=timezone.now(), **fields)
+        )
+
+
+class TranscriptionStatus(models.TextChoices):
+    """Bandwidth's values (https://dev.bandwidth.com/docs/voice/webhooks/transcriptionAvailable)."""
+
+    NONE = "none", "none"
+    # Requested (<Record transcribe="true">), not announced yet.
+    PROCESSING = "processing", "transcribing"
+    AVAILABLE = "available", "available"
+    ERROR = "error", "error"
+    TIMEOUT = "timeout", "timed out"
+    FILE_SIZE_TOO_BIG = "file-size-too-big", "recording too long"
+    FILE_SIZE_TOO_SMALL = "file-size-too-small", "recording too short"
+
+
+_TRANSCRIPTION_FINAL = frozenset(
+    {
+        TranscriptionStatus.AVAILABLE,
+        TranscriptionStatus.ERROR,
+        TranscriptionStatus.TIMEOUT,
+        TranscriptionStatus.FILE_SIZE_TOO_BIG,
+        TranscriptionStatus.FILE_SIZE_TOO_SMALL,
+    }
+)
+TRANSCRIPTION_TRANSITIONS: dict[str, frozenset[str]] = {
+    TranscriptionStatus.NONE: frozenset({TranscriptionStatus.PROCESSING, *_TRANSCRIPTION_FINAL}),
+    TranscriptionStatus.PROCESSING: _TRANSCRIPTION_FINAL,
+    **{status: frozenset() for status in _TRANSCRIPTION_FINAL},
+}
+
+
+class Transcription(models.Model):
+    """The transcript of a call recording; its text is kept for search.
+
+    Bandwidth's transcriptionAvailable carries only metadata: the text is fetched by a
+    task (voice.tasks.fetch_transcription), and `fetched_at` says it has been."""
+
+    recording = models.OneToOneField(Recording, on_delete=models.CASCADE, related_name="transcription")
+    transcription_id = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=24, choices=TranscriptionStatus.choices, default=TranscriptionStatus.PROCESSING)
+    url = models.CharField(max_length=2048, blank=True)
+    completed_time = models.DateTimeField(null=True, blank=True)
+    text = models.TextField(blank=True)
+    # The mean confidence over the transcript's parts, 0 to 1.
+    confidence = models.FloatField(null=True, blank=True)
+    fetched_at = models.DateTimeField(null=True, blank=True)
+    fetch_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"transcription of {self.recording_id}"
+
+    @classmethod
+    def advance(cls, recording: Recording, to_status: str, **fields) -> bool:
+        return bool(
+            cls.objects.filter(recording=recording, status__in=allowed_from(TRANSCRIPTION_TRANSITIONS, to_status)).update(
+                status=to_status, updated_at=timezone.now(), **fields
+            )
+        )
+
+    def store_text(self, text: str, confidence: float | None) -> bool:
+        """Keep the fetched transcript, once (a second delivery of the task changes nothing)."""
+        now = timezone.now()
+        stored = Transcription.objects.filter(pk=self.pk, fetched_at__isnull=True).update(
+            text=text, confidence=confidence, fetched_at=now, fetch_error="", updated_at=now
+        )
+        self.refresh_from_db()
+        return bool(stored)
+
+
+# Call flows
+
+
+class Route(models.Model):
+    """Which BXML a call gets: the flow of the most specific route matching its number.
+
+    An inbound call is routed by the number it called (`to`); an outbound call, answered,
+    by the account number it was placed from (`from`), so that a call placed from the sales
+    line gets the sales flow. Exact beats prefix, a longer prefix beats a shorter one, then
+    the lower priority number wins; a default route catches the rest (voice/flows.py)."""
+
+    class Match(models.TextChoices):
+        EXACT = "exact", "the number exactly"
+        PREFIX = "prefix", "numbers starting with"
+        DEFAULT = "default", "any number (default route)"
+
+    class Flow(models.TextChoices):
+        CONFERENCE = "conference", "join a conference"
+        SPEAK_HANGUP = "speak-hangup", "speak, then hang up"
+        SPEAK_HOLD = "speak-hold", "speak, then hold"
+        RECORD = "record", "record a message"
+        FORWARD = "forward", "forward to a number"
+
+    name = models.CharField(max_length=100, unique=True)
+    enabled = models.BooleanField(default=True)
+    match = models.CharField(max_length=16, choices=Match.choices, default=Match.EXACT)
+    number = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="E.164 (+19195550100) for an exact match, or its beginning (+1919555) for a prefix.",
+    )
+    priority = models.PositiveSmallIntegerField(
+        default=100, help_text="Among equally specific routes, the lowest number wins."
+    )
+    flow = models.CharField(max_length=16, choices=Flow.choices)
+    sentence = models.CharField(
+        max_length=1000,
+        blank=True,
+        help_text="Spoken first (before joining, recording, hanging up or holding). Not spoken before a forward.",
+    )
+    conference_name = models.CharField(max_length=100, blank=True, validators=[CONFERENCE_NAME])
+    join_muted = models.BooleanField(default=False, help_text="Heard by no one, hears everyone.")
+    join_on_hold = models.BooleanField(default=False, help_text="Neither hears nor is heard.")
+    join_as_coach = models.BooleanField(
+        default=False, help_text="Coaches the members in the conference when the call joins (heard only by them)."
+    )
+    record_conference = models.BooleanField(default=False, help_text="Record the conference from its creation.")
+    max_record_seconds = models.PositiveIntegerField(
+        default=60, validators=[MinValueValidator(1), MaxValueValidator(10800)]
+    )
+    transcribe = models.BooleanField(default=True, help_text="Transcribe the recorded message.")
+    forward_to = models.CharField(max_length=128, blank=True, help_text="E.164 number or SIP URI.")
+    forward_from = models.CharField(max_length=64, blank=True, help_text="Caller ID to show; the caller's if empty.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["match", "number", "priority", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        errors = {}
+        if self.match == self.Match.DEFAULT and self.number:
+            errors["number"] = "A default route matches every number; leave this empty."
+        if self.match != self.Match.DEFAULT and not self.number:
+            errors["number"] = "Give the number (or its beginning) this route matches."
+        if self.flow == self.Flow.CONFERENCE and not self.conference_name:
+            errors["conference_name"] = "Name the conference to join."
+        if self.flow == self.Flow.FORWARD and not self.forward_to:
+            errors["forward_to"] = "Give the number to forward to."
+        if self.flow in (self.Flow.SPEAK_HANGUP, self.Flow.SPEAK_HOLD) and not self.sentence:
+            errors["sentence"] = "Give the sentence to speak."
+        if errors:
+            raise ValidationError(errors)
+
+    def specificity(self, number: str) -> tuple | None:
+        """How well this route matches `number` (smaller is better), or None."""
+        if not self.enabled:
+            return None
+        if self.match == self.Match.EXACT and number == self.number:
+            return (0, 0, self.priority, self.pk or 0)
+        if self.match == self.Match.PREFIX and self.number and number.startswith(self.number):
+            return (1, -len(self.number), self.priority, self.pk or 0)
+        if self.match == self.Match.DEFAULT:
+            return (2, 0, self.priority, self.pk or 0)
+        return None
+
+
+# The event log
 
 
 class Event(models.Model):
-    """Every webhook Switchboard received, stored before it is applied.
+    """Every webhook Switchboard received, stored before it is applied, and every repair
+    reconciliation made.
 
     Bandwidth sends no event id, so the dedupe key is built from the fields that identify
     one occurrence (voice/events.py): a redelivery hits the unique constraint, changes
@@ -165,18 +783,22 @@ class Event(models.Model):
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.WEBHOOK)
     call_id = models.CharField(max_length=100, blank=True, db_index=True)
     conference_id = models.CharField(max_length=100, blank=True, db_index=True)
-    recording_id = models.CharField(max_length=100, blank=True)
+    recording_id = models.CharField(max_length=100, blank=True, db_index=True)
     event_time = models.DateTimeField(null=True, blank=True)
     received_at = models.DateTimeField(default=timezone.now)
     payload = models.JSONField()
     outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.APPLIED)
-    answer_status = models.PositiveSmallIntegerField(default=204)
+    # A repair's changes: {"field": [before, after], ...}.
+    changes = models.JSONField(default=dict, blank=True)
+    # The HTTP status Bandwidth got; none for a repair, which answered no one.
+    answer_status = models.PositiveSmallIntegerField(null=True, blank=True, default=204)
     answer_body = models.TextField(blank=True)
     # Time from receiving the request to having the answer ready (the BXML budget is 15 s).
     answer_ms = models.FloatField(null=True, blank=True)
 
     class Meta:
         ordering = ["received_at", "id"]
+        indexes = [models.Index(fields=["event_type", "received_at"]), models.Index(fields=["outcome", "received_at"])]
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.call_id or self.conference_id}"

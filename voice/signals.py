@@ -8,5 +8,9 @@ from django.dispatch import Signal
 
 # kwargs: call_id
 call_changed = Signal()
+# kwargs: conference_id — the conference's own fields (state, recording, completion).
+conference_changed = Signal()
+# kwargs: conference_id, call_id — one member joined, left, or had mute/hold/coach changed.
+member_changed = Signal()
 # kwargs: action_id, call_id
 action_changed = Signal()

@@ -17,3 +17,21 @@ def drop_stale_actions() -> int:
     from voice import actions
 
     return actions.drop_stale()
+
+
+@shared_task(bind=True, max_retries=8, acks_late=True)
+def fetch_transcription(self, transcription_pk: int) -> None:
+    from voice import bandwidth, transcripts
+
+    try:
+        transcripts.fetch(transcription_pk)
+    except bandwidth.TransientError as error:
+        delay = error.retry_after if error.retry_after is not None else min(300, 5 * 2**self.request.retries)
+        raise self.retry(countdown=delay) from error
+
+
+@shared_task
+def reconcile() -> dict:
+    from voice import reconcile as reconciliation
+
+    return reconciliation.run().as_dict()

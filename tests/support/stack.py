@@ -79,7 +79,7 @@ def running_stack(tmp_path: Path, *, production: bool = False):
             env.update(PRODUCTION_SECRETS, DATABASE_URL=database_url, REDIS_URL=REDIS_URL)
         setup_log = logs / "setup.log"
         _run(manage_command("migrate", "--noinput"), env, setup_log)
-        _run(manage_command("demo_users"), env, setup_log)
+        _run(manage_command("demo_data"), env, setup_log)
         if production:
             _run(manage_command("collectstatic", "--noinput"), env, setup_log)
         passwords = json.loads((tmp_path / "var" / "demo-users.json").read_text())

@@ -1,4 +1,5 @@
-"""python manage.py demo_users — the three demo operators, one per role, passwords printed."""
+"""python manage.py demo_data — the three demo operators (passwords printed) and the demo's
+call routes. Safe to run again: passwords are kept, routes an admin edited are left alone."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 
 from console import roles
+from voice.demo import ensure_demo_routes
 
 DEMO_USERS = (roles.ADMIN, roles.SUPERVISOR, roles.AGENT)
 
 
 class Command(BaseCommand):
-    help = "Create (or keep) the demo users admin, supervisor and agent, and print their passwords."
+    help = "Create (or keep) the demo users admin, supervisor and agent, print their passwords, and the demo call routes."
 
     def handle(self, *args, **options) -> None:
         roles.sync_roles()
@@ -37,6 +39,8 @@ class Command(BaseCommand):
         store.parent.mkdir(parents=True, exist_ok=True)
         store.write_text(json.dumps(known, indent=2))
         store.chmod(0o600)
+        routes = ensure_demo_routes()
+        self.stdout.write(f"Call routes: {len(routes)} demo routes (edit them at /admin/voice/route/).")
         self.stdout.write("Demo users (kept in var/demo-users.json):")
         for name in DEMO_USERS:
             self.stdout.write(f"  {name:<11} {known[name]}")

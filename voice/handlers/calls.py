@@ -1,0 +1,152 @@
+"""Call events: the call's own lifecycle, and the BXML events of a call in progress."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from voice import bxml, flows, signals
+from voice.answers import NO_CONTENT, Applied, Handler, bxml_answer
+from voice.events import IncomingEvent
+from voice.models import Call, CallState
+
+
+def call_facts(event: IncomingEvent, *, call_times: bool = True) -> dict:
+    """The fields every call event carries, as Call columns. Recording events carry the
+    recording's start and end in startTime and endTime, so they pass call_times=False."""
+    facts = {
+        "account_id": event.text("accountId"),
+        "application_id": event.text("applicationId"),
+        "direction": event.text("direction"),
+        "from_number": event.text("from"),
+        "to_number": event.text("to"),
+        "parent_call_id": event.text("parentCallId"),
+    }
+    if call_times:
+        facts["start_time"] = event.time("startTime")
+    return facts
+
+
+def _ensure_call(event: IncomingEvent, state: str, facts: dict, **fields) -> tuple[Call, bool]:
+    """The call this event is about, created in `state` if Switchboard never saw it."""
+    defaults = {**facts, "state": state, "tag": event.text("tag"), **fields}
+    with transaction.atomic():
+        try:
+            return Call.objects.get_or_create(call_id=event.call_id, defaults=defaults)
+        except IntegrityError:
+            # Created by a concurrent webhook for the same call between our read and insert.
+            return Call.objects.get(call_id=event.call_id), False
+
+
+def move_call(event: IncomingEvent, state: str, *, call_times: bool = True, **fields) -> bool:
+    """Create the call in `state`, or advance it there; True if anything changed. Then
+    note the event (its tag, its time)."""
+    facts = call_facts(event, call_times=call_times)
+    call, created = _ensure_call(event, state, facts, **fields)
+    if created:
+        signals.call_changed.send(sender=Call, call_id=call.call_id)
+        changed = True
+    else:
+        changed = Call.advance(call.call_id, state, **{k: v for k, v in fields.items() if v not in (None, "")})
+        # Facts an earlier-dropped or reordered event would have brought (the start time,
+        # an answer time that arrives after the disconnect) fill gaps but never overwrite.
+        changed |= Call.fill_missing(call.call_id, **facts, **fields)
+    Call.note_event(event.call_id, event_time=event.event_time, tag=event.text("tag") if event.has("tag") else None)
+    return changed
+
+
+def in_progress(event: IncomingEvent, *, call_times: bool = True, **fields) -> bool:
+    """An event that only happens on an answered call (gather, dtmf, recordComplete, ...):
+    the call is answered, whatever Switchboard knew."""
+    return move_call(event, CallState.ANSWERED, call_times=call_times, answer_time=event.time("answerTime"), **fields)
+
+
+def _plan(event: IncomingEvent, *, answered: bool) -> flows.Plan:
+    call = Call.objects.get(call_id=event.call_id)
+    plan = flows.plan_for(call, answered=answered)
+    Call.objects.filter(pk=call.pk).update(route=plan.route, flow=plan.flow)
+    return plan
+
+
+def on_initiate(event: IncomingEvent) -> Applied:
+    changed = move_call(event, CallState.INITIATED)
+    plan = _plan(event, answered=False)
+    if bxml.answers_call(plan.verbs):
+        # Bandwidth answers an inbound call as it runs the first answering verb of this
+        # reply, and no webhook says so; the answer time is ours until reconciliation
+        # reads Bandwidth's own.
+        changed |= Call.advance(event.call_id, CallState.ANSWERED, answer_time=timezone.now())
+    return Applied(bxml_answer(plan.verbs), changed)
+
+
+def on_answer(event: IncomingEvent) -> Applied:
+    changed = move_call(
+        event,
+        CallState.ANSWERED,
+        answer_time=event.time("answerTime") or event.event_time,
+        # Present when machine detection ran in sync mode.
+        machine_detection_result=str(event.part("machineDetectionResult").get("value") or ""),
+    )
+    return Applied(bxml_answer(_plan(event, answered=True).verbs), changed)
+
+
+def on_redirect(event: IncomingEvent) -> Applied:
+    """<Redirect> or updateCall with a redirectUrl: the call starts its flow again."""
+    changed = in_progress(event)
+    return Applied(bxml_answer(_plan(event, answered=True).verbs), changed)
+
+
+def on_disconnect(event: IncomingEvent) -> Applied:
+    changed = move_call(
+        event,
+        CallState.ENDED,
+        end_time=event.time("endTime") or event.event_time,
+        answer_time=event.time("answerTime"),
+        disconnect_cause=event.text("cause"),
+        error_message=event.text("errorMessage"),
+    )
+    return Applied(NO_CONTENT, changed)
+
+
+def on_call_continues(event: IncomingEvent) -> Applied:
+    """gather, transferComplete, bridgeComplete, bridgeTargetComplete: BXML events no flow
+    of Switchboard's leads to; the call is up, and has nothing more to do."""
+    return Applied(bxml_answer(flows.end_of_call()), in_progress(event))
+
+
+def on_call_notice(event: IncomingEvent) -> Applied:
+    """dtmf: a digit pressed on an answered call; nothing to answer."""
+    return Applied(NO_CONTENT, in_progress(event))
+
+
+def on_machine_detection(event: IncomingEvent) -> Applied:
+    result = str(event.part("machineDetectionResult").get("value") or "")
+    return Applied(NO_CONTENT, in_progress(event, machine_detection_result=result))
+
+
+def on_transfer_answer(event: IncomingEvent) -> Applied:
+    """The new leg of a <Transfer> answered (callId is that leg, parentCallId the caller's).
+    An empty reply bridges the two at once."""
+    changed = move_call(event, CallState.ANSWERED, answer_time=event.time("answerTime") or event.event_time)
+    return Applied(bxml_answer([]), changed)
+
+
+def on_transfer_disconnect(event: IncomingEvent) -> Applied:
+    """A <Transfer> leg ended, answered or not."""
+    return on_disconnect(event)
+
+
+HANDLERS: dict[str, Handler] = {
+    "initiate": on_initiate,
+    "answer": on_answer,
+    "redirect": on_redirect,
+    "disconnect": on_disconnect,
+    "gather": on_call_continues,
+    "dtmf": on_call_notice,
+    "machineDetectionComplete": on_machine_detection,
+    "transferAnswer": on_transfer_answer,
+    "transferComplete": on_call_continues,
+    "transferDisconnect": on_transfer_disconnect,
+    "bridgeComplete": on_call_continues,
+    "bridgeTargetComplete": on_call_continues,
+}

@@ -1,0 +1,364 @@
+"""Reconciliation: re-read from Bandwidth's API what webhooks may have missed, and repair.
+
+Bandwidth retries an async webhook once at most, and only on a connection error; a lost
+disconnect leaves a call looking live for ever, and no webhook at all reports mute, hold or
+coach (https://dev.bandwidth.com/docs/voice/webhooks). So, periodically (Celery beat,
+RECONCILE_INTERVAL) and on demand (`manage.py sync_bandwidth`):
+
+- calls started in the last RECONCILE_LOOKBACK are listed (GET /calls, where Bandwidth
+  offers it) to find calls no webhook announced, and those that ended unannounced;
+- live calls and conferences nothing was heard of for RECONCILE_QUIET_AFTER are re-read
+  one by one (getCall; getConference with its activeMembers). A 404 on one Switchboard
+  thinks live means Bandwidth no longer knows it (it keeps calls 7 days): it is ended;
+- calls up longer than STUCK_CALL_AFTER are flagged stuck.
+
+Only quiet objects are repaired: one with webhooks still arriving is left to them. Every
+repair goes through the same conditional updates as webhooks (nothing moves backwards) and
+is written to the event log (source reconciliation, outcome repair) with what changed.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from voice import bandwidth, signals
+from voice.models import (
+    Call,
+    CallState,
+    Conference,
+    ConferenceMember,
+    Event,
+    MemberState,
+)
+
+log = logging.getLogger(__name__)
+
+# Bandwidth's call states, in both documents (the real API and the seed specification);
+# an unknown one leaves the state alone.
+CALL_STATES = {
+    "queued": CallState.QUEUED,
+    "initiated": CallState.INITIATED,
+    "answered": CallState.ANSWERED,
+    "disconnected": CallState.ENDED,
+    "completed": CallState.ENDED,
+}
+# Listing calls or conferences is not in every Bandwidth (the seed specification has no
+# GET /calls): these answers say "not offered here".
+NOT_OFFERED = (404, 405, 501)
+
+
+@dataclass
+class Report:
+    calls_listed: int | None = None
+    conferences_listed: int | None = None
+    calls_read: int = 0
+    conferences_read: int = 0
+    repairs: int = 0
+    stuck: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def record_repair(kind: str, *, payload: dict, changes: dict, call_id: str = "", conference_id: str = "") -> Event:
+    """One line of the event log per repair: what Bandwidth said, and what changed."""
+    return Event.objects.create(
+        dedupe_key=f"repair:{uuid.uuid4().hex}",
+        event_type=kind,
+        source=Event.Source.RECONCILIATION,
+        outcome=Event.Outcome.REPAIR,
+        call_id=call_id,
+        conference_id=conference_id,
+        payload=payload,
+        changes={name: [_jsonable(before), _jsonable(after)] for name, (before, after) in changes.items()},
+        answer_status=None,
+    )
+
+
+def _overwrite(queryset, current: Any, changes: dict, **fields) -> None:
+    """Set each field to Bandwidth's value where it differs, on the condition that the row
+    still holds what was read (a concurrent webhook wins); note what changed."""
+    for name, value in fields.items():
+        if value in (None, ""):
+            continue
+        before = getattr(current, name)
+        if before != value and queryset.filter(**{name: before}).update(**{name: value}):
+            changes[name] = (before, value)
+
+
+# Calls
+
+
+def repair_call(info: bandwidth.CallInfo) -> bool:
+    """Make the mirror of one call agree with Bandwidth's answer; True if anything changed."""
+    now = timezone.now()
+    target = CALL_STATES.get(info.state)
+    facts = {
+        "start_time": info.start_time,
+        "answer_time": info.answer_time,
+        "end_time": info.end_time,
+        "disconnect_cause": info.disconnect_cause,
+        "error_message": info.error_message,
+        "parent_call_id": info.parent_call_id,
+        "tag": info.tag,
+    }
+    with transaction.atomic():
+        call, created = Call.objects.get_or_create(
+            call_id=info.call_id,
+            defaults={
+                **{name: value for name, value in facts.items() if value is not None},
+                "state": target or CallState.INITIATED,
+                "direction": info.direction,
+                "from_number": info.from_number,
+                "to_number": info.to_number,
+                "account_id": info.account_id,
+                "application_id": info.application_id,
+                "last_synced_at": now,
+            },
+        )
+        if created:
+            signals.call_changed.send(sender=Call, call_id=call.call_id)
+            record_repair("callRepair", payload=info.raw, changes={"state": (None, call.state)}, call_id=call.call_id)
+            return True
+        changes: dict[str, tuple] = {}
+        if target and target != call.state and Call.advance(call.call_id, target):
+            changes["state"] = (call.state, target)
+        # Bandwidth's own times and causes replace Switchboard's estimates (an inbound
+        # call's answer time is ours until read here).
+        _overwrite(Call.objects.filter(pk=call.pk), call, changes, **facts)
+        Call.objects.filter(pk=call.pk).update(last_synced_at=now)
+        if not changes:
+            return False
+        signals.call_changed.send(sender=Call, call_id=call.call_id)
+        record_repair("callRepair", payload=info.raw, changes=changes, call_id=call.call_id)
+        return True
+
+
+def forget_call(call: Call, error: bandwidth.PermanentError) -> bool:
+    """Bandwidth answered 404 for a call the mirror has live: it no longer knows it."""
+    now = timezone.now()
+    if not Call.advance(call.call_id, CallState.ENDED, end_time=call.end_time or now, last_synced_at=now):
+        return False
+    record_repair(
+        "callRepair",
+        payload={"status": error.status, "description": str(error)},
+        changes={"state": (call.state, CallState.ENDED)},
+        call_id=call.call_id,
+    )
+    return True
+
+
+def _quiet(obj: Call | Conference, since: datetime) -> bool:
+    return all(moment is None or moment < since for moment in (obj.last_event_at, obj.last_synced_at))
+
+
+def _reconcile_calls(client: bandwidth.BandwidthClient, report: Report, *, since: datetime, lookback: datetime | None) -> None:
+    listed: set[str] = set()
+    try:
+        infos = client.list_calls(min_start_time=lookback)
+    except bandwidth.PermanentError as error:
+        if error.status not in NOT_OFFERED:
+            raise
+        infos = []
+    else:
+        report.calls_listed = len(infos)
+    known = {call.call_id: call for call in Call.objects.filter(call_id__in=[info.call_id for info in infos])}
+    for info in infos:
+        listed.add(info.call_id)
+        call = known.get(info.call_id)
+        if call is None:
+            # A call no webhook announced; one just starting has its webhooks on the way.
+            if info.start_time is None or info.start_time < since:
+                report.repairs += repair_call(info)
+        elif _quiet(call, since) and (call.is_live or call.last_synced_at is None):
+            report.repairs += repair_call(info)
+
+    for call in Call.objects.live().quiet(since).exclude(call_id__in=listed):
+        report.calls_read += 1
+        try:
+            info = client.get_call(call.call_id)
+        except bandwidth.PermanentError as error:
+            if error.status == 404:
+                report.repairs += forget_call(call, error)
+                continue
+            raise
+        report.repairs += repair_call(info)
+
+
+# Conferences
+
+
+def _member_changes(member: ConferenceMember | None, info: bandwidth.MemberInfo) -> dict[str, tuple]:
+    wanted = {
+        "state": MemberState.JOINED,
+        "mute": info.mute,
+        "hold": info.hold,
+        "call_ids_to_coach": info.call_ids_to_coach,
+    }
+    if member is None:
+        return {name: (None, value) for name, value in wanted.items()}
+    return {name: (getattr(member, name), value) for name, value in wanted.items() if getattr(member, name) != value}
+
+
+def _repair_members(conference: Conference, members: list[bandwidth.MemberInfo], payload: dict) -> int:
+    """Members Bandwidth lists are in, with its mute, hold and coach; the others are out.
+
+    The caller holds the conference row locked, as member webhooks do, so none is applied
+    in between. A repaired member's latest_event_time becomes now: a join or exit older
+    than what Bandwidth just said, delivered late, changes nothing."""
+    now = timezone.now()
+    repairs = 0
+    active = {member.call_id: member for member in members}
+    known = {member.call_id: member for member in conference.members.all()}
+    for call_id, member in known.items():
+        if member.state != MemberState.JOINED or call_id in active:
+            continue
+        ConferenceMember.objects.filter(pk=member.pk).update(
+            state=MemberState.LEFT, left_at=now, latest_event_time=now, updated_at=now
+        )
+        member.changed()
+        record_repair(
+            "memberRepair",
+            payload=payload,
+            changes={"state": (MemberState.JOINED, MemberState.LEFT)},
+            call_id=call_id,
+            conference_id=conference.conference_id,
+        )
+        repairs += 1
+    calls = {call.call_id: call for call in Call.objects.filter(call_id__in=[c for c in active if c not in known])}
+    for call_id, info in active.items():
+        member = known.get(call_id)
+        changes = _member_changes(member, info)
+        if not changes:
+            continue
+        values = {name: after for name, (_, after) in changes.items()}
+        if "state" in values:
+            values.update(left_at=None, latest_event_time=now)
+        if member is None:
+            call = calls.get(call_id)
+            ConferenceMember.objects.create(
+                conference=conference,
+                call_id=call_id,
+                joined_at=now,
+                from_number=call.from_number if call else "",
+                to_number=call.to_number if call else "",
+                **values,
+            )
+        else:
+            ConferenceMember.objects.filter(pk=member.pk).update(updated_at=now, **values)
+        ConferenceMember(conference_id=conference.conference_id, call_id=call_id).changed()
+        record_repair("memberRepair", payload=payload, changes=changes, call_id=call_id, conference_id=conference.conference_id)
+        repairs += 1
+    return repairs
+
+
+def repair_conference(info: bandwidth.ConferenceInfo) -> int:
+    """Make the mirror of one conference (and its members, when listed) agree with
+    Bandwidth's answer; returns the number of repairs."""
+    now = timezone.now()
+    with transaction.atomic():
+        _, created = Conference.objects.get_or_create(
+            conference_id=info.conference_id,
+            defaults={"name": info.name, "tag": info.tag, "created_time": info.created_time, "last_synced_at": now},
+        )
+        conference = Conference.objects.select_for_update().get(conference_id=info.conference_id)
+        before = None if created else conference.state
+        changes: dict[str, tuple] = {"state": (None, conference.state)} if created else {}
+        mine = Conference.objects.filter(pk=conference.pk)
+        _overwrite(mine, conference, changes, name=info.name, tag=info.tag, created_time=info.created_time)
+        if info.completed_time is not None and conference.complete(info.completed_time):
+            changes["state"] = (before, conference.state)
+        mine.update(last_synced_at=now)
+        repairs = 0
+        if changes:
+            conference.changed()
+            record_repair("conferenceRepair", payload=info.raw, changes=changes, conference_id=conference.conference_id)
+            repairs += 1
+        if info.completed_time is None and info.active_members is not None:
+            repairs += _repair_members(conference, info.active_members, info.raw)
+        return repairs
+
+
+def forget_conference(conference: Conference, error: bandwidth.PermanentError) -> bool:
+    with transaction.atomic():
+        locked = Conference.objects.select_for_update().get(pk=conference.pk)
+        if not locked.complete(timezone.now()):
+            return False
+        record_repair(
+            "conferenceRepair",
+            payload={"status": error.status, "description": str(error)},
+            changes={"state": (conference.state, locked.state)},
+            conference_id=conference.conference_id,
+        )
+    return True
+
+
+def _reconcile_conferences(
+    client: bandwidth.BandwidthClient, report: Report, *, since: datetime, lookback: datetime | None
+) -> None:
+    to_read: dict[str, Conference | None] = {}
+    try:
+        infos = client.list_conferences(min_created_time=lookback)
+    except bandwidth.PermanentError as error:
+        if error.status not in NOT_OFFERED:
+            raise
+        infos = []
+    else:
+        report.conferences_listed = len(infos)
+    known = {c.conference_id: c for c in Conference.objects.filter(conference_id__in=[i.conference_id for i in infos])}
+    listed = set()
+    for info in infos:
+        listed.add(info.conference_id)
+        conference = known.get(info.conference_id)
+        if conference is not None and not (conference.is_live and _quiet(conference, since)):
+            continue
+        if info.is_final:
+            report.repairs += repair_conference(info)
+        elif conference is not None or info.created_time is None or info.created_time < since:
+            # Live: its members are only in getConference.
+            to_read[info.conference_id] = conference
+    for conference in Conference.objects.live().quiet(since).exclude(conference_id__in=listed):
+        to_read[conference.conference_id] = conference
+
+    for conference_id, conference in to_read.items():
+        report.conferences_read += 1
+        try:
+            info = client.get_conference(conference_id)
+        except bandwidth.PermanentError as error:
+            if error.status == 404 and conference is not None:
+                report.repairs += forget_conference(conference, error)
+                continue
+            raise
+        report.repairs += repair_conference(info)
+
+
+def run(*, full: bool = False) -> Report:
+    """One reconciliation. `full` (manage.py sync_bandwidth) re-reads every live object
+    and lists everything Bandwidth still keeps, as for a first import of an account."""
+    now = timezone.now()
+    since = now if full else now - timedelta(seconds=settings.RECONCILE_QUIET_AFTER)
+    lookback = None if full else now - timedelta(seconds=settings.RECONCILE_LOOKBACK)
+    client = bandwidth.client()
+    report = Report()
+    for step in (_reconcile_calls, _reconcile_conferences):
+        try:
+            step(client, report, since=since, lookback=lookback)
+        except bandwidth.BandwidthError as error:
+            # The next run tries again; what was repaired so far stays repaired.
+            log.warning("reconciliation: %s stopped: %s", step.__name__, error)
+            report.errors.append(f"{step.__name__}: {error}")
+    report.stuck = len(Call.flag_stuck())
+    return report

@@ -1,0 +1,31 @@
+"""Fetching a transcript's text once Bandwidth says it is available."""
+
+from __future__ import annotations
+
+import logging
+
+from voice import bandwidth
+from voice.models import Transcription
+
+log = logging.getLogger(__name__)
+
+
+def fetch(transcription_pk: int) -> bool:
+    """Read the transcript from Bandwidth and keep its text; True once it is stored.
+    Safe to run twice. A transient failure is raised for the task to retry; a permanent
+    one is written on the row."""
+    transcription = Transcription.objects.select_related("recording").filter(pk=transcription_pk).first()
+    if transcription is None or transcription.fetched_at is not None:
+        return True
+    recording = transcription.recording
+    if not recording.call_id:
+        # Conference recordings cannot be transcribed (https://dev.bandwidth.com/docs/voice/bxml/startRecording).
+        Transcription.objects.filter(pk=transcription_pk).update(fetch_error="A conference recording has no transcript.")
+        return False
+    try:
+        transcript = bandwidth.client().get_transcription(recording.call_id, recording.recording_id)
+    except bandwidth.PermanentError as error:
+        log.warning("transcription of %s could not be fetched: %s", recording.recording_id, error)
+        Transcription.objects.filter(pk=transcription_pk).update(fetch_error=str(error)[:2000])
+        return False
+    return transcription.store_text(transcript.text, transcript.confidence) or transcription.fetched_at is not None
