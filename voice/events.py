@@ -133,9 +133,6 @@ class IncomingEvent:
         value = self.payload.get(field)
         return parse_time(value) if value else None
 
-    def has(self, field: str) -> bool:
-        return field in self.payload
-
     @property
     def channels(self) -> int | None:
         return _channels(self.payload.get("channels"))

@@ -196,17 +196,15 @@ class Call(models.Model):
         return bool(changed)
 
     @classmethod
-    def note_event(cls, call_id: str, *, event_time: datetime, tag: str | None) -> None:
+    def note_event(cls, call_id: str, *, event_time: datetime, tag: str) -> None:
         """Record that an event about this call arrived now. A tag can change during a
-        call, so the tag of the newest event by eventTime wins, whatever the arrival order."""
+        call, and every event carries the tag set at the time (none when there is none),
+        so the tag of the newest event by eventTime wins, whatever the arrival order.
+        https://dev.bandwidth.com/docs/voice/bxml/tag"""
         cls.heard(call_id)
-        newest = cls.objects.filter(call_id=call_id).filter(
+        cls.objects.filter(call_id=call_id).filter(
             Q(latest_event_time__isnull=True) | Q(latest_event_time__lte=event_time)
-        )
-        changes = {"latest_event_time": event_time}
-        if tag is not None:
-            changes["tag"] = tag
-        newest.update(**changes)
+        ).update(latest_event_time=event_time, tag=tag)
 
     @classmethod
     def heard(cls, call_id: str) -> None:
@@ -330,15 +328,14 @@ class Conference(models.Model):
         self.changed()
         return True
 
-    def note_event(self, *, event_time: datetime, tag: str | None) -> None:
+    def note_event(self, *, event_time: datetime, tag: str) -> None:
+        """As Call.note_event: the newest event's tag (the creating call's) wins."""
         mine = Conference.objects.filter(pk=self.pk)
         mine.update(last_event_at=timezone.now())
         keep_earliest(mine, "created_time", event_time)
-        newest = mine.filter(Q(latest_event_time__isnull=True) | Q(latest_event_time__lte=event_time))
-        changes = {"latest_event_time": event_time}
-        if tag is not None:
-            changes["tag"] = tag
-        newest.update(**changes)
+        mine.filter(Q(latest_event_time__isnull=True) | Q(latest_event_time__lte=event_time)).update(
+            latest_event_time=event_time, tag=tag
+        )
 
 
 class MemberState(models.TextChoices):

@@ -51,7 +51,14 @@ def move_call(event: IncomingEvent, state: str, *, call_times: bool = True, **fi
         # Facts an earlier-dropped or reordered event would have brought (the start time,
         # an answer time that arrives after the disconnect) fill gaps but never overwrite.
         changed |= Call.fill_missing(call.call_id, **facts, **fields)
-    Call.note_event(event.call_id, event_time=event.event_time, tag=event.text("tag") if event.has("tag") else None)
+        # Bandwidth's answer time replaces Switchboard's estimate (see on_initiate).
+        answered = event.time("answerTime")
+        if answered is not None and Call.objects.filter(pk=call.pk).exclude(answer_time=answered).update(
+            answer_time=answered
+        ):
+            signals.call_changed.send(sender=Call, call_id=call.call_id)
+            changed = True
+    Call.note_event(event.call_id, event_time=event.event_time, tag=event.text("tag"))
     return changed
 
 
@@ -73,8 +80,8 @@ def on_initiate(event: IncomingEvent) -> Applied:
     plan = _plan(event, answered=False)
     if bxml.answers_call(plan.verbs):
         # Bandwidth answers an inbound call as it runs the first answering verb of this
-        # reply, and no webhook says so; the answer time is ours until reconciliation
-        # reads Bandwidth's own.
+        # reply, and no webhook says so; the answer time is ours until a later event or
+        # reconciliation brings Bandwidth's own.
         changed |= Call.advance(event.call_id, CallState.ANSWERED, answer_time=timezone.now())
     return Applied(bxml_answer(plan.verbs), changed)
 

@@ -33,7 +33,7 @@ def _conference(event: IncomingEvent) -> tuple[Conference, bool]:
     conference = Conference.objects.select_for_update().get(conference_id=event.conference_id)
     if not created:
         fill_missing(Conference.objects.filter(pk=conference.pk), name=event.text("name"))
-        conference.note_event(event_time=event.event_time, tag=event.text("tag") if event.has("tag") else None)
+        conference.note_event(event_time=event.event_time, tag=event.text("tag"))
         conference.refresh_from_db()
     return conference, created
 

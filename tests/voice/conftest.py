@@ -1,0 +1,22 @@
+import pytest
+
+from voice import events, state
+
+
+def deliver(body: dict) -> state.Answer:
+    """One webhook through the whole critical path, as the view runs it."""
+    return state.receive(events.parse(body))
+
+
+@pytest.fixture
+def enqueued_fetches(monkeypatch):
+    """The transcript fetches handlers enqueue (after commit), as (task, transcription pk)."""
+    calls = []
+
+    class Recorder:
+        @staticmethod
+        def delay_on_commit(pk):
+            calls.append(pk)
+
+    monkeypatch.setattr("voice.handlers.recordings.fetch_transcription", Recorder)
+    return calls
