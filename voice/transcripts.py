@@ -28,4 +28,6 @@ def fetch(transcription_pk: int) -> bool:
         log.warning("transcription of %s could not be fetched: %s", recording.recording_id, error)
         Transcription.objects.filter(pk=transcription_pk).update(fetch_error=str(error)[:2000])
         return False
-    return transcription.store_text(transcript.text, transcript.confidence) or transcription.fetched_at is not None
+    # False from store_text means a concurrent run stored it first: stored either way.
+    transcription.store_text(transcript.text, transcript.confidence)
+    return True

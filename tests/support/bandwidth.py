@@ -13,7 +13,7 @@ API = "https://bandwidth.test/api/v2/accounts/9900000"
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "bandwidth"
 
 
-def payload(name: str, **changes) -> dict:
+def payload(name: str, /, **changes) -> dict:
     """A documented Bandwidth webhook body from tests/fixtures/bandwidth, with changes."""
     data = copy.deepcopy(json.loads((FIXTURES / f"{name}.json").read_text()))
     for key, value in changes.items():

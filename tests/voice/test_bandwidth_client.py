@@ -1,7 +1,10 @@
 """voice/bandwidth.py: what each of Bandwidth's answers becomes."""
 
+from datetime import datetime, timezone
+
 import pytest
 import requests
+import responses
 
 from voice import bandwidth
 from tests.support.bandwidth import API
@@ -110,3 +113,85 @@ def test_create_call_sends_credentials_and_reads_the_call_id(client, bandwidth_a
     assert created.call_id == CALL
     sent = bandwidth_api.calls[0].request
     assert b'"username": "hook"' in sent.body and b'"from": "+15551112222"' in sent.body
+
+
+def call_state(call_id: str, state: str = "answered", **fields) -> dict:
+    return {
+        "callId": call_id,
+        "accountId": "9900000",
+        "applicationId": "04e88489-df02-4e34-a0ee-27a91849555f",
+        "from": "+15551112222",
+        "to": "+19195550100",
+        "direction": "inbound",
+        "state": state,
+        "startTime": "2024-01-01T10:00:00.000Z",
+        "answerTime": "2024-01-01T10:00:01.000Z",
+        **fields,
+    }
+
+
+def test_list_calls_follows_every_next_page(client, bandwidth_api):
+    following = f"{API}/calls?pageToken=abc"
+    bandwidth_api.get(
+        f"{API}/calls", json=[call_state("c-1")], headers={"Link": f'<{following}>; rel="next"'},
+        match=[responses.matchers.query_param_matcher({"pageSize": "1000", "minStartTime": "2024-01-01T09:00:00.000Z"})],
+    )
+    bandwidth_api.get(following, json=[call_state("c-2", "disconnected")], match=[responses.matchers.query_param_matcher({"pageToken": "abc"})])
+    calls = client.list_calls(min_start_time=datetime(2024, 1, 1, 9, tzinfo=timezone.utc))
+    assert [(c.call_id, c.is_final) for c in calls] == [("c-1", False), ("c-2", True)]
+
+
+def test_get_conference_reads_its_active_members(client, bandwidth_api):
+    bandwidth_api.get(
+        f"{API}/conferences/conf-1",
+        json={
+            "id": "conf-1",
+            "name": "sales-floor",
+            "createdTime": "2024-01-01T10:00:00Z",
+            "completedTime": None,
+            "activeMembers": [
+                {"callId": "c-1", "conferenceId": "conf-1", "mute": True, "hold": False, "callIdsToCoach": None},
+                {"callId": "c-2", "conferenceId": "conf-1", "mute": False, "hold": True, "callIdsToCoach": ["c-1"]},
+            ],
+        },
+    )
+    conference = client.get_conference("conf-1")
+    assert not conference.is_final
+    assert conference.active_members == [
+        bandwidth.MemberInfo("c-1", mute=True, hold=False, call_ids_to_coach=[]),
+        bandwidth.MemberInfo("c-2", mute=False, hold=True, call_ids_to_coach=["c-1"]),
+    ]
+
+
+def test_a_listed_conference_has_no_member_list(client, bandwidth_api):
+    bandwidth_api.get(f"{API}/conferences", json=[{"id": "conf-1", "name": "x", "completedTime": "2024-01-01T11:00:00Z"}])
+    (conference,) = client.list_conferences()
+    assert conference.active_members is None
+    assert conference.is_final
+
+
+TRANSCRIPTION = f"{API}/calls/{CALL}/recordings/r-1/transcription"
+
+
+def test_a_transcript_is_read_from_its_transcripts(client, bandwidth_api):
+    bandwidth_api.get(
+        TRANSCRIPTION,
+        json={"transcripts": [{"text": "Hello, I am calling about", "confidence": 0.9}, {"text": "my order.", "confidence": 0.7}]},
+    )
+    transcript = client.get_transcription(CALL, "r-1")
+    assert transcript.text == "Hello, I am calling about\nmy order."
+    assert transcript.confidence == pytest.approx(0.8)
+
+
+def test_a_transcript_given_as_metadata_is_fetched_from_its_url(client, bandwidth_api):
+    result = f"{API}/calls/{CALL}/recordings/r-1/transcription/result"
+    bandwidth_api.get(TRANSCRIPTION, json={"id": "t-1", "status": "available", "url": result})
+    bandwidth_api.get(result, json={"transcripts": [{"text": "Call me back.", "confidence": 0.95}]})
+    assert client.get_transcription(CALL, "r-1") == bandwidth.Transcript("Call me back.", 0.95)
+
+
+def test_a_transcript_url_on_another_host_is_never_given_our_credentials(client, bandwidth_api):
+    bandwidth_api.get(TRANSCRIPTION, json={"id": "t-1", "status": "available", "url": "https://elsewhere.example/t-1"})
+    with pytest.raises(bandwidth.PermanentError):
+        client.get_transcription(CALL, "r-1")
+    assert len(bandwidth_api.calls) == 1

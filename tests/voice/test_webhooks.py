@@ -6,14 +6,16 @@ from urllib.parse import urlencode
 import pytest
 from django.test import Client
 
-from voice.models import Call, Event
+from voice.models import Call, Conference, ConferenceMember, Event, Recording, Transcription
 from tests.support.bandwidth import payload, post_event, webhook_auth
 
 pytestmark = pytest.mark.django_db
 
 
 def nothing_written() -> bool:
-    return not Event.objects.exists() and not Call.objects.exists()
+    return not any(
+        model.objects.exists() for model in (Event, Call, Conference, ConferenceMember, Recording, Transcription)
+    )
 
 
 @pytest.mark.parametrize(
@@ -39,6 +41,23 @@ def test_bad_credentials_get_401_with_a_challenge_and_write_nothing(client, auth
         (json.dumps(payload("answer", answerTime=12)), "answerTime"),
         (json.dumps(payload("answer", callId=["c-1"])), "callId"),
         (json.dumps(payload("answer", tag="x" * 70_000)), "larger than"),
+        (json.dumps(payload("answer", eventType=7)), "eventType"),
+        (json.dumps(payload("answer", eventTime="2019-06-20T25:61:00Z")), "eventTime"),
+        (json.dumps(payload("disconnect", endTime="soon")), "endTime"),
+        (json.dumps(payload("conferenceMemberJoin", conferenceId={"id": 1})), "conferenceId"),
+        (json.dumps(payload("conferenceMemberJoin", conferenceId="conf-" + "x" * 200)), "conferenceId is too long"),
+        (json.dumps(payload("conferenceCreated", name=["a"])), "name"),
+        (json.dumps(payload("recordingAvailable", recordingId=5)), "recordingId"),
+        (json.dumps(payload("recordingAvailable", duration="20 seconds")), "duration"),
+        (json.dumps(payload("recordingAvailable", duration=20.5)), "duration"),
+        (json.dumps(payload("recordingAvailable", channels="two")), "channels"),
+        (json.dumps(payload("recordingAvailable", channels=True)), "channels"),
+        (json.dumps(payload("recordingAvailable", mediaUrl=False)), "mediaUrl"),
+        (json.dumps(payload("transcriptionAvailable", transcription="available")), "transcription must be an object"),
+        (json.dumps(payload("transcriptionAvailable", transcription={"status": 1})), "transcription.status"),
+        (json.dumps(payload("transcriptionAvailable", transcription={"completedTime": "later"})), "transcription.completedTime"),
+        (json.dumps(payload("machineDetectionComplete", machineDetectionResult=["human"])), "machineDetectionResult"),
+        (json.dumps(payload("transferAnswer", parentCallId=12)), "parentCallId"),
     ],
 )
 def test_malformed_input_gets_400_with_a_reason_and_writes_nothing(client, body, reason):
@@ -77,3 +96,41 @@ def test_the_answer_time_is_recorded(client):
     post_event(client, payload("answer"))
     event = Event.objects.get()
     assert event.answer_ms is not None and event.answer_ms >= 0
+
+
+def test_a_get_recording_webhook_reads_its_numbers_from_strings(client):
+    query = urlencode(payload("recordingAvailable"))
+    response = client.get(f"/webhooks/voice?{query}", headers={"authorization": webhook_auth()})
+    assert response.status_code == 204
+    recording = Recording.objects.get()
+    assert recording.channels == 1
+    assert recording.duration_seconds == 20.056
+
+
+def test_a_get_transcription_webhook_without_its_nested_object_still_counts(client):
+    body = payload("transcriptionAvailable", transcription=None)
+    response = client.get(f"/webhooks/voice?{urlencode(body)}", headers={"authorization": webhook_auth()})
+    assert response.status_code == 204
+    assert Transcription.objects.get().status == "available"
+
+
+def test_a_conference_member_webhook_over_get_works_as_post(client):
+    query = urlencode(payload("conferenceMemberJoin"))
+    response = client.get(f"/webhooks/voice?{query}", headers={"authorization": webhook_auth()})
+    assert response.status_code == 204
+    assert ConferenceMember.objects.get().state == "joined"
+
+
+def test_a_duplicate_conference_event_changes_nothing_and_gets_the_same_answer(client):
+    first = post_event(client, payload("conferenceMemberJoin"))
+    second = post_event(client, payload("conferenceMemberJoin", to="+19999999999"))
+    assert first.status_code == second.status_code == 204
+    assert ConferenceMember.objects.get().to_number == "+15551112345"
+    assert Event.objects.count() == 1
+
+
+def test_two_members_joining_at_the_same_moment_are_two_events(client):
+    post_event(client, payload("conferenceMemberJoin"))
+    post_event(client, payload("conferenceMemberJoin", callId="c-another-member"))
+    assert Event.objects.count() == 2
+    assert ConferenceMember.objects.count() == 2

@@ -1,0 +1,290 @@
+"""Reconciliation against canned Bandwidth answers: what it re-reads, what it repairs, and
+that every repair is in the event log."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from tests.support.bandwidth import API
+from voice import reconcile
+from voice.models import Call, CallState, Conference, ConferenceMember, ConferenceState, Event, MemberState
+
+pytestmark = pytest.mark.django_db
+
+LONG_AGO = "2024-01-01T10:00:00.000Z"
+NOT_FOUND = {"type": "validation", "description": "Not Found", "id": None}
+
+
+@pytest.fixture(autouse=True)
+def reconcile_settings(settings):
+    settings.RECONCILE_QUIET_AFTER = 30
+    settings.RECONCILE_LOOKBACK = 3600
+    settings.STUCK_CALL_AFTER = 3600
+
+
+@pytest.fixture
+def no_listings(bandwidth_api):
+    """A Bandwidth offering neither list (as the seed specification has no GET /calls)."""
+    bandwidth_api.get(f"{API}/calls", status=405, json={"type": "validation", "description": "Method Not Allowed"})
+    bandwidth_api.get(f"{API}/conferences", status=404, json=NOT_FOUND)
+    return bandwidth_api
+
+
+def call_state(call_id: str, state: str, **fields) -> dict:
+    return {
+        "callId": call_id,
+        "direction": "inbound",
+        "from": "+15551112222",
+        "to": "+19195550100",
+        "state": state,
+        "startTime": LONG_AGO,
+        "answerTime": "2024-01-01T10:00:01.000Z",
+        **fields,
+    }
+
+
+def quiet_call(call_id: str, state: str = CallState.ANSWERED, seconds_ago: float = 120, **fields) -> Call:
+    moment = timezone.now() - timedelta(seconds=seconds_ago)
+    fields = {"start_time": moment, **fields}
+    return Call.objects.create(call_id=call_id, direction="inbound", state=state, last_event_at=moment, **fields)
+
+
+def repairs(**filters) -> list[Event]:
+    return list(Event.objects.filter(outcome=Event.Outcome.REPAIR, source=Event.Source.RECONCILIATION, **filters))
+
+
+def test_a_quiet_live_call_that_ended_unannounced_is_ended_and_the_repair_logged(no_listings):
+    quiet_call("c-1")
+    no_listings.get(f"{API}/calls/c-1", json=call_state("c-1", "disconnected", endTime="2024-01-01T10:05:00.000Z", disconnectCause="hangup"))
+    report = reconcile.run()
+    call = Call.objects.get()
+    assert call.state == CallState.ENDED
+    assert call.disconnect_cause == "hangup"
+    assert call.end_time.isoformat() == "2024-01-01T10:05:00+00:00"
+    (repair,) = repairs(call_id="c-1")
+    assert repair.event_type == "callRepair"
+    assert repair.changes["state"] == ["answered", "ended"]
+    assert repair.changes["disconnect_cause"] == ["", "hangup"]
+    assert repair.payload["state"] == "disconnected"
+    assert repair.answer_status is None
+    assert report.repairs == 1 and report.calls_read == 1
+    assert report.calls_listed is None
+
+
+def test_the_seed_specifications_completed_state_ends_a_call_too(no_listings):
+    quiet_call("c-1")
+    no_listings.get(f"{API}/calls/c-1", json=call_state("c-1", "completed"))
+    reconcile.run()
+    assert Call.objects.get().state == CallState.ENDED
+
+
+def test_a_call_with_recent_events_is_left_to_its_webhooks(no_listings):
+    quiet_call("c-1", seconds_ago=5)
+    reconcile.run()
+    assert len(no_listings.calls) == 2  # the two listings, no getCall
+    assert Call.objects.get().state == CallState.ANSWERED
+
+
+def test_a_call_bandwidth_no_longer_knows_is_ended(no_listings):
+    quiet_call("c-gone")
+    no_listings.get(f"{API}/calls/c-gone", status=404, json={"type": "validation", "description": "Call [c-gone] not found"})
+    reconcile.run()
+    call = Call.objects.get()
+    assert call.state == CallState.ENDED
+    assert call.end_time is not None
+    (repair,) = repairs()
+    assert repair.payload["status"] == 404
+
+
+def test_a_call_that_agrees_is_not_repaired_and_not_read_again_next_run(no_listings):
+    quiet_call("c-1", answer_time=timezone.now())
+    Call.objects.update(answer_time=None)
+    no_listings.get(f"{API}/calls/c-1", json=call_state("c-1", "answered", answerTime=None, startTime=None))
+    reconcile.run()
+    reconcile.run()
+    assert repairs() == []
+    assert sum(1 for c in no_listings.calls if c.request.url.endswith("/calls/c-1")) == 1
+
+
+def test_a_live_call_is_never_moved_backwards(no_listings):
+    quiet_call("c-1", state=CallState.ANSWERED)
+    no_listings.get(f"{API}/calls/c-1", json=call_state("c-1", "initiated", answerTime=None))
+    reconcile.run()
+    assert Call.objects.get().state == CallState.ANSWERED
+
+
+def test_the_listing_imports_calls_no_webhook_announced(bandwidth_api):
+    bandwidth_api.get(f"{API}/calls", json=[call_state("c-new", "answered"), call_state("c-over", "disconnected", endTime=LONG_AGO)])
+    bandwidth_api.get(f"{API}/conferences", json=[])
+    report = reconcile.run()
+    assert dict(Call.objects.values_list("call_id", "state")) == {"c-new": "answered", "c-over": "ended"}
+    assert report.calls_listed == 2
+    assert {r.call_id for r in repairs()} == {"c-new", "c-over"}
+
+
+def test_a_call_just_starting_is_left_to_its_initiate(bandwidth_api):
+    just_now = timezone.now().isoformat()
+    bandwidth_api.get(f"{API}/calls", json=[call_state("c-ringing", "initiated", startTime=just_now, answerTime=None)])
+    bandwidth_api.get(f"{API}/conferences", json=[])
+    reconcile.run()
+    assert not Call.objects.exists()
+
+
+def test_the_listing_repairs_quiet_calls_without_reading_them_one_by_one(bandwidth_api):
+    quiet_call("c-1")
+    bandwidth_api.get(f"{API}/calls", json=[call_state("c-1", "disconnected", endTime=LONG_AGO)])
+    bandwidth_api.get(f"{API}/conferences", json=[])
+    reconcile.run()
+    assert Call.objects.get().state == CallState.ENDED
+    assert [c.request.url.split("?")[0] for c in bandwidth_api.calls] == [f"{API}/calls", f"{API}/conferences"]
+
+
+def test_bandwidths_answer_time_replaces_switchboards_estimate_once(bandwidth_api):
+    quiet_call("c-1", state=CallState.ENDED, answer_time=timezone.now())
+    bandwidth_api.get(f"{API}/calls", json=[call_state("c-1", "disconnected")])
+    bandwidth_api.get(f"{API}/conferences", json=[])
+    reconcile.run()
+    reconcile.run()
+    assert Call.objects.get().answer_time.isoformat() == "2024-01-01T10:00:01+00:00"
+    assert len(repairs()) == 1
+
+
+def test_a_transient_error_is_reported_and_the_next_step_still_runs(bandwidth_api):
+    bandwidth_api.get(f"{API}/calls", status=429, headers={"Retry-After": "1"}, json={"description": "slow down"})
+    bandwidth_api.get(f"{API}/conferences", json=[{"id": "conf-1", "name": "x", "createdTime": LONG_AGO, "completedTime": LONG_AGO}])
+    report = reconcile.run()
+    assert report.errors and "slow down" in report.errors[0]
+    assert Conference.objects.get().state == ConferenceState.COMPLETED
+
+
+# Conferences
+
+
+def quiet_conference(conference_id: str = "conf-1", seconds_ago: float = 120) -> Conference:
+    moment = timezone.now() - timedelta(seconds=seconds_ago)
+    return Conference.objects.create(conference_id=conference_id, name="sales-floor", created_time=moment, last_event_at=moment)
+
+
+def conference_state(conference_id: str = "conf-1", members=(), **fields) -> dict:
+    return {
+        "id": conference_id,
+        "name": "sales-floor",
+        "createdTime": LONG_AGO,
+        "completedTime": None,
+        "activeMembers": [
+            {"callId": call_id, "conferenceId": conference_id, "mute": mute, "hold": False, "callIdsToCoach": None}
+            for call_id, mute in members
+        ],
+        **fields,
+    }
+
+
+def test_a_conference_that_completed_unannounced_is_closed_with_no_one_left(no_listings):
+    conference = quiet_conference()
+    ConferenceMember.objects.create(conference=conference, call_id="c-1", state=MemberState.JOINED, joined_at=conference.created_time)
+    no_listings.get(f"{API}/conferences/conf-1", json=conference_state(completedTime="2024-01-01T11:00:00.000Z", activeMembers=[]))
+    reconcile.run()
+    conference.refresh_from_db()
+    assert conference.state == ConferenceState.COMPLETED
+    assert conference.created_time.isoformat() == "2024-01-01T10:00:00+00:00"
+    member = ConferenceMember.objects.get()
+    assert member.state == MemberState.LEFT
+    assert member.left_at == conference.completed_time
+    (repair,) = repairs(conference_id="conf-1")
+    assert repair.event_type == "conferenceRepair"
+    assert repair.changes["state"] == ["active", "completed"]
+
+
+def test_members_are_made_to_agree_with_active_members(no_listings):
+    conference = quiet_conference()
+    ConferenceMember.objects.create(conference=conference, call_id="c-ghost", state=MemberState.JOINED)
+    ConferenceMember.objects.create(conference=conference, call_id="c-kept", state=MemberState.JOINED, mute=False)
+    Call.objects.create(call_id="c-missed", direction="inbound", from_number="+15550001111")
+    no_listings.get(f"{API}/conferences/conf-1", json=conference_state(members=[("c-kept", True), ("c-missed", False)]))
+    reconcile.run()
+    members = {m.call_id: m for m in ConferenceMember.objects.all()}
+    assert members["c-ghost"].state == MemberState.LEFT
+    assert members["c-kept"].mute is True
+    assert members["c-missed"].state == MemberState.JOINED
+    assert members["c-missed"].from_number == "+15550001111"
+    logged = {r.call_id: r.changes for r in repairs(event_type="memberRepair")}
+    assert logged["c-ghost"] == {"state": ["joined", "left"]}
+    assert logged["c-kept"] == {"mute": [False, True]}
+    assert logged["c-missed"]["state"] == [None, "joined"]
+
+
+def test_a_late_join_older_than_a_repair_brings_no_ghost_back(no_listings):
+    from tests.support.bandwidth import payload
+    from tests.voice.conftest import deliver
+
+    conference = quiet_conference(conference_id="conf-59082d52-4a2ab5be-ce26-43ed-af94-431b8a19d4e3")
+    ConferenceMember.objects.create(conference=conference, call_id="c-95ac8d6e-1a31c52e-b38f-4198-93c1-51633ec68f8d", state=MemberState.JOINED)
+    no_listings.get(f"{API}/conferences/{conference.conference_id}", json=conference_state(conference.conference_id))
+    reconcile.run()
+    deliver(payload("conferenceMemberJoin"))
+    assert ConferenceMember.objects.get().state == MemberState.LEFT
+
+
+def test_a_conference_bandwidth_no_longer_knows_is_completed(no_listings):
+    quiet_conference()
+    no_listings.get(f"{API}/conferences/conf-1", status=404, json=NOT_FOUND)
+    reconcile.run()
+    assert Conference.objects.get().state == ConferenceState.COMPLETED
+    assert len(repairs()) == 1
+
+
+def test_the_conference_listing_imports_a_live_conference_with_its_members(bandwidth_api):
+    bandwidth_api.get(f"{API}/calls", json=[])
+    bandwidth_api.get(f"{API}/conferences", json=[{**conference_state(), "activeMembers": None}])
+    bandwidth_api.get(f"{API}/conferences/conf-1", json=conference_state(members=[("c-1", False), ("c-2", True)]))
+    report = reconcile.run()
+    conference = Conference.objects.get()
+    assert conference.state == ConferenceState.ACTIVE
+    assert sorted(conference.members.values_list("call_id", "mute")) == [("c-1", False), ("c-2", True)]
+    assert report.conferences_listed == 1 and report.conferences_read == 1
+
+
+# Stuck calls, the command, the schedule
+
+
+def test_a_call_up_longer_than_the_threshold_is_flagged_stuck_once(no_listings, settings):
+    settings.STUCK_CALL_AFTER = 600
+    stuck = quiet_call("c-stuck", seconds_ago=5, start_time=timezone.now() - timedelta(seconds=700))
+    fresh = quiet_call("c-fresh", seconds_ago=5)
+    assert stuck.is_stuck and not fresh.is_stuck
+    assert reconcile.run().stuck == 1
+    assert reconcile.run().stuck == 0
+    assert Call.objects.get(call_id="c-stuck").stuck_at is not None
+    assert list(Call.objects.stuck().values_list("call_id", flat=True)) == ["c-stuck"]
+
+
+def test_an_ended_call_is_never_stuck(settings):
+    settings.STUCK_CALL_AFTER = 1
+    call = Call(call_id="c-1", state=CallState.ENDED, start_time=timezone.now() - timedelta(hours=3))
+    assert not call.is_stuck
+
+
+def test_sync_bandwidth_re_reads_every_live_call_even_a_recent_one(no_listings, capsys):
+    quiet_call("c-recent", seconds_ago=1)
+    no_listings.get(f"{API}/calls/c-recent", json=call_state("c-recent", "disconnected"))
+    call_command("sync_bandwidth")
+    assert Call.objects.get().state == CallState.ENDED
+    output = capsys.readouterr().out
+    assert "calls listed:        not offered by this Bandwidth" in output
+    assert "repairs:             1" in output
+
+
+def test_reconciliation_is_scheduled_every_interval(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["reconcile"]
+    assert entry["task"] == "voice.tasks.reconcile"
+    assert entry["schedule"] == settings.RECONCILE_INTERVAL
+
+
+def test_the_task_runs_a_reconciliation(no_listings):
+    from voice.tasks import reconcile as task
+
+    quiet_call("c-1")
+    no_listings.get(f"{API}/calls/c-1", json=call_state("c-1", "disconnected"))
+    assert task.run()["repairs"] == 1

@@ -1,0 +1,70 @@
+"""transcriptionAvailable → a task fetches the text and keeps it, once."""
+
+import pytest
+
+from tests.support.bandwidth import API, payload
+from tests.voice.conftest import deliver
+from voice import bandwidth, transcripts
+from voice.models import Transcription
+
+pytestmark = pytest.mark.django_db
+
+CALL = "c-15ac29a2-1331029c-2cb0-4a07-b215-b22865662d85"
+RECORDING = "r-115da407-e3d9-4ea7-889f-5f4ad7386a80"
+TRANSCRIPTION = f"{API}/calls/{CALL}/recordings/{RECORDING}/transcription"
+
+
+@pytest.fixture
+def announced(enqueued_fetches) -> int:
+    deliver(payload("transcriptionAvailable"))
+    (pk,) = enqueued_fetches
+    return pk
+
+
+def test_the_text_is_fetched_and_kept_for_search(announced, bandwidth_api):
+    bandwidth_api.get(TRANSCRIPTION, json={"transcripts": [{"text": "Please call me back.", "confidence": 0.93}]})
+    assert transcripts.fetch(announced)
+    transcription = Transcription.objects.get()
+    assert transcription.text == "Please call me back."
+    assert transcription.confidence == pytest.approx(0.93)
+    assert transcription.fetched_at is not None
+
+
+def test_a_second_run_fetches_nothing(announced, bandwidth_api):
+    bandwidth_api.get(TRANSCRIPTION, json={"transcripts": [{"text": "Once.", "confidence": 0.9}]})
+    transcripts.fetch(announced)
+    transcripts.fetch(announced)
+    assert len(bandwidth_api.calls) == 1
+
+
+def test_a_transient_failure_is_raised_for_the_task_to_retry(announced, bandwidth_api):
+    bandwidth_api.get(TRANSCRIPTION, status=503, body="busy")
+    with pytest.raises(bandwidth.TransientError):
+        transcripts.fetch(announced)
+    assert Transcription.objects.get().fetched_at is None
+
+
+def test_a_permanent_failure_is_written_on_the_transcription(announced, bandwidth_api):
+    bandwidth_api.get(TRANSCRIPTION, status=404, json={"type": "validation", "description": "Recording not found", "id": None})
+    assert not transcripts.fetch(announced)
+    transcription = Transcription.objects.get()
+    assert transcription.fetch_error == "Recording not found"
+    assert transcription.fetched_at is None
+
+
+def test_the_task_retries_a_transient_failure(announced, bandwidth_api, monkeypatch):
+    from celery.exceptions import Retry
+
+    from voice.tasks import fetch_transcription
+
+    bandwidth_api.get(TRANSCRIPTION, status=429, headers={"Retry-After": "7"}, json={"description": "slow down"})
+    countdowns = []
+
+    def retry(**kwargs):
+        countdowns.append(kwargs["countdown"])
+        return Retry()
+
+    monkeypatch.setattr(fetch_transcription, "retry", retry)
+    with pytest.raises(Retry):
+        fetch_transcription.run(announced)
+    assert countdowns == [7.0]
