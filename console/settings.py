@@ -160,6 +160,11 @@ CELERY_BEAT_SCHEDULE = {
     "drop-stale-actions": {"task": "voice.tasks.drop_stale_actions", "schedule": 30.0},
 }
 
+# The live board: a call up longer than LONG_CALL_AFTER stands out, one up longer than
+# STUCK_CALL_AFTER is flagged stuck (seconds).
+LONG_CALL_AFTER = env_int("LONG_CALL_AFTER", 30 * 60)
+STUCK_CALL_AFTER = env_int("STUCK_CALL_AFTER", 2 * 60 * 60)
+
 # Operator actions: a queued action older than this is dropped, never applied late.
 ACTION_STALE_AFTER = env_float("ACTION_STALE_AFTER", 30.0)
 ACTION_MAX_ATTEMPTS = env_int("ACTION_MAX_ATTEMPTS", 6)

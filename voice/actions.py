@@ -23,9 +23,10 @@ log = logging.getLogger(__name__)
 CLAIM_LEASE = timedelta(seconds=60)
 
 
-def request(kind: str, *, target: str, call_id: str = "", user=None, params: dict | None = None) -> Action:
+def request(kind: str, *, target: str, call_id: str = "", user=None, params: dict | None = None) -> tuple[Action, bool]:
     """Record an action and enqueue it, or return the one of the same kind and target that
-    is already under way (a double click, or two operators acting at the same moment)."""
+    is already under way (a double click, or two operators acting at the same moment).
+    The flag says whether this request created the action."""
     for _ in range(3):
         now = timezone.now()
         try:
@@ -43,7 +44,7 @@ def request(kind: str, *, target: str, call_id: str = "", user=None, params: dic
         except IntegrityError:
             under_way = Action.objects.open().filter(kind=kind, target=target).first()
             if under_way is not None:
-                return under_way
+                return under_way, False
             # It finished between our insert and our read: this request is a new one.
     else:
         raise RuntimeError(f"could not record a {kind} action for {target}")
@@ -54,7 +55,7 @@ def request(kind: str, *, target: str, call_id: str = "", user=None, params: dic
         # A backstop only: the task itself drops a stale action and says so on the row.
         expires=action.stale_at + timedelta(minutes=5),
     )
-    return action
+    return action, True
 
 
 @dataclass(frozen=True)
