@@ -48,3 +48,15 @@ class AuditEntry(models.Model):
             outcome=outcome,
             detail=detail,
         )
+
+
+class ConsolePermission(models.Model):
+    """Holds the console's own permissions, which belong to no single table."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = [
+            ("view_call_history", "Can browse and export the call history"),
+            ("view_audit_log", "Can read and export the audit log"),
+        ]

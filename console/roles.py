@@ -15,8 +15,8 @@ ADMIN = "admin"
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     AGENT: ["voice.hangup_call"],
-    SUPERVISOR: ["voice.hangup_call"],
-    ADMIN: ["voice.hangup_call"],
+    SUPERVISOR: ["voice.hangup_call", "console.view_call_history"],
+    ADMIN: ["voice.hangup_call", "console.view_call_history", "console.view_audit_log"],
 }
 
 

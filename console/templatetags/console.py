@@ -21,3 +21,8 @@ def clock(value: timedelta | None) -> str:
 def age(moment: datetime | None) -> timedelta | None:
     """How long ago `moment` was."""
     return timezone.now() - moment if moment else None
+
+
+@register.filter
+def split(value: str) -> list[str]:
+    return value.split()

@@ -7,6 +7,26 @@
   var LEAVE_AFTER_MS = 4000;
   var everOpened = false;
 
+  /* Times are shown in the operator's own time zone: tell the server which one it is. */
+  (function rememberTimeZone() {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (!zone || document.cookie.indexOf("tz=" + zone) >= 0) return;
+    document.cookie = "tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax";
+  })();
+
+  /* Pushed rows are rendered once for every viewer, so their times are written in the
+     browser, in its own zone: <time datetime="…" data-local="time">. */
+  function localTimes(root) {
+    (root || document).querySelectorAll("time[data-local]:not([data-formatted])").forEach(function (el) {
+      var when = new Date(el.getAttribute("datetime"));
+      if (isNaN(when)) return;
+      el.textContent = el.dataset.local === "datetime"
+        ? when.toLocaleString([], { hour12: false })
+        : when.toLocaleTimeString([], { hour12: false });
+      el.dataset.formatted = "";
+    });
+  }
+
   function clock(seconds) {
     seconds = Math.max(0, Math.floor(seconds));
     var h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
@@ -18,6 +38,7 @@
      Rows turn "long" and "stuck" as their duration passes the board's thresholds. */
   function tick() {
     var now = Date.now();
+    localTimes();
     document.querySelectorAll("[data-since]").forEach(function (el) {
       var since = Date.parse(el.dataset.since);
       if (isNaN(since)) return;
@@ -56,6 +77,7 @@
     });
     body.insertBefore(row, before);
     htmx.process(row);
+    localTimes(row);
   }
 
   function setLive(state, label) {
@@ -114,6 +136,7 @@
   });
   document.addEventListener("htmx:wsAfterMessage", function () {
     reselect();
+    localTimes();
     htmx.trigger(document.body, "refresh-figures");
   });
   /* Filters in the URL: only the ones set, so a bookmarked view reads cleanly. */
@@ -156,7 +179,7 @@
 
   /* Keyboard: move through rows, act on the selected one, search, help. */
   function rows() {
-    return Array.prototype.slice.call(document.querySelectorAll("tr.call-row:not(.leaving), tr.member-row"));
+    return Array.prototype.slice.call(document.querySelectorAll("tr.call-row:not(.leaving), tr.member-row, tr.history-row"));
   }
   /* The selection is kept by id: a pushed row replaces the element, not the selection. */
   var selectedId = null;
@@ -173,7 +196,7 @@
     var row = selected();
     if (row) row.classList.add("selected");
   }
-  document.addEventListener("htmx:afterSettle", reselect);
+  document.addEventListener("htmx:afterSettle", function () { reselect(); localTimes(); });
   function move(step) {
     var list = rows();
     if (!list.length) return;
