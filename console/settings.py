@@ -116,6 +116,10 @@ DATABASES = {
         env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'switchboard.sqlite3'}"), conn_max_age=0
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A pool, not a connection per request: under ASGI every request runs in a worker
+    # thread, and opening a PostgreSQL connection costs more than the webhook's queries.
+    DATABASES["default"]["OPTIONS"] = {"pool": {"min_size": 2, "max_size": env_int("DATABASE_POOL_SIZE", 20)}}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["OPTIONS"] = {
