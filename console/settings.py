@@ -59,6 +59,7 @@ BANDWIDTH_API_URL = env(
 # Where Bandwidth (or the sandbox) reaches this console's webhooks.
 PUBLIC_URL = env("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
+X_FRAME_OPTIONS = "DENY"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", urlsplit(PUBLIC_URL).hostname])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -204,9 +205,16 @@ if not DEBUG:
     }
 
 if not DEBUG:
+    # Production sits behind a TLS proxy (Bandwidth requires https for authenticated
+    # callbacks). SECURE_COOKIES and SECURE_SSL_REDIRECT may be turned off only to try the
+    # production profile over plain http, as docker-compose.yml does with the sandbox.
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 
 LOGGING = {
     "version": 1,
