@@ -57,6 +57,11 @@ class ConsolePermission(models.Model):
         managed = False
         default_permissions = ()
         permissions = [
+            ("control_conference", "Can view and control conferences (mute, hold, coach, remove, end, record)"),
+            ("redirect_call", "Can redirect calls to a route"),
+            ("dial_out", "Can dial participants out into conferences"),
             ("view_call_history", "Can browse and export the call history"),
+            ("view_recordings", "Can browse, play and download recordings"),
+            ("manage_recordings", "Can transcribe, archive and delete recordings"),
             ("view_audit_log", "Can read and export the audit log"),
         ]

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from voice import bandwidth, signals
-from voice.models import Action, ActionKind, ActionStatus
+from voice.models import Action, ActionStatus
 from voice.tasks import perform_action as perform_action_task
 
 log = logging.getLogger(__name__)
@@ -77,21 +77,17 @@ def _backoff(attempt: int) -> float:
     return random.uniform(0, min(8.0, 0.5 * 2**attempt))
 
 
-def _hang_up(action: Action) -> Done:
-    try:
-        bandwidth.client().hang_up(action.target)
-    except bandwidth.PermanentError as error:
-        # 404: Bandwidth no longer knows the call; 409: it has already ended. Either way the
-        # operator's goal is met. https://dev.bandwidth.com/apis/voice/#tag/Calls/operation/updateCall
-        if error.status in (404, 409):
-            return Done(f"The call had already ended ({error}).", error.status)
-        raise
-    return Done("Hung up.", 200)
+# Kind -> the function that performs it against Bandwidth; filled by the modules of
+# voice/performers, one per area (calls, conferences, recordings).
+PERFORMERS: dict[str, Callable[[Action], Done]] = {}
 
 
-PERFORMERS: dict[str, Callable[[Action], Done]] = {
-    ActionKind.HANGUP: _hang_up,
-}
+def performer(kind: str):
+    def register(function: Callable[[Action], Done]) -> Callable[[Action], Done]:
+        PERFORMERS[kind] = function
+        return function
+
+    return register
 
 
 def perform(action_id: int) -> Attempt:
@@ -138,3 +134,7 @@ def drop_stale() -> int:
     for action in Action.objects.open().filter(stale_at__lt=timezone.now() - CLAIM_LEASE):
         dropped += action.transition(ActionStatus.DROPPED, detail="Dropped: no worker sent it in time.")
     return dropped
+
+
+# Registers the performers; last, because they import this module.
+from voice import performers  # noqa: E402,F401

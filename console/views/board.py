@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import path
 from django.views.decorators.http import require_GET
 
 from console import board, figures
@@ -36,3 +37,9 @@ def calls(request: HttpRequest) -> HttpResponse:
 @operator_required()
 def board_figures(request: HttpRequest) -> HttpResponse:
     return render(request, "console/calls.html#figures", {"figures": figures.board_figures()})
+
+
+urlpatterns = [
+    path("", calls, name="console-calls"),
+    path("board/figures", board_figures, name="console-board-figures"),
+]

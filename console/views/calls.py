@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
 from console import board, operations
@@ -30,3 +31,9 @@ def call_hangup(request: HttpRequest, call_id: str) -> HttpResponse:
     if not request.htmx:
         return redirect("console-call", call_id=call.call_id)
     return render(request, "console/calls.html#call-row", {"row": board.call_row(call.call_id)})
+
+
+urlpatterns = [
+    path("calls/<str:call_id>", call_detail, name="console-call"),
+    path("calls/<str:call_id>/hangup", call_hangup, name="console-call-hangup"),
+]

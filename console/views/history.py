@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -65,3 +66,11 @@ def _without(request: HttpRequest, name: str) -> str:
 
 def _filename(kind: str) -> str:
     return f"switchboard-{kind}-{timezone.localtime():%Y%m%d-%H%M%S}.csv"
+
+
+urlpatterns = [
+    path("history/", call_history, name="console-history"),
+    path("history/calls.csv", call_history_csv, name="console-history-csv"),
+    path("audit/", audit_log, name="console-audit"),
+    path("audit/audit.csv", audit_log_csv, name="console-audit-csv"),
+]
