@@ -11,6 +11,7 @@ import logging
 import threading
 
 from celery.beat import EmbeddedService
+from django.conf import settings
 
 log = logging.getLogger(__name__)
 _started = threading.Event()
@@ -34,5 +35,5 @@ def start() -> None:
     )
     threading.Thread(target=worker.start, name="celery-worker", daemon=True).start()
     # thread=True: beat must share this process's in-memory broker with the worker.
-    EmbeddedService(app, thread=True).start()
+    EmbeddedService(app, thread=True, schedule_filename=str(settings.VAR_DIR / "celerybeat-schedule")).start()
     log.info("embedded Celery worker and beat started")

@@ -1,7 +1,8 @@
 """The three operator roles, as Django groups holding permissions.
 
-Agent: watches the board and calls, hangs up calls. Supervisor: also runs conferences.
-Admin: everything (a superuser). Kept in sync after every migrate, so a new permission
+Agent: watches the board and calls, hangs up calls. Supervisor: also runs conferences,
+redirects calls, dials out, browses the call history. Admin: everything (a superuser),
+recordings and the audit log included. Kept in sync after every migrate, so a new permission
 reaches its roles without a hand-written data migration.
 """
 
@@ -13,10 +14,19 @@ AGENT = "agent"
 SUPERVISOR = "supervisor"
 ADMIN = "admin"
 
+_SUPERVISOR = [
+    "voice.hangup_call",
+    "console.control_conference",
+    "console.redirect_call",
+    "console.dial_out",
+    "console.view_call_history",
+]
+
+# Supervisors see recordings only when granted console.view_recordings (per user or group).
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     AGENT: ["voice.hangup_call"],
-    SUPERVISOR: ["voice.hangup_call"],
-    ADMIN: ["voice.hangup_call"],
+    SUPERVISOR: _SUPERVISOR,
+    ADMIN: [*_SUPERVISOR, "console.view_recordings", "console.manage_recordings", "console.view_audit_log"],
 }
 
 

@@ -59,6 +59,7 @@ BANDWIDTH_API_URL = env(
 # Where Bandwidth (or the sandbox) reaches this console's webhooks.
 PUBLIC_URL = env("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
+X_FRAME_OPTIONS = "DENY"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", urlsplit(PUBLIC_URL).hostname])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -87,6 +88,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "console.middleware.OperatorTimezoneMiddleware",
 ]
 
 ROOT_URLCONF = "console.urls"
@@ -115,6 +117,10 @@ DATABASES = {
         env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'switchboard.sqlite3'}"), conn_max_age=0
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A pool, not a connection per request: under ASGI every request runs in a worker
+    # thread, and opening a PostgreSQL connection costs more than the webhook's queries.
+    DATABASES["default"]["OPTIONS"] = {"pool": {"min_size": 2, "max_size": env_int("DATABASE_POOL_SIZE", 20)}}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["OPTIONS"] = {
@@ -159,12 +165,10 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Reconciliation (voice/reconcile.py): every RECONCILE_INTERVAL seconds, live calls and
 # conferences nothing has been heard of for RECONCILE_QUIET_AFTER seconds are re-read from
 # Bandwidth's API and repaired; calls started in the last RECONCILE_LOOKBACK seconds are
-# listed to find the ones no webhook announced. A call up longer than STUCK_CALL_AFTER
-# seconds is flagged stuck on the board.
+# listed to find the ones no webhook announced.
 RECONCILE_INTERVAL = env_float("RECONCILE_INTERVAL", 60.0)
 RECONCILE_QUIET_AFTER = env_float("RECONCILE_QUIET_AFTER", 30.0)
 RECONCILE_LOOKBACK = env_float("RECONCILE_LOOKBACK", 3600.0)
-STUCK_CALL_AFTER = env_float("STUCK_CALL_AFTER", 3600.0)
 
 CELERY_BEAT_SCHEDULE = {
     "drop-stale-actions": {"task": "voice.tasks.drop_stale_actions", "schedule": 30.0},
@@ -175,8 +179,11 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": RECONCILE_INTERVAL},
     },
 }
-# Beat's record of when each entry last ran, with the other run-time files.
-CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# The live board: a call up longer than LONG_CALL_AFTER stands out, one up longer than
+# STUCK_CALL_AFTER is flagged stuck (seconds).
+LONG_CALL_AFTER = env_int("LONG_CALL_AFTER", 30 * 60)
+STUCK_CALL_AFTER = env_int("STUCK_CALL_AFTER", 2 * 60 * 60)
 
 # Operator actions: a queued action older than this is dropped, never applied late.
 ACTION_STALE_AFTER = env_float("ACTION_STALE_AFTER", 30.0)
@@ -212,9 +219,16 @@ if not DEBUG:
     }
 
 if not DEBUG:
+    # Production sits behind a TLS proxy (Bandwidth requires https for authenticated
+    # callbacks). SECURE_COOKIES and SECURE_SSL_REDIRECT may be turned off only to try the
+    # production profile over plain http, as docker-compose.yml does with the sandbox.
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 
 LOGGING = {
     "version": 1,

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from voice import bandwidth, signals
-from voice.models import Action, ActionKind, ActionStatus
+from voice.models import Action, ActionStatus
 from voice.tasks import perform_action as perform_action_task
 
 log = logging.getLogger(__name__)
@@ -23,9 +23,10 @@ log = logging.getLogger(__name__)
 CLAIM_LEASE = timedelta(seconds=60)
 
 
-def request(kind: str, *, target: str, call_id: str = "", user=None, params: dict | None = None) -> Action:
+def request(kind: str, *, target: str, call_id: str = "", user=None, params: dict | None = None) -> tuple[Action, bool]:
     """Record an action and enqueue it, or return the one of the same kind and target that
-    is already under way (a double click, or two operators acting at the same moment)."""
+    is already under way (a double click, or two operators acting at the same moment).
+    The flag says whether this request created the action."""
     for _ in range(3):
         now = timezone.now()
         try:
@@ -43,7 +44,7 @@ def request(kind: str, *, target: str, call_id: str = "", user=None, params: dic
         except IntegrityError:
             under_way = Action.objects.open().filter(kind=kind, target=target).first()
             if under_way is not None:
-                return under_way
+                return under_way, False
             # It finished between our insert and our read: this request is a new one.
     else:
         raise RuntimeError(f"could not record a {kind} action for {target}")
@@ -54,7 +55,7 @@ def request(kind: str, *, target: str, call_id: str = "", user=None, params: dic
         # A backstop only: the task itself drops a stale action and says so on the row.
         expires=action.stale_at + timedelta(minutes=5),
     )
-    return action
+    return action, True
 
 
 @dataclass(frozen=True)
@@ -76,21 +77,17 @@ def _backoff(attempt: int) -> float:
     return random.uniform(0, min(8.0, 0.5 * 2**attempt))
 
 
-def _hang_up(action: Action) -> Done:
-    try:
-        bandwidth.client().hang_up(action.target)
-    except bandwidth.PermanentError as error:
-        # 404: Bandwidth no longer knows the call; 409: it has already ended. Either way the
-        # operator's goal is met. https://dev.bandwidth.com/apis/voice/#tag/Calls/operation/updateCall
-        if error.status in (404, 409):
-            return Done(f"The call had already ended ({error}).", error.status)
-        raise
-    return Done("Hung up.", 200)
+# Kind -> the function that performs it against Bandwidth; filled by the modules of
+# voice/performers, one per area (calls, conferences, recordings).
+PERFORMERS: dict[str, Callable[[Action], Done]] = {}
 
 
-PERFORMERS: dict[str, Callable[[Action], Done]] = {
-    ActionKind.HANGUP: _hang_up,
-}
+def performer(kind: str):
+    def register(function: Callable[[Action], Done]) -> Callable[[Action], Done]:
+        PERFORMERS[kind] = function
+        return function
+
+    return register
 
 
 def perform(action_id: int) -> Attempt:
@@ -137,3 +134,7 @@ def drop_stale() -> int:
     for action in Action.objects.open().filter(stale_at__lt=timezone.now() - CLAIM_LEASE):
         dropped += action.transition(ActionStatus.DROPPED, detail="Dropped: no worker sent it in time.")
     return dropped
+
+
+# Registers the performers; last, because they import this module.
+from voice import performers  # noqa: E402,F401

@@ -39,7 +39,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Call)
 class CallAdmin(ReadOnlyAdmin):
-    list_display = ["call_id", "direction", "from_number", "to_number", "state", "start_time", "route", "stuck_at"]
+    list_display = ["call_id", "direction", "from_number", "to_number", "state", "start_time", "route"]
     list_filter = ["state", "direction"]
     search_fields = ["call_id", "from_number", "to_number"]
 

@@ -25,7 +25,7 @@ import requests
 from django.conf import settings
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from voice.events import parse_time
+from voice.events import parse_seconds, parse_time
 
 
 class BandwidthError(Exception):
@@ -142,6 +142,57 @@ class ConferenceInfo:
 
 
 @dataclass(frozen=True)
+class RecordingInfo:
+    """A call recording's or a conference recording's metadata (both documents' fields)."""
+
+    recording_id: str
+    call_id: str
+    conference_id: str
+    account_id: str
+    parent_call_id: str
+    direction: str
+    from_number: str
+    to_number: str
+    name: str
+    channels: int | None
+    duration_seconds: float | None
+    file_format: str
+    status: str
+    media_url: str
+    start_time: datetime | None
+    end_time: datetime | None
+    # The transcription's metadata (id, status, completedTime, url), if any.
+    transcription: dict[str, Any] | None
+    raw: dict[str, Any]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RecordingInfo:
+        duration = data.get("duration")
+        channels = data.get("channels")
+        transcription = data.get("transcription")
+        return cls(
+            recording_id=data["recordingId"],
+            call_id=data.get("callId") or "",
+            conference_id=data.get("conferenceId") or "",
+            account_id=data.get("accountId") or "",
+            parent_call_id=data.get("parentCallId") or "",
+            direction=data.get("direction") or "",
+            from_number=data.get("from") or "",
+            to_number=data.get("to") or "",
+            name=data.get("recordingName") or data.get("name") or "",
+            channels=channels if isinstance(channels, int) and not isinstance(channels, bool) else None,
+            duration_seconds=_seconds(duration),
+            file_format=data.get("fileFormat") or "",
+            status=data.get("status") or "",
+            media_url=data.get("mediaUrl") or "",
+            start_time=_time(data.get("startTime")),
+            end_time=_time(data.get("endTime")),
+            transcription=transcription if isinstance(transcription, dict) else None,
+            raw=data,
+        )
+
+
+@dataclass(frozen=True)
 class Transcript:
     text: str
     # The mean of the parts' confidences (0 to 1), None if Bandwidth gave none.
@@ -166,6 +217,15 @@ class CreatedCall:
 
 def _time(value: str | None) -> datetime | None:
     return parse_time(value) if value else None
+
+
+def _seconds(value: Any) -> float | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return parse_seconds(value)
+    except ValueError:
+        return None
 
 
 def _iso(value: datetime) -> str:
@@ -320,6 +380,17 @@ class BandwidthClient:
         """The conference with its activeMembers (mute, hold, callIdsToCoach of each).
         https://dev.bandwidth.com/apis/voice/#tag/Conferences/operation/getConference"""
         return ConferenceInfo.from_json(self._request("GET", f"/conferences/{conference_id}").json())
+
+    def list_recordings(self, *, min_start_time: datetime | None = None) -> list[RecordingInfo]:
+        """The account's call recordings (at most 1000), with their transcriptions' metadata.
+        https://dev.bandwidth.com/apis/voice/#tag/Recordings/operation/listAccountCallRecordings"""
+        params = {"minStartTime": _iso(min_start_time)} if min_start_time is not None else None
+        return [RecordingInfo.from_json(item) for item in self._request("GET", "/recordings", params=params).json()]
+
+    def list_conference_recordings(self, conference_id: str) -> list[RecordingInfo]:
+        """https://dev.bandwidth.com/apis/voice/#tag/Conferences/operation/listConferenceRecordings"""
+        data = self._request("GET", f"/conferences/{conference_id}/recordings").json()
+        return [RecordingInfo.from_json({"conferenceId": conference_id, **item}) for item in data]
 
     def get_transcription(self, call_id: str, recording_id: str) -> Transcript:
         """A recording's transcript. The real API answers {"transcripts": [{text,

@@ -140,9 +140,6 @@ class Call(models.Model):
     latest_event_time = models.DateTimeField(null=True, blank=True)
     # When reconciliation last read this call from Bandwidth's API.
     last_synced_at = models.DateTimeField(null=True, blank=True)
-    # When reconciliation first found it up longer than STUCK_CALL_AFTER (is_stuck tells
-    # it from the start time before that; this field makes the board be told).
-    stuck_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -162,9 +159,8 @@ class Call(models.Model):
 
     @property
     def is_stuck(self) -> bool:
-        if not self.is_live:
-            return False
-        return self.stuck_at is not None or (self.start_time is not None and self.start_time < stuck_call_cutoff())
+        """Up longer than STUCK_CALL_AFTER (the board flags it as the clock passes)."""
+        return self.is_live and self.start_time is not None and self.start_time < stuck_call_cutoff()
 
     @property
     def duration(self) -> timedelta | None:
@@ -211,16 +207,6 @@ class Call(models.Model):
         """Something showed the call is still known to Bandwidth (a conference event about
         it, say) without being about its own facts."""
         cls.objects.filter(call_id=call_id).update(last_event_at=timezone.now())
-
-    @classmethod
-    def flag_stuck(cls) -> list[str]:
-        """Mark calls that have been up too long, once each, so the board is pushed the row."""
-        flagged = []
-        for call_id in cls.objects.stuck().filter(stuck_at__isnull=True).values_list("call_id", flat=True):
-            if cls.objects.filter(call_id=call_id, stuck_at__isnull=True).update(stuck_at=timezone.now()):
-                signals.call_changed.send(sender=cls, call_id=call_id)
-                flagged.append(call_id)
-        return flagged
 
 
 # Conferences
@@ -275,6 +261,8 @@ class Conference(models.Model):
     last_event_at = models.DateTimeField(null=True, blank=True)
     latest_event_time = models.DateTimeField(null=True, blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
+    # When reconciliation listed its recordings, once it had ended (voice/reconcile.py).
+    recordings_read_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -592,6 +580,37 @@ class Recording(models.Model):
             ).update(status=to_status, updated_at=timezone.now(), **fields)
         )
 
+    @classmethod
+    def store(
+        cls, recording_id: str, status: str, *, call_id: str = "", conference: Conference | None = None, **facts
+    ) -> tuple[Recording, dict[str, tuple]]:
+        """Create the recording, or move it to `status` and fill the facts it lacks; returns
+        it with what changed ({field: (before, after)}), whatever told us (an event, the API)."""
+        facts = {name: value for name, value in facts.items() if value not in (None, "")}
+        recording, created = cls.objects.get_or_create(
+            recording_id=recording_id,
+            defaults={
+                **facts,
+                "call_id": call_id or None,
+                "conference": conference,
+                "status": status,
+                "last_event_at": timezone.now(),
+            },
+        )
+        if created:
+            return recording, {"status": (None, status)}
+        mine = cls.objects.filter(pk=recording.pk)
+        mine.update(last_event_at=timezone.now())
+        changes: dict[str, tuple] = {}
+        if status != recording.status and cls.advance(recording_id, status):
+            changes["status"] = (recording.status, status)
+        for name in fill_missing(mine, call_id=call_id or None, **facts):
+            changes[name] = (getattr(recording, name), facts.get(name, call_id))
+        if conference is not None and mine.filter(conference__isnull=True).update(conference=conference):
+            changes["conference_id"] = (None, conference.conference_id)
+        recording.refresh_from_db()
+        return recording, changes
+
 
 class TranscriptionStatus(models.TextChoices):
     """Bandwidth's values (https://dev.bandwidth.com/docs/voice/webhooks/transcriptionAvailable)."""
@@ -651,6 +670,26 @@ class Transcription(models.Model):
                 status=to_status, updated_at=timezone.now(), **fields
             )
         )
+
+    @classmethod
+    def store(cls, recording: Recording, status: str, **metadata) -> tuple[Transcription, dict[str, tuple]]:
+        """As Recording.store, for a recording's transcription (its metadata, not its text)."""
+        metadata = {name: value for name, value in metadata.items() if value not in (None, "")}
+        transcription, created = cls.objects.get_or_create(recording=recording, defaults={**metadata, "status": status})
+        if created:
+            return transcription, {"transcription": (None, status)}
+        changes: dict[str, tuple] = {}
+        if status != transcription.status and cls.advance(recording, status):
+            changes["transcription"] = (transcription.status, status)
+        for name in fill_missing(cls.objects.filter(pk=transcription.pk), **metadata):
+            changes[f"transcription.{name}"] = (getattr(transcription, name), metadata[name])
+        transcription.refresh_from_db()
+        return transcription, changes
+
+    @property
+    def wants_text(self) -> bool:
+        """Available at Bandwidth, not fetched yet: voice.tasks.fetch_transcription's job."""
+        return self.status == TranscriptionStatus.AVAILABLE and self.fetched_at is None
 
     def store_text(self, text: str, confidence: float | None) -> bool:
         """Keep the fetched transcript, once (a second delivery of the task changes nothing)."""

@@ -10,7 +10,7 @@ RECONCILE_INTERVAL) and on demand (`manage.py sync_bandwidth`):
 - live calls and conferences nothing was heard of for RECONCILE_QUIET_AFTER are re-read
   one by one (getCall; getConference with its activeMembers). A 404 on one Switchboard
   thinks live means Bandwidth no longer knows it (it keeps calls 7 days): it is ended;
-- calls up longer than STUCK_CALL_AFTER are flagged stuck.
+- calls up longer than STUCK_CALL_AFTER are counted as stuck (the board flags them).
 
 Only quiet objects are repaired: one with webhooks still arriving is left to them. Every
 repair goes through the same conditional updates as webhooks (nothing moves backwards) and
@@ -20,26 +20,35 @@ is written to the event log (source reconciliation, outcome repair) with what ch
 from __future__ import annotations
 
 import logging
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from voice import bandwidth, signals
+from voice import bandwidth, signals, tasks
+from voice.events import parse_time
 from voice.models import (
     Call,
     CallState,
     Conference,
     ConferenceMember,
+    ConferenceState,
     Event,
     MemberState,
+    Recording,
+    RecordingStatus,
+    Transcription,
+    TranscriptionStatus,
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Bandwidth's call states, in both documents (the real API and the seed specification);
 # an unknown one leaves the state alone.
@@ -62,11 +71,29 @@ class Report:
     calls_read: int = 0
     conferences_read: int = 0
     repairs: int = 0
+    # Live calls up longer than STUCK_CALL_AFTER, repaired or not.
     stuck: int = 0
     errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+# A 429 or 5xx in the middle of a run is waited out this many times (Retry-After, at most
+# MAX_WAIT seconds each) before the run gives up that step until the next period.
+ATTEMPTS = 3
+MAX_WAIT = 5.0
+
+
+def _read(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return call(*args, **kwargs)
+        except bandwidth.TransientError as error:
+            if attempt == ATTEMPTS:
+                raise
+            time.sleep(min(MAX_WAIT, error.retry_after if error.retry_after is not None else 0.5 * attempt))
+    raise AssertionError("unreachable")
 
 
 def _jsonable(value: Any) -> Any:
@@ -168,7 +195,7 @@ def _quiet(obj: Call | Conference, since: datetime) -> bool:
 def _reconcile_calls(client: bandwidth.BandwidthClient, report: Report, *, since: datetime, lookback: datetime | None) -> None:
     listed: set[str] = set()
     try:
-        infos = client.list_calls(min_start_time=lookback)
+        infos = _read(client.list_calls, min_start_time=lookback)
     except bandwidth.PermanentError as error:
         if error.status not in NOT_OFFERED:
             raise
@@ -189,7 +216,7 @@ def _reconcile_calls(client: bandwidth.BandwidthClient, report: Report, *, since
     for call in Call.objects.live().quiet(since).exclude(call_id__in=listed):
         report.calls_read += 1
         try:
-            info = client.get_call(call.call_id)
+            info = _read(client.get_call, call.call_id)
         except bandwidth.PermanentError as error:
             if error.status == 404:
                 report.repairs += forget_call(call, error)
@@ -311,7 +338,7 @@ def _reconcile_conferences(
 ) -> None:
     to_read: dict[str, Conference | None] = {}
     try:
-        infos = client.list_conferences(min_created_time=lookback)
+        infos = _read(client.list_conferences, min_created_time=lookback)
     except bandwidth.PermanentError as error:
         if error.status not in NOT_OFFERED:
             raise
@@ -325,10 +352,12 @@ def _reconcile_conferences(
         conference = known.get(info.conference_id)
         if conference is not None and not (conference.is_live and _quiet(conference, since)):
             continue
-        if info.is_final:
+        if conference is None and not info.is_final and info.created_time is not None and info.created_time >= since:
+            continue  # just created: its events are on their way
+        if info.is_final or info.active_members is not None:
             report.repairs += repair_conference(info)
-        elif conference is not None or info.created_time is None or info.created_time < since:
-            # Live: its members are only in getConference.
+        else:
+            # Live, and listed without its members (as Bandwidth lists): getConference has them.
             to_read[info.conference_id] = conference
     for conference in Conference.objects.live().quiet(since).exclude(conference_id__in=listed):
         to_read[conference.conference_id] = conference
@@ -336,13 +365,82 @@ def _reconcile_conferences(
     for conference_id, conference in to_read.items():
         report.conferences_read += 1
         try:
-            info = client.get_conference(conference_id)
+            info = _read(client.get_conference, conference_id)
         except bandwidth.PermanentError as error:
             if error.status == 404 and conference is not None:
                 report.repairs += forget_conference(conference, error)
                 continue
             raise
         report.repairs += repair_conference(info)
+
+
+# Recordings
+
+
+def repair_recording(info: bandwidth.RecordingInfo, conference: Conference | None = None) -> int:
+    """Store a recording (and its transcription's metadata) webhooks did not bring."""
+    status = info.status if info.status in RecordingStatus.values else RecordingStatus.PROCESSING
+    with transaction.atomic():
+        recording, changes = Recording.store(
+            info.recording_id,
+            status,
+            call_id=info.call_id,
+            conference=conference,
+            account_id=info.account_id,
+            parent_call_id=info.parent_call_id,
+            direction=info.direction,
+            from_number=info.from_number,
+            to_number=info.to_number,
+            name=info.name,
+            channels=info.channels,
+            duration_seconds=info.duration_seconds,
+            file_format=info.file_format,
+            media_url=info.media_url,
+            start_time=info.start_time,
+            end_time=info.end_time,
+        )
+        part = info.transcription or {}
+        if part.get("status") and part["status"] != TranscriptionStatus.NONE:
+            transcription, more = Transcription.store(
+                recording,
+                str(part["status"]),
+                transcription_id=str(part.get("id") or ""),
+                url=str(part.get("url") or ""),
+                completed_time=parse_time(part["completedTime"]) if part.get("completedTime") else None,
+            )
+            changes.update(more)
+            if more and transcription.wants_text:
+                tasks.fetch_transcription.delay_on_commit(transcription.pk)
+        if not changes:
+            return 0
+        record_repair(
+            "recordingRepair",
+            payload=info.raw,
+            changes=changes,
+            call_id=info.call_id,
+            conference_id=info.conference_id,
+        )
+        return 1
+
+
+def _reconcile_recordings(
+    client: bandwidth.BandwidthClient, report: Report, *, since: datetime, lookback: datetime | None
+) -> None:
+    """Recordings whose recordingAvailable (or transcriptionAvailable) was lost. Call
+    recordings are listed for the account; a conference's are read once, when it has been
+    over for RECONCILE_QUIET_AFTER (a recording is listed once processed)."""
+    for info in _read(client.list_recordings, min_start_time=lookback):
+        if info.end_time is None or info.end_time < since:
+            report.repairs += repair_recording(info)
+    settled = Conference.objects.filter(
+        state=ConferenceState.COMPLETED, completed_time__lt=since, recordings_read_at__isnull=True
+    )
+    if lookback is not None:
+        settled = settled.filter(completed_time__gte=lookback)
+    for conference in settled:
+        for info in _read(client.list_conference_recordings, conference.conference_id):
+            report.repairs += repair_recording(info, conference)
+        Conference.objects.filter(pk=conference.pk).update(recordings_read_at=timezone.now())
 
 
 def run(*, full: bool = False) -> Report:
@@ -353,12 +451,12 @@ def run(*, full: bool = False) -> Report:
     lookback = None if full else now - timedelta(seconds=settings.RECONCILE_LOOKBACK)
     client = bandwidth.client()
     report = Report()
-    for step in (_reconcile_calls, _reconcile_conferences):
+    for step in (_reconcile_calls, _reconcile_conferences, _reconcile_recordings):
         try:
             step(client, report, since=since, lookback=lookback)
         except bandwidth.BandwidthError as error:
             # The next run tries again; what was repaired so far stays repaired.
             log.warning("reconciliation: %s stopped: %s", step.__name__, error)
             report.errors.append(f"{step.__name__}: {error}")
-    report.stuck = len(Call.flag_stuck())
+    report.stuck = Call.objects.stuck().count()
     return report

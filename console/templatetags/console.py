@@ -1,6 +1,7 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django import template
+from django.utils import timezone
 
 register = template.Library()
 
@@ -14,3 +15,14 @@ def clock(value: timedelta | None) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, seconds = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+@register.filter
+def age(moment: datetime | None) -> timedelta | None:
+    """How long ago `moment` was."""
+    return timezone.now() - moment if moment else None
+
+
+@register.filter
+def split(value: str) -> list[str]:
+    return value.split()

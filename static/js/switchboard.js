@@ -1,11 +1,33 @@
 /* Switchboard's small browser side: ticking timers, the live indicator, resync after a
-   reconnect, rows that arrive or leave over the websocket, and the theme toggle.
-   Everything else is server-rendered HTML swapped in by htmx. */
+   reconnect, rows that arrive or leave over the websocket, confirmations, keyboard
+   shortcuts and the theme toggle. Everything else is server-rendered HTML swapped in by htmx. */
 (function () {
   "use strict";
 
   var LEAVE_AFTER_MS = 4000;
-  var everOpened = false;
+  /* The sockets that have opened once: a page may hold several (the board follows calls
+     and conferences), and only a socket opening again has missed pushes. */
+  var opened = new WeakSet();
+
+  /* Times are shown in the operator's own time zone: tell the server which one it is. */
+  (function rememberTimeZone() {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (!zone || document.cookie.indexOf("tz=" + zone) >= 0) return;
+    document.cookie = "tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax";
+  })();
+
+  /* Pushed rows are rendered once for every viewer, so their times are written in the
+     browser, in its own zone: <time datetime="…" data-local="time">. */
+  function localTimes(root) {
+    (root || document).querySelectorAll("time[data-local]:not([data-formatted])").forEach(function (el) {
+      var when = new Date(el.getAttribute("datetime"));
+      if (isNaN(when)) return;
+      el.textContent = el.dataset.local === "datetime"
+        ? when.toLocaleString([], { hour12: false })
+        : when.toLocaleTimeString([], { hour12: false });
+      el.dataset.formatted = "";
+    });
+  }
 
   function clock(seconds) {
     seconds = Math.max(0, Math.floor(seconds));
@@ -14,15 +36,27 @@
     return h ? h + ":" + mm + ":" + ss : mm + ":" + ss;
   }
 
-  /* Durations tick in the browser from the server-sent start time: no per-second pushes. */
+  /* Durations tick in the browser from the server-sent start time: no per-second pushes.
+     Rows turn "long" and "stuck" as their duration passes the board's thresholds. */
   function tick() {
     var now = Date.now();
+    localTimes();
     document.querySelectorAll("[data-since]").forEach(function (el) {
       var since = Date.parse(el.dataset.since);
       if (isNaN(since)) return;
       var until = el.dataset.until ? Date.parse(el.dataset.until) : now;
       el.textContent = clock((until - since) / 1000);
     });
+    var table = document.querySelector("[data-long-after]");
+    if (table) {
+      var longAfter = Number(table.dataset.longAfter) * 1000, stuckAfter = Number(table.dataset.stuckAfter) * 1000;
+      table.querySelectorAll("tr.call-row").forEach(function (row) {
+        var age = now - Date.parse(row.dataset.start);
+        var live = !row.classList.contains("leaving");
+        row.classList.toggle("is-stuck", live && age >= stuckAfter);
+        row.classList.toggle("is-long", live && age >= longAfter && age < stuckAfter);
+      });
+    }
     document.querySelectorAll("tr.leaving").forEach(function (row) {
       if (!row.dataset.leaveAt) row.dataset.leaveAt = String(now + LEAVE_AFTER_MS);
       else if (now >= Number(row.dataset.leaveAt)) row.remove();
@@ -30,7 +64,7 @@
     var count = document.getElementById("call-count");
     if (count) {
       var n = document.querySelectorAll("#call-rows tr.call-row:not(.leaving)").length;
-      count.textContent = n === 1 ? "1 live call" : n + " live calls";
+      count.textContent = (n === 1 ? "1 call" : n + " calls") + (document.querySelector("[data-filtered]") ? " match the filters" : " live");
     }
   }
 
@@ -45,6 +79,7 @@
     });
     body.insertBefore(row, before);
     htmx.process(row);
+    localTimes(row);
   }
 
   function setLive(state, label) {
@@ -54,10 +89,14 @@
     indicator.querySelector(".label").textContent = label;
   }
 
-  /* After a reconnect the page may have missed pushes: re-read every live region. */
-  function resync() {
-    document.querySelectorAll("[data-resync]").forEach(function (el) { htmx.trigger(el, "resync"); });
+  /* Re-read a live region from the server (its hx-get, triggered by "resync"), at most once
+     per 250 ms however many pushes ask for it. */
+  var pending = new Map();
+  function resync(el) {
+    if (pending.has(el)) return;
+    pending.set(el, setTimeout(function () { pending.delete(el); htmx.trigger(el, "resync"); }, 250));
   }
+  function resyncAll() { document.querySelectorAll("[data-resync]").forEach(resync); }
 
   /* A refused handshake (signed out in another tab, session expired) looks like a network
      error; ask the server whether we are still signed in. */
@@ -68,10 +107,11 @@
   }
 
   document.addEventListener("htmx:wsConnecting", function () { setLive("connecting", "Connecting…"); });
-  document.addEventListener("htmx:wsOpen", function () {
+  document.addEventListener("htmx:wsOpen", function (event) {
     setLive("live", "Live");
-    if (everOpened) resync();
-    everOpened = true;
+    /* After a reconnect the page may have missed pushes: re-read every live region. */
+    if (opened.has(event.target)) resyncAll();
+    opened.add(event.target);
   });
   document.addEventListener("htmx:wsClose", function (event) {
     setLive("offline", "Offline — reconnecting");
@@ -83,18 +123,131 @@
       setTimeout(function () { event.detail.socketWrapper.reconnect(); }, 1000 + Math.random() * 2000);
     }
   });
+  document.addEventListener("htmx:wsBeforeMessage", function (event) {
+    var message = event.detail.message;
+    /* Regions that show one object re-read themselves when a push names it. */
+    document.querySelectorAll("[data-refresh-on]").forEach(function (el) {
+      if (message.indexOf('id="' + el.dataset.refreshOn + '"') >= 0) resync(el);
+    });
+    /* A filtered list cannot tell whether a pushed row still matches: the server decides. */
+    var filtered = document.querySelector("[data-filtered]");
+    if (filtered) {
+      event.preventDefault();
+      resync(filtered);
+    }
+  });
+  document.addEventListener("htmx:wsAfterMessage", function () {
+    reselect();
+    localTimes();
+    htmx.trigger(document.body, "refresh-figures");
+  });
+  /* Filters in the URL: only the ones set, so a bookmarked view reads cleanly. */
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (!event.detail.elt.closest || !event.detail.elt.closest("form.filters")) return;
+    var params = event.detail.parameters;
+    Object.keys(params).forEach(function (key) { if (params[key] === "") delete params[key]; });
+  });
   document.addEventListener("htmx:oobErrorNoTarget", function (event) {
     if (event.detail && event.detail.content) insertRow(event.detail.content);
   });
 
-  document.addEventListener("click", function (event) {
-    var toggle = event.target.closest("[data-theme-toggle]");
-    if (!toggle) return;
+  /* Confirmations in a dialog of ours (keyboard-friendly, styled), not the browser's. */
+  document.addEventListener("htmx:confirm", function (event) {
+    var question = event.detail.question;
+    if (!question) return;
+    event.preventDefault();
+    var dialog = document.getElementById("confirm-dialog");
+    dialog.querySelector("[data-question]").textContent = question;
+    dialog.returnValue = "";
+    dialog.addEventListener("close", function done() {
+      dialog.removeEventListener("close", done);
+      if (dialog.returnValue === "confirm") event.detail.issueRequest(true);
+    });
+    dialog.showModal();
+    dialog.querySelector("button[value=confirm]").focus();
+  });
+
+  function toggleTheme() {
     var root = document.documentElement;
     var dark = root.dataset.theme ? root.dataset.theme === "dark"
       : window.matchMedia("(prefers-color-scheme: dark)").matches;
     root.dataset.theme = dark ? "light" : "dark";
     localStorage.setItem("switchboard-theme", root.dataset.theme);
+  }
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-theme-toggle]")) toggleTheme();
+  });
+
+  /* Keyboard: move through rows, act on the selected one, search, help. */
+  function rows() {
+    return Array.prototype.slice.call(document.querySelectorAll("tr.call-row:not(.leaving), tr.member-row, tr.history-row"));
+  }
+  /* The selection is kept by id: a pushed row replaces the element, not the selection. */
+  var selectedId = null;
+  function selected() { return selectedId ? document.getElementById(selectedId) : null; }
+  function select(row) {
+    var current = selected();
+    if (current) current.classList.remove("selected");
+    selectedId = row ? row.id : null;
+    if (!row) return;
+    row.classList.add("selected");
+    row.scrollIntoView({ block: "nearest" });
+  }
+  function reselect() {
+    var row = selected();
+    if (row) row.classList.add("selected");
+  }
+  document.addEventListener("htmx:afterSettle", function () { reselect(); localTimes(); });
+  function move(step) {
+    var list = rows();
+    if (!list.length) return;
+    var index = list.indexOf(selected());
+    select(list[Math.min(list.length - 1, Math.max(0, index < 0 ? 0 : index + step))]);
+  }
+  function press(selector) {
+    var row = selected();
+    var button = row && row.querySelector(selector);
+    if (button && !button.disabled) button.click();
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    var typing = event.target.closest("input, select, textarea, [contenteditable]");
+    if (document.querySelector("dialog[open]")) return;
+    if (typing) {
+      if (event.key === "Escape") event.target.blur();
+      return;
+    }
+    switch (event.key) {
+      case "j": case "ArrowDown": move(1); break;
+      case "k": case "ArrowUp": move(-1); break;
+      case "Enter": {
+        var row = selected();
+        if (row && row.dataset.href) window.location.href = row.dataset.href;
+        else return;
+        break;
+      }
+      case "h": press("[data-shortcut-hangup]"); break;
+      case "m": press("[data-shortcut-mute]"); break;
+      case "o": press("[data-shortcut-hold]"); break;
+      case "/": {
+        var search = document.querySelector("[data-shortcut-search]");
+        if (!search) return;
+        search.focus();
+        break;
+      }
+      case "t": toggleTheme(); break;
+      case "?": {
+        var help = document.getElementById("shortcuts");
+        if (!help) return;
+        help.showModal();
+        break;
+      }
+      case "Escape": select(null); break;
+      default: return;
+    }
+    event.preventDefault();
   });
 
   document.addEventListener("DOMContentLoaded", function () {

@@ -1,6 +1,5 @@
 """The conference list on the board, a conference's page, and their live pushes."""
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -76,17 +75,6 @@ def test_a_conference_page_needs_a_signed_in_user(client, conference):
     response = client.get(f"/conferences/{CONFERENCE}/")
     assert response.status_code == 302
     assert response["Location"].startswith("/login/")
-
-
-def test_a_stuck_call_stands_out_on_the_board(agent_client, db, settings):
-    settings.STUCK_CALL_AFTER = 60
-    Call.objects.create(call_id="c-long", direction="inbound", state=CallState.ANSWERED, start_time=timezone.now() - timedelta(minutes=5))
-    Call.objects.create(call_id="c-short", direction="inbound", state=CallState.ANSWERED, start_time=timezone.now())
-    html = agent_client.get("/").content.decode()
-    long_row = html[html.index('id="call-c-long"'):html.index("</tr>", html.index('id="call-c-long"'))]
-    short_row = html[html.index('id="call-c-short"'):html.index("</tr>", html.index('id="call-c-short"'))]
-    assert "chip-stuck" in long_row and re.search(r'class="call-row[^"]*\bstuck\b', long_row)
-    assert "chip-stuck" not in short_row
 
 
 # Live push

@@ -54,3 +54,18 @@ def test_a_malformed_boolean_is_refused_not_guessed():
     result = load_settings(DEBUG="maybe")
     assert result.returncode != 0
     assert "DEBUG must be true or false" in result.stderr
+
+
+def test_the_production_profile_passes_djangos_deployment_checks():
+    env = {name: "set-" + name.lower() for name in SECRETS}
+    env["SECRET_KEY"] = "a-production-secret-key-" + "x1y2z3" * 8
+    clean = {key: value for key, value in os.environ.items() if key not in SECRETS and key != "DEBUG"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=BASE_DIR,
+        env={**clean, "DEBUG": "false", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -34,8 +34,10 @@ def agent_hangs_up_a_call_that_appears_live(page: Page, stack: Stack) -> None:
               .observe(document.getElementById('call-rows'), {subtree: true, childList: true, characterData: true}); }""",
         f"call-{call['callId']}",
     )
-    page.once("dialog", lambda dialog: dialog.accept())
     row.get_by_role("button", name="Hang up").click()
+    confirm = page.locator("#confirm-dialog")
+    expect(confirm).to_contain_text("Hang up the call from +15551239876")
+    confirm.get_by_role("button", name="Confirm").click()
 
     expect(row).to_have_count(0, timeout=15_000)
     assert page.evaluate("window.__noReload") is True

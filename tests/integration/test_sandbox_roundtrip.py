@@ -67,7 +67,8 @@ def test_an_inbound_call_hung_up_by_an_action_ends_in_the_mirror(sandbox):
     call_id = sandbox.offer_inbound()["callId"]
     wait_until(lambda: state_of(call_id) == CallState.ANSWERED, message="the initiate webhook")
 
-    action = actions.request(ActionKind.HANGUP, target=call_id, call_id=call_id)
+    action, created = actions.request(ActionKind.HANGUP, target=call_id, call_id=call_id)
+    assert created
     actions.perform(action.pk)
 
     assert Action.objects.get(pk=action.pk).status == ActionStatus.DONE

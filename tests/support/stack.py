@@ -27,6 +27,7 @@ PRODUCTION_SECRETS = {
     "WEBHOOK_PASSWORD": "e2e-hooks-" + uuid.uuid4().hex,
     # The browser talks plain http to 127.0.0.1 in the test.
     "SECURE_COOKIES": "false",
+    "SECURE_SSL_REDIRECT": "false",
 }
 
 

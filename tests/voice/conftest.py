@@ -18,5 +18,5 @@ def enqueued_fetches(monkeypatch):
         def delay_on_commit(pk):
             calls.append(pk)
 
-    monkeypatch.setattr("voice.handlers.recordings.fetch_transcription", Recorder)
+    monkeypatch.setattr("voice.tasks.fetch_transcription", Recorder)
     return calls

@@ -27,7 +27,8 @@ def enqueued():
 
 
 def hangup(**kwargs) -> Action:
-    return actions.request(ActionKind.HANGUP, target=CALL, call_id=CALL, **kwargs)
+    action, _ = actions.request(ActionKind.HANGUP, target=CALL, call_id=CALL, **kwargs)
+    return action
 
 
 def test_a_request_is_recorded_pending_and_enqueued_once(call, enqueued):

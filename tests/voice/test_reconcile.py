@@ -9,7 +9,17 @@ from django.utils import timezone
 
 from tests.support.bandwidth import API
 from voice import reconcile
-from voice.models import Call, CallState, Conference, ConferenceMember, ConferenceState, Event, MemberState
+from voice.models import (
+    Call,
+    CallState,
+    Conference,
+    ConferenceMember,
+    ConferenceState,
+    Event,
+    MemberState,
+    Recording,
+    RecordingStatus,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +39,7 @@ def no_listings(bandwidth_api):
     """A Bandwidth offering neither list (as the seed specification has no GET /calls)."""
     bandwidth_api.get(f"{API}/calls", status=405, json={"type": "validation", "description": "Method Not Allowed"})
     bandwidth_api.get(f"{API}/conferences", status=404, json=NOT_FOUND)
+    bandwidth_api.get(f"{API}/recordings", json=[])
     return bandwidth_api
 
 
@@ -83,7 +94,7 @@ def test_the_seed_specifications_completed_state_ends_a_call_too(no_listings):
 def test_a_call_with_recent_events_is_left_to_its_webhooks(no_listings):
     quiet_call("c-1", seconds_ago=5)
     reconcile.run()
-    assert len(no_listings.calls) == 2  # the two listings, no getCall
+    assert len(no_listings.calls) == 3  # the three listings, no getCall
     assert Call.objects.get().state == CallState.ANSWERED
 
 
@@ -118,6 +129,7 @@ def test_a_live_call_is_never_moved_backwards(no_listings):
 def test_the_listing_imports_calls_no_webhook_announced(bandwidth_api):
     bandwidth_api.get(f"{API}/calls", json=[call_state("c-new", "answered"), call_state("c-over", "disconnected", endTime=LONG_AGO)])
     bandwidth_api.get(f"{API}/conferences", json=[])
+    bandwidth_api.get(f"{API}/recordings", json=[])
     report = reconcile.run()
     assert dict(Call.objects.values_list("call_id", "state")) == {"c-new": "answered", "c-over": "ended"}
     assert report.calls_listed == 2
@@ -128,6 +140,7 @@ def test_a_call_just_starting_is_left_to_its_initiate(bandwidth_api):
     just_now = timezone.now().isoformat()
     bandwidth_api.get(f"{API}/calls", json=[call_state("c-ringing", "initiated", startTime=just_now, answerTime=None)])
     bandwidth_api.get(f"{API}/conferences", json=[])
+    bandwidth_api.get(f"{API}/recordings", json=[])
     reconcile.run()
     assert not Call.objects.exists()
 
@@ -136,26 +149,45 @@ def test_the_listing_repairs_quiet_calls_without_reading_them_one_by_one(bandwid
     quiet_call("c-1")
     bandwidth_api.get(f"{API}/calls", json=[call_state("c-1", "disconnected", endTime=LONG_AGO)])
     bandwidth_api.get(f"{API}/conferences", json=[])
+    bandwidth_api.get(f"{API}/recordings", json=[])
     reconcile.run()
     assert Call.objects.get().state == CallState.ENDED
-    assert [c.request.url.split("?")[0] for c in bandwidth_api.calls] == [f"{API}/calls", f"{API}/conferences"]
+    assert [c.request.url.split("?")[0] for c in bandwidth_api.calls] == [
+        f"{API}/calls",
+        f"{API}/conferences",
+        f"{API}/recordings",
+    ]
 
 
 def test_bandwidths_answer_time_replaces_switchboards_estimate_once(bandwidth_api):
     quiet_call("c-1", state=CallState.ENDED, answer_time=timezone.now())
     bandwidth_api.get(f"{API}/calls", json=[call_state("c-1", "disconnected")])
     bandwidth_api.get(f"{API}/conferences", json=[])
+    bandwidth_api.get(f"{API}/recordings", json=[])
     reconcile.run()
     reconcile.run()
     assert Call.objects.get().answer_time.isoformat() == "2024-01-01T10:00:01+00:00"
     assert len(repairs()) == 1
 
 
+def test_a_brief_429_is_waited_out(bandwidth_api):
+    bandwidth_api.get(f"{API}/calls", status=429, headers={"Retry-After": "0"}, json={"description": "slow down"})
+    bandwidth_api.get(f"{API}/calls", json=[call_state("c-1", "answered")])
+    bandwidth_api.get(f"{API}/conferences", json=[])
+    bandwidth_api.get(f"{API}/recordings", json=[])
+    report = reconcile.run()
+    assert report.errors == []
+    assert Call.objects.get().call_id == "c-1"
+
+
 def test_a_transient_error_is_reported_and_the_next_step_still_runs(bandwidth_api):
-    bandwidth_api.get(f"{API}/calls", status=429, headers={"Retry-After": "1"}, json={"description": "slow down"})
+    bandwidth_api.get(f"{API}/calls", status=429, headers={"Retry-After": "0"}, json={"description": "slow down"})
     bandwidth_api.get(f"{API}/conferences", json=[{"id": "conf-1", "name": "x", "createdTime": LONG_AGO, "completedTime": LONG_AGO}])
+    bandwidth_api.get(f"{API}/recordings", json=[])
+    bandwidth_api.get(f"{API}/conferences/conf-1/recordings", json=[])
     report = reconcile.run()
     assert report.errors and "slow down" in report.errors[0]
+    assert sum(1 for c in bandwidth_api.calls if c.request.url.split("?")[0] == f"{API}/calls") == reconcile.ATTEMPTS
     assert Conference.objects.get().state == ConferenceState.COMPLETED
 
 
@@ -201,7 +233,7 @@ def test_members_are_made_to_agree_with_active_members(no_listings):
     conference = quiet_conference()
     ConferenceMember.objects.create(conference=conference, call_id="c-ghost", state=MemberState.JOINED)
     ConferenceMember.objects.create(conference=conference, call_id="c-kept", state=MemberState.JOINED, mute=False)
-    Call.objects.create(call_id="c-missed", direction="inbound", from_number="+15550001111")
+    Call.objects.create(call_id="c-missed", direction="inbound", state=CallState.ENDED, from_number="+15550001111")
     no_listings.get(f"{API}/conferences/conf-1", json=conference_state(members=[("c-kept", True), ("c-missed", False)]))
     reconcile.run()
     members = {m.call_id: m for m in ConferenceMember.objects.all()}
@@ -238,6 +270,7 @@ def test_a_conference_bandwidth_no_longer_knows_is_completed(no_listings):
 def test_the_conference_listing_imports_a_live_conference_with_its_members(bandwidth_api):
     bandwidth_api.get(f"{API}/calls", json=[])
     bandwidth_api.get(f"{API}/conferences", json=[{**conference_state(), "activeMembers": None}])
+    bandwidth_api.get(f"{API}/recordings", json=[])
     bandwidth_api.get(f"{API}/conferences/conf-1", json=conference_state(members=[("c-1", False), ("c-2", True)]))
     report = reconcile.run()
     conference = Conference.objects.get()
@@ -246,17 +279,82 @@ def test_the_conference_listing_imports_a_live_conference_with_its_members(bandw
     assert report.conferences_listed == 1 and report.conferences_read == 1
 
 
+# Recordings
+
+
+def recording_metadata(recording_id: str = "r-1", **fields) -> dict:
+    return {
+        "recordingId": recording_id,
+        "callId": "c-1",
+        "accountId": "9900000",
+        "direction": "inbound",
+        "from": "+15551112222",
+        "to": "+19195550150",
+        "duration": "PT12.5S",
+        "channels": 1,
+        "startTime": LONG_AGO,
+        "endTime": "2024-01-01T10:00:12.500Z",
+        "fileFormat": "wav",
+        "status": "complete",
+        "mediaUrl": f"{API}/calls/c-1/recordings/{recording_id}/media",
+        **fields,
+    }
+
+
+def test_a_recording_whose_webhooks_were_lost_is_stored_with_its_transcription(no_listings, enqueued_fetches):
+    transcription = {"id": "t-1", "status": "available", "completedTime": LONG_AGO, "url": f"{API}/calls/c-1/recordings/r-1/transcription"}
+    no_listings.replace("GET", f"{API}/recordings", json=[recording_metadata(transcription=transcription)])
+    report = reconcile.run()
+    recording = Recording.objects.get()
+    assert (recording.status, recording.duration_seconds, recording.call_id) == ("complete", 12.5, "c-1")
+    assert recording.transcription.status == "available"
+    assert enqueued_fetches == [recording.transcription.pk]
+    (repair,) = repairs(event_type="recordingRepair")
+    assert repair.changes["status"] == [None, "complete"]
+    assert report.repairs == 1
+    reconcile.run()
+    assert len(repairs()) == 1
+
+
+def test_a_recording_just_finished_is_left_to_its_webhook(no_listings):
+    ended = timezone.now().isoformat()
+    no_listings.replace("GET", f"{API}/recordings", json=[recording_metadata(endTime=ended)])
+    reconcile.run()
+    assert not Recording.objects.exists()
+
+
+def test_a_processing_recording_becomes_available(no_listings):
+    Recording.objects.create(recording_id="r-1", call_id="c-1", status=RecordingStatus.PROCESSING)
+    no_listings.replace("GET", f"{API}/recordings", json=[recording_metadata()])
+    reconcile.run()
+    assert Recording.objects.get().status == RecordingStatus.COMPLETE
+
+
+def test_an_ended_conferences_recordings_are_read_once(no_listings):
+    ended = timezone.now() - timedelta(minutes=5)
+    Conference.objects.create(
+        conference_id="conf-1", name="support-bridge", state=ConferenceState.COMPLETED, completed_time=ended, last_event_at=ended
+    )
+    no_listings.get(
+        f"{API}/conferences/conf-1/recordings",
+        json=[recording_metadata("r-conf", callId=None, name="support-bridge", mediaUrl=f"{API}/conferences/conf-1/recordings/r-conf/media")],
+    )
+    reconcile.run()
+    reconcile.run()
+    recording = Recording.objects.get()
+    assert recording.conference_id == "conf-1" and recording.call_id is None
+    assert sum(1 for c in no_listings.calls if c.request.url.endswith("/conferences/conf-1/recordings")) == 1
+
+
 # Stuck calls, the command, the schedule
 
 
-def test_a_call_up_longer_than_the_threshold_is_flagged_stuck_once(no_listings, settings):
+def test_calls_up_longer_than_the_threshold_are_counted_stuck(no_listings, settings):
     settings.STUCK_CALL_AFTER = 600
     stuck = quiet_call("c-stuck", seconds_ago=5, start_time=timezone.now() - timedelta(seconds=700))
     fresh = quiet_call("c-fresh", seconds_ago=5)
     assert stuck.is_stuck and not fresh.is_stuck
     assert reconcile.run().stuck == 1
-    assert reconcile.run().stuck == 0
-    assert Call.objects.get(call_id="c-stuck").stuck_at is not None
     assert list(Call.objects.stuck().values_list("call_id", flat=True)) == ["c-stuck"]
 
 

@@ -1,11 +1,13 @@
 """transcriptionAvailable → a task fetches the text and keeps it, once."""
 
 import pytest
+from celery.exceptions import Retry
 
 from tests.support.bandwidth import API, payload
 from tests.voice.conftest import deliver
 from voice import bandwidth, transcripts
 from voice.models import Transcription
+from voice.tasks import fetch_transcription
 
 pytestmark = pytest.mark.django_db
 
@@ -53,10 +55,6 @@ def test_a_permanent_failure_is_written_on_the_transcription(announced, bandwidt
 
 
 def test_the_task_retries_a_transient_failure(announced, bandwidth_api, monkeypatch):
-    from celery.exceptions import Retry
-
-    from voice.tasks import fetch_transcription
-
     bandwidth_api.get(TRANSCRIPTION, status=429, headers={"Retry-After": "7"}, json={"description": "slow down"})
     countdowns = []
 

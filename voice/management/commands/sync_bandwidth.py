@@ -21,7 +21,7 @@ class Command(BaseCommand):
         self.stdout.write(f"calls re-read:       {report.calls_read}")
         self.stdout.write(f"conferences re-read: {report.conferences_read}")
         self.stdout.write(f"repairs:             {report.repairs}")
-        self.stdout.write(f"stuck calls flagged: {report.stuck}")
+        self.stdout.write(f"stuck calls:         {report.stuck}")
         if report.errors:
             raise CommandError("Bandwidth could not be read completely:\n  " + "\n  ".join(report.errors))
 

@@ -1,0 +1,80 @@
+"""The figures at the top of the live board, and the concurrent-calls chart of the last hour."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from voice.models import Call, CallState
+
+CHART_MINUTES = 60
+CHART_WIDTH = 600
+CHART_HEIGHT = 120
+
+
+@dataclass(frozen=True)
+class Chart:
+    """Concurrent calls at each minute of the last hour, drawn as an SVG area."""
+
+    counts: list[int]
+
+    @property
+    def peak(self) -> int:
+        return max(self.counts, default=0)
+
+    @property
+    def points(self) -> str:
+        top = max(self.peak, 1)
+        step = CHART_WIDTH / (len(self.counts) - 1)
+        return " ".join(
+            f"{i * step:.1f},{CHART_HEIGHT - count / top * (CHART_HEIGHT - 8):.1f}" for i, count in enumerate(self.counts)
+        )
+
+    @property
+    def area(self) -> str:
+        return f"0,{CHART_HEIGHT} {self.points} {CHART_WIDTH},{CHART_HEIGHT}"
+
+
+@dataclass(frozen=True)
+class Figures:
+    active_calls: int
+    calls_last_hour: int
+    # Among calls of the last hour that have an outcome: the share answered.
+    answer_rate: float | None
+    # Answered calls that ended in the last hour: mean time from answer to end.
+    average_talk: timedelta | None
+    chart: Chart
+
+
+def concurrency(calls: list[tuple[datetime, datetime | None]], moments: list[datetime]) -> list[int]:
+    return [sum(1 for start, end in calls if start <= moment and (end is None or end > moment)) for moment in moments]
+
+
+def board_figures(now: datetime | None = None) -> Figures:
+    now = now or timezone.now()
+    hour_ago = now - timedelta(hours=1)
+    recent = Call.objects.filter(start_time__gte=hour_ago)
+    decided = recent.filter(Q(state=CallState.ANSWERED) | Q(state=CallState.ENDED))
+    answered = decided.filter(answer_time__isnull=False).count()
+    decided_count = decided.count()
+
+    talks = [
+        end - answer
+        for answer, end in Call.objects.filter(end_time__gte=hour_ago, answer_time__isnull=False).values_list(
+            "answer_time", "end_time"
+        )
+        if end >= answer
+    ]
+    overlapping = Call.objects.filter(start_time__lte=now).filter(Q(end_time__isnull=True) | Q(end_time__gt=hour_ago))
+    spans = list(overlapping.values_list("start_time", "end_time"))
+    moments = [hour_ago + timedelta(minutes=minute) for minute in range(CHART_MINUTES + 1)]
+    return Figures(
+        active_calls=Call.objects.live().count(),
+        calls_last_hour=recent.count(),
+        answer_rate=answered / decided_count if decided_count else None,
+        average_talk=sum(talks, timedelta()) / len(talks) if talks else None,
+        chart=Chart(concurrency(spans, moments)),
+    )

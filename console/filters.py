@@ -1,0 +1,48 @@
+"""The live board's filters: parsed and validated by a form, applied as one QuerySet filter,
+and kept in the URL so that a view can be bookmarked."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from django import forms
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from voice.models import Call, CallState
+
+LIVE_STATES = [(state.value, state.label) for state in CallState if state != CallState.ENDED]
+
+
+class CallFilterForm(forms.Form):
+    number = forms.CharField(required=False, max_length=64, label="Number")
+    state = forms.ChoiceField(required=False, choices=[("", "Any state"), *LIVE_STATES])
+    direction = forms.ChoiceField(required=False, choices=[("", "Any direction"), *Call.Direction.choices])
+    tag = forms.CharField(required=False, max_length=256)
+    stuck = forms.BooleanField(required=False, label="Stuck only")
+
+    def clean_number(self) -> str:
+        # People paste numbers as they see them: "+1 (919) 555-0100".
+        return re.sub(r"[\s().-]", "", self.cleaned_data["number"])
+
+    @property
+    def active(self) -> bool:
+        return self.is_valid() and any(self.cleaned_data.values())
+
+    def apply(self, calls: QuerySet[Call]) -> QuerySet[Call]:
+        if not self.is_valid():
+            return calls
+        data = self.cleaned_data
+        if data["number"]:
+            calls = calls.filter(Q(from_number__icontains=data["number"]) | Q(to_number__icontains=data["number"]))
+        if data["state"]:
+            calls = calls.filter(state=data["state"])
+        if data["direction"]:
+            calls = calls.filter(direction=data["direction"])
+        if data["tag"]:
+            calls = calls.filter(tag__icontains=data["tag"])
+        if data["stuck"]:
+            calls = calls.filter(start_time__lte=timezone.now() - timedelta(seconds=settings.STUCK_CALL_AFTER))
+        return calls

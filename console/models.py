@@ -1,0 +1,67 @@
+"""The console's own records: the audit trail of what operators did."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from voice.models import Action
+
+
+class AuditEntry(models.Model):
+    """Who did what to which target, and when. Append-only: nothing in the UI or the Django
+    admin can change or delete a row. For an operator action the outcome is the Action's
+    own (pending, then done, failed or dropped), read through `action`, so the entry is
+    never rewritten when the outcome arrives."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    # Kept as text too: the entry must still say who after the user is deleted.
+    actor_name = models.CharField(max_length=150)
+    verb = models.CharField(max_length=40)
+    target = models.CharField(max_length=200)
+    action = models.ForeignKey(Action, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # For entries that are not actions (a recording played, downloaded): their outcome.
+    outcome = models.CharField(max_length=40, blank=True)
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.actor_name} {self.verb} {self.target}"
+
+    @property
+    def result(self) -> str:
+        return self.action.status if self.action_id else self.outcome
+
+    @classmethod
+    def record(cls, user, verb: str, target: str, *, action: Action | None = None, outcome: str = "", detail: str = "") -> AuditEntry:
+        return cls.objects.create(
+            actor=user if user and user.is_authenticated else None,
+            actor_name=user.get_username() if user and user.is_authenticated else "system",
+            verb=verb,
+            target=target,
+            action=action,
+            outcome=outcome,
+            detail=detail,
+        )
+
+
+class ConsolePermission(models.Model):
+    """Holds the console's own permissions, which belong to no single table."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = [
+            ("control_conference", "Can view and control conferences (mute, hold, coach, remove, end, record)"),
+            ("redirect_call", "Can redirect calls to a route"),
+            ("dial_out", "Can dial participants out into conferences"),
+            ("view_call_history", "Can browse and export the call history"),
+            ("view_recordings", "Can browse, play and download recordings"),
+            ("manage_recordings", "Can transcribe, archive and delete recordings"),
+            ("view_audit_log", "Can read and export the audit log"),
+        ]

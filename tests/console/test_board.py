@@ -1,0 +1,106 @@
+"""The live board: filters kept in the URL, figures, the chart, thresholds."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from console import figures
+from voice.models import Call, CallState
+
+pytestmark = pytest.mark.django_db
+
+
+def make_call(call_id: str, *, state=CallState.ANSWERED, started_ago=60, **fields) -> Call:
+    start = timezone.now() - timedelta(seconds=started_ago)
+    defaults = {
+        "direction": "inbound",
+        "from_number": "+15551110000",
+        "to_number": "+19195550100",
+        "start_time": start,
+        "answer_time": start + timedelta(seconds=2) if state != CallState.INITIATED else None,
+    }
+    return Call.objects.create(call_id=call_id, state=state, **{**defaults, **fields})
+
+
+def listed(client, query: str = "") -> set[str]:
+    html = client.get(f"/?{query}", headers={"HX-Request": "true"}).content.decode()
+    return {call_id for call_id in ("c-a", "c-b", "c-c", "c-d") if f'id="call-{call_id}"' in html}
+
+
+def test_filters_by_partial_number_in_either_direction(agent_client):
+    make_call("c-a", from_number="+15551234567")
+    make_call("c-b", to_number="+19195550199")
+    make_call("c-c")
+    assert listed(agent_client, "number=1234") == {"c-a"}
+    assert listed(agent_client, "number=%2B1%20(919)%20555-0199") == {"c-b"}
+
+
+def test_filters_by_state_direction_tag_and_stuck(agent_client, settings):
+    settings.STUCK_CALL_AFTER = 3600
+    make_call("c-a", state=CallState.INITIATED)
+    make_call("c-b", direction="outbound", tag="campaign-7")
+    make_call("c-c", started_ago=2 * 3600)
+    assert listed(agent_client, "state=initiated") == {"c-a"}
+    assert listed(agent_client, "direction=outbound") == {"c-b"}
+    assert listed(agent_client, "tag=campaign") == {"c-b"}
+    assert listed(agent_client, "stuck=on") == {"c-c"}
+    assert listed(agent_client, "") == {"c-a", "c-b", "c-c"}
+
+
+def test_a_filtered_table_says_so_and_resyncs_with_its_filters(agent_client):
+    make_call("c-a")
+    html = agent_client.get("/?direction=outbound", headers={"HX-Request": "true"}).content.decode()
+    assert "data-filtered" in html
+    assert 'hx-get="/?direction=outbound"' in html
+    assert "No live call matches these filters." in html
+
+
+def test_an_invalid_filter_value_shows_everything_rather_than_failing(agent_client):
+    make_call("c-a")
+    assert listed(agent_client, "state=exploded") == {"c-a"}
+
+
+def test_the_full_page_shows_figures_and_thresholds_on_first_paint(agent_client, settings):
+    settings.LONG_CALL_AFTER = 600
+    make_call("c-a")
+    html = agent_client.get("/").content.decode()
+    assert 'data-figure="active-calls">1<' in html
+    assert 'data-long-after="600"' in html
+    assert 'id="shortcuts"' in html
+
+
+def test_a_history_restore_gets_the_whole_page(agent_client):
+    html = agent_client.get("/", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}).content.decode()
+    assert "<html" in html
+
+
+def test_figures_count_the_last_hour():
+    now = timezone.now()
+    make_call("c-a", started_ago=600)  # live, answered
+    make_call("c-b", state=CallState.ENDED, started_ago=1200, end_time=now - timedelta(seconds=1080))  # talked 118 s
+    make_call("c-c", state=CallState.ENDED, started_ago=900, answer_time=None, end_time=now - timedelta(seconds=870))
+    make_call("c-d", state=CallState.ENDED, started_ago=3 * 3600, end_time=now - timedelta(hours=2))
+    result = figures.board_figures(now)
+    assert result.active_calls == 1
+    assert result.calls_last_hour == 3
+    assert result.answer_rate == pytest.approx(2 / 3)
+    assert abs(result.average_talk - timedelta(seconds=118)) < timedelta(seconds=1)
+
+
+def test_the_chart_counts_calls_up_at_each_minute():
+    now = timezone.now()
+    make_call("c-a", started_ago=30 * 60)
+    make_call("c-b", state=CallState.ENDED, started_ago=50 * 60, end_time=now - timedelta(minutes=20))
+    counts = figures.board_figures(now).chart.counts
+    assert len(counts) == 61
+    assert counts[0] == 0  # an hour ago
+    assert counts[15] == 1  # 45 minutes ago: c-b
+    assert counts[35] == 2  # 25 minutes ago: both
+    assert counts[60] == 1  # now: c-a
+    assert figures.board_figures(now).chart.peak == 2
+
+
+def test_figures_partial_is_served_alone(agent_client):
+    html = agent_client.get("/board/figures").content.decode()
+    assert html.strip().startswith('<section id="figures"')

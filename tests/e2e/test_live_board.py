@@ -1,0 +1,105 @@
+"""Two operators on the live board: each sees the other's actions live; an action taken by
+both at the same moment reaches Bandwidth once; a page that lost pushes resyncs."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.flows import sign_in
+from tests.support.sandbox import wait_until
+from tests.support.stack import running_stack
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    with running_stack(tmp_path_factory.mktemp("board")) as stack:
+        yield stack
+
+
+@pytest.fixture
+def second_page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def hangups_sent(stack, call_id: str) -> int:
+    return sum(1 for r in stack.sandbox.requests() if r["method"] == "POST" and r["path"].endswith(call_id))
+
+
+def watch_row(page, call_id: str) -> None:
+    page.evaluate(
+        """id => { window.__seen = [];
+            new MutationObserver(() => { const r = document.getElementById(id); if (r) window.__seen.push(r.innerText); })
+              .observe(document.getElementById('call-rows'), {subtree: true, childList: true, characterData: true}); }""",
+        f"call-{call_id}",
+    )
+
+
+def test_an_operator_sees_another_operators_hangup_live(stack, page, second_page):
+    sign_in(page, stack, "supervisor")
+    sign_in(second_page, stack, "agent")
+    call_id = stack.sandbox.offer_inbound(from_number="+15550001001")["callId"]
+    for each in (page, second_page):
+        expect(each.locator(f"#call-{call_id}")).to_be_visible()
+    watch_row(second_page, call_id)
+
+    page.locator(f"#call-{call_id}").get_by_role("button", name="Hang up").click()
+    page.locator("#confirm-dialog").get_by_role("button", name="Confirm").click()
+
+    expect(second_page.locator(f"#call-{call_id}")).to_have_count(0, timeout=15_000)
+    assert any("Hanging up" in text for text in second_page.evaluate("window.__seen"))
+    assert hangups_sent(stack, call_id) == 1
+
+
+def test_two_operators_hanging_up_at_the_same_moment_send_one_request(stack, page, second_page):
+    sign_in(page, stack, "supervisor")
+    sign_in(second_page, stack, "agent")
+    call_id = stack.sandbox.offer_inbound(from_number="+15550001002")["callId"]
+    for each in (page, second_page):
+        each.locator(f"#call-{call_id}").get_by_role("button", name="Hang up").click()
+        expect(each.locator("#confirm-dialog")).to_be_visible()
+
+    # Both confirm at once: the two POSTs leave the browsers together.
+    for each in (page, second_page):
+        each.evaluate("() => { window.__go = () => document.querySelector('#confirm-dialog button[value=confirm]').click(); }")
+    # Playwright's sync API drives one page at a time; the pages' own timers fire both
+    # clicks at the same instant.
+    at = page.evaluate("Date.now()") + 500
+    for each in (page, second_page):
+        each.evaluate(f"() => setTimeout(window.__go, {at} - Date.now())")
+
+    for each in (page, second_page):
+        expect(each.locator(f"#call-{call_id}")).to_have_count(0, timeout=15_000)
+    wait_until(lambda: stack.sandbox.call(call_id)["state"] == "completed")
+    assert hangups_sent(stack, call_id) == 1
+
+
+def test_a_page_that_missed_pushes_resyncs_when_its_socket_reconnects(stack, page):
+    sockets, dropping = [], {"on": False}
+
+    def relay(ws):
+        server = ws.connect_to_server()
+        server.on_message(lambda message: None if dropping["on"] else ws.send(message))
+        sockets.append(ws)
+
+    page.route_web_socket(re.compile(r".*/ws/live/.*"), relay)
+    sign_in(page, stack, "agent")
+    seen = stack.sandbox.offer_inbound(from_number="+15550001003")["callId"]
+    expect(page.locator(f"#call-{seen}")).to_be_visible()
+
+    dropping["on"] = True
+    missed = stack.sandbox.offer_inbound(from_number="+15550001004")["callId"]
+    wait_until(lambda: any(w["payload"].get("callId") == missed for w in stack.sandbox.webhooks()))
+    page.wait_for_timeout(1000)
+    expect(page.locator(f"#call-{missed}")).to_have_count(0)  # its push was lost
+
+    dropping["on"] = False
+    sockets[-1].close(code=1012, reason="service restart")
+    expect(page.locator("#live-indicator")).to_have_attribute("data-state", "live")
+    expect(page.locator(f"#call-{missed}")).to_be_visible(timeout=15_000)
