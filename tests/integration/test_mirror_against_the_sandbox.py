@@ -1,32 +1,38 @@
-"""The mirror against the real sandbox process over HTTP: every flow of the demo routes, and
-reconciliation converging while the sandbox drops webhooks.
+"""The mirror against the real sandbox: the same processes `make run` starts (the console
+with its embedded Celery worker and beat, on its own SQLite file; the sandbox), driven over
+HTTP as Bandwidth and operators would, and the mirror read back from the console's database.
 
-The sandbox's fault injection (PUT /sandbox/faults), its conferences and recordings, and its
-listCalls arrive with the sandbox's own branch (issue 3); until it is merged these tests skip.
+Covered: every flow of the demo routes; a periodic reconciliation converging to the
+sandbox's state while it drops a fifth of the webhooks; a lost disconnect; mute changed
+behind the mirror's back; `manage.py sync_bandwidth` importing an account already running.
+
+The sandbox's fault injection (PUT /sandbox/faults), conferences, recordings and listCalls
+come with its own branch (issue 3); until it is merged these tests skip.
 """
 
 from __future__ import annotations
 
 import http.server
+import os
 import random
+import sqlite3
+import subprocess
 import threading
 import time
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import requests
 from django.conf import settings
-from django.core.management import call_command
 
-from console.celery import app as celery_app
-from tests.support.sandbox import running_sandbox, wait_until
-from voice import bandwidth, flows, reconcile
-from voice.demo import ensure_demo_routes
-from voice.models import Call, CallState, Conference, ConferenceMember, Event, MemberState, Recording
+from console.processes import manage_command
+from tests.support.sandbox import wait_until
+from tests.support.stack import Stack, running_stack
+from voice import bandwidth
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-# Reconciliation re-reads what has been quiet this long; short here, so that one run right
-# after the traffic settles is "one reconciliation period".
+# Reconciliation every INTERVAL seconds, of what has been quiet for QUIET seconds.
+INTERVAL = 4.0
 QUIET = 1.5
 SALES, SUPPORT, EXEC, VOICEMAIL, ANNOUNCEMENT, UNROUTED = (
     "+19195550100",
@@ -36,170 +42,218 @@ SALES, SUPPORT, EXEC, VOICEMAIL, ANNOUNCEMENT, UNROUTED = (
     "+19195550199",
     "+19195550142",
 )
-SANDBOX_STATES = {"initiated": CallState.INITIATED, "answered": CallState.ANSWERED, "completed": CallState.ENDED}
+SANDBOX_STATES = {"initiated": "initiated", "answered": "answered", "completed": "ended"}
 
 
-@pytest.fixture
-def sandbox(live_server, settings, tmp_path, monkeypatch):
-    ensure_demo_routes()
-    settings.RECONCILE_QUIET_AFTER = QUIET
-    # Transcripts are fetched by the task as soon as transcriptionAvailable commits.
-    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
-    with running_sandbox(public_url=live_server.url, log_dir=tmp_path) as handle:
-        if requests.get(f"{handle.url}/sandbox/faults", auth=handle.auth, timeout=5).status_code == 404:
-            pytest.skip("the sandbox has no fault injection yet: these tests await the sandbox branch (issue 3)")
-        settings.BANDWIDTH_API_URL = handle.api_url
-        yield handle
+@contextmanager
+def mirror_stack(tmp_path: Path, **environment):
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in environment.items():
+            patch.setenv(name, str(value))
+        with running_stack(tmp_path) as stack:
+            if requests.get(f"{stack.sandbox.url}/sandbox/faults", auth=stack.sandbox.auth, timeout=5).status_code == 404:
+                pytest.skip("the sandbox has no fault injection yet: these tests await the sandbox branch (issue 3)")
+            yield stack
 
 
-def sandbox_get(sandbox, path: str):
-    response = requests.get(f"{sandbox.url}{path}", auth=sandbox.auth, timeout=5)
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    with mirror_stack(tmp_path_factory.mktemp("mirror"), RECONCILE_INTERVAL=INTERVAL, RECONCILE_QUIET_AFTER=QUIET) as stack:
+        yield stack
+
+
+class Mirror:
+    """The console's database, read-only (WAL: reading never blocks the console)."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.path = stack.logs.parent / "var" / "switchboard.sqlite3"
+
+    def rows(self, sql: str, *params) -> list[sqlite3.Row]:
+        with sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=10) as connection:
+            connection.row_factory = sqlite3.Row
+            return connection.execute(sql, params).fetchall()
+
+    def one(self, sql: str, *params) -> sqlite3.Row | None:
+        found = self.rows(sql, *params)
+        return found[0] if found else None
+
+
+def api(stack: Stack) -> bandwidth.BandwidthClient:
+    return bandwidth.BandwidthClient(
+        api_url=stack.sandbox.api_url, account_id="9900000", username=stack.sandbox.auth[0], password=stack.sandbox.auth[1]
+    )
+
+
+def sandbox_get(stack: Stack, path: str):
+    response = requests.get(f"{stack.sandbox.url}{path}", auth=stack.sandbox.auth, timeout=5)
     response.raise_for_status()
     return response.json()
 
 
-def set_faults(sandbox, **faults) -> None:
-    requests.put(f"{sandbox.url}/sandbox/faults", json=faults, auth=sandbox.auth, timeout=5).raise_for_status()
+def sandbox_put(stack: Stack, path: str, body: dict) -> None:
+    requests.put(f"{stack.sandbox.url}{path}", json=body, auth=stack.sandbox.auth, timeout=5).raise_for_status()
 
 
-def offer(sandbox, to_number: str, *, from_number: str | None = None, **caller) -> str:
-    body = {"from": from_number or f"+1555{random.randint(1000000, 9999999)}", "to": to_number, **caller}
-    response = requests.post(f"{sandbox.url}/sandbox/calls", json=body, auth=sandbox.auth, timeout=5)
+def offer(stack: Stack, to_number: str, **caller) -> str:
+    body = {"from": f"+1555{random.randint(1000000, 9999999)}", "to": to_number, **caller}
+    response = requests.post(f"{stack.sandbox.url}/sandbox/calls", json=body, auth=stack.sandbox.auth, timeout=5)
     response.raise_for_status()
     return response.json()["callId"]
 
 
-def dial_out(from_number: str, to_number: str) -> str:
-    """A call the console places (as issue 5's dial-out will), answered by the sandbox."""
+def dial_out(stack: Stack, from_number: str, to_number: str) -> str:
+    """A call placed as the console places them: answer and disconnect to its webhook."""
+    url = f"{stack.url}/webhooks/voice"
     return (
-        bandwidth.client()
-        .create_call(to=to_number, from_number=from_number, application_id=settings.BANDWIDTH_APPLICATION_ID, **flows.outbound_callbacks())
+        api(stack)
+        .create_call(
+            to=to_number,
+            from_number=from_number,
+            answer_url=url,
+            disconnect_url=url,
+            application_id=settings.BANDWIDTH_APPLICATION_ID,
+            username=settings.WEBHOOK_USERNAME,
+            password=settings.WEBHOOK_PASSWORD,
+        )
         .call_id
     )
 
 
-def differences(sandbox) -> list[str]:
+def differences(stack: Stack) -> list[str]:
     """Where the mirror and the sandbox disagree (empty once converged)."""
-    found = []
-    for call in sandbox_get(sandbox, "/sandbox/calls"):
-        mine = Call.objects.filter(call_id=call["callId"]).first()
-        if mine is None:
-            found.append(f"call {call['callId']} missing")
-            continue
-        if mine.state != SANDBOX_STATES[call["state"]]:
-            found.append(f"call {call['callId']}: {mine.state} here, {call['state']} there")
-        if call["state"] == "completed" and mine.disconnect_cause != call.get("disconnectCause", ""):
-            found.append(f"call {call['callId']}: cause {mine.disconnect_cause!r}, {call.get('disconnectCause')!r} there")
-    for conference in sandbox_get(sandbox, "/sandbox/conferences"):
-        mine = Conference.objects.filter(conference_id=conference["id"]).first()
-        if mine is None:
-            found.append(f"conference {conference['id']} missing")
-            continue
-        if mine.is_live == bool(conference.get("completedTime")):
-            found.append(f"conference {conference['id']}: {mine.state} here")
-        there = {m["callId"]: m for m in conference["members"] if not m.get("leftTime")}
-        here = {m.call_id: m for m in ConferenceMember.objects.filter(conference=mine, state=MemberState.JOINED)}
-        if set(here) != set(there):
-            found.append(f"conference {conference['id']}: members {sorted(here)} here, {sorted(there)} there")
-        for call_id in set(here) & set(there):
-            if (here[call_id].mute, here[call_id].hold) != (there[call_id]["mute"], there[call_id]["hold"]):
+    mirror, found = Mirror(stack), []
+    for call in sandbox_get(stack, "/sandbox/calls"):
+        mine = mirror.one("select state, disconnect_cause from voice_call where call_id = ?", call["callId"])
+        there = SANDBOX_STATES[call["state"]]
+        if mine is None or mine["state"] != there:
+            found.append(f"call {call['callId']}: {mine and mine['state']} here, {there} there")
+        elif there == "ended" and mine["disconnect_cause"] != call.get("disconnectCause", ""):
+            found.append(f"call {call['callId']}: cause {mine['disconnect_cause']!r} here, {call.get('disconnectCause')!r} there")
+    for conference in sandbox_get(stack, "/sandbox/conferences"):
+        mine = mirror.one("select state from voice_conference where conference_id = ?", conference["id"])
+        there = "completed" if conference.get("completedTime") else "active"
+        if mine is None or mine["state"] != there:
+            found.append(f"conference {conference['name']}: {mine and mine['state']} here, {there} there")
+        members = {m["callId"]: m for m in conference["members"] if not m.get("leftTime")}
+        here = {
+            row["call_id"]: row
+            for row in mirror.rows(
+                "select call_id, mute, hold from voice_conferencemember where conference_id = ? and state = 'joined'",
+                conference["id"],
+            )
+        }
+        if set(here) != set(members):
+            found.append(f"conference {conference['name']}: members {sorted(here)} here, {sorted(members)} there")
+        for call_id in set(here) & set(members):
+            if (bool(here[call_id]["mute"]), bool(here[call_id]["hold"])) != (members[call_id]["mute"], members[call_id]["hold"]):
                 found.append(f"member {call_id}: mute/hold differ")
-    for recording in sandbox_get(sandbox, "/sandbox/recordings"):
-        mine = Recording.objects.filter(recording_id=recording["recordingId"]).first()
-        if mine is None or mine.status != recording["status"]:
-            found.append(f"recording {recording['recordingId']}: {mine and mine.status} here, {recording['status']} there")
+    for recording in sandbox_get(stack, "/sandbox/recordings"):
+        mine = mirror.one("select status from voice_recording where recording_id = ?", recording["recordingId"])
+        if mine is None or mine["status"] != recording["status"]:
+            found.append(f"recording {recording['recordingId']}: {mine and mine['status']} here, {recording['status']} there")
     return found
 
 
-def settle(sandbox, seconds: float) -> None:
-    """Let the traffic run, then stay quiet long enough for everything to be re-read."""
-    time.sleep(seconds)
-    wait_until(lambda: not [w for w in sandbox_get(sandbox, "/sandbox/webhooks") if w.get("status") is None and not w.get("fault") and not w.get("error")], timeout=10)
-    time.sleep(QUIET + 0.5)
+# The reorder fault holds a webhook back 1 to 4 s (voice/sandbox/webhooks.py).
+REORDER_HOLD = 4.5
 
 
-def test_with_a_fifth_of_webhooks_dropped_one_reconciliation_converges_to_the_sandbox(sandbox):
-    set_faults(sandbox, webhookDrop=0.2)
-    for number in (SALES, SUPPORT, EXEC, VOICEMAIL, ANNOUNCEMENT, UNROUTED) * 3:
-        offer(sandbox, number, holdSeconds=random.uniform(1, 4))
-    staying = [offer(sandbox, SALES), offer(sandbox, EXEC), offer(sandbox, SUPPORT)]
-    requests.put(f"{sandbox.url}/sandbox/callees/+15557654321", json={"outcome": "answer", "ringSeconds": 0.5, "holdSeconds": 2}, auth=sandbox.auth, timeout=5)
-    dial_out(SUPPORT, "+15557654321")
-    settle(sandbox, 8)
-    bandwidth.client().hang_up(staying[0])
-    settle(sandbox, 1)
+def test_every_demo_flow_is_mirrored(stack):
+    mirror = Mirror(stack)
+    muted = offer(stack, EXEC)
+    wait_until(lambda: mirror.one("select mute from voice_conferencemember where call_id = ? and state = 'joined'", muted))
+    assert mirror.one(
+        "select c.name from voice_conference c join voice_conferencemember m on m.conference_id = c.conference_id where m.call_id = ?",
+        muted,
+    )["name"] == "exec-briefing"
 
-    dropped = [w for w in sandbox_get(sandbox, "/sandbox/webhooks") if w.get("fault") == "drop"]
-    assert dropped, "no webhook was dropped: the run proves nothing"
-    assert differences(sandbox), "the mirror already agreed: nothing to reconcile"
+    recorded = offer(stack, SUPPORT)
+    wait_until(lambda: mirror.one("select 1 from voice_conference where name = 'support-bridge' and is_recording"))
+    api(stack).hang_up(recorded)
+    wait_until(
+        lambda: mirror.one(
+            "select 1 from voice_recording r join voice_conference c on r.conference_id = c.conference_id "
+            "where c.name = 'support-bridge' and r.status = 'complete'"
+        ),
+        timeout=20,
+    )
 
-    report = reconcile.run()
+    caller = offer(stack, VOICEMAIL, utterance="Please call me back about my order", endsMessage="#")
+    transcript = wait_until(
+        lambda: mirror.one(
+            "select t.text from voice_transcription t join voice_recording r on t.recording_id = r.id "
+            "where r.call_id = ? and t.fetched_at is not null",
+            caller,
+        ),
+        timeout=20,
+    )
+    assert "call me back" in transcript["text"].lower()
 
-    assert report.errors == []
-    assert differences(sandbox) == []
-    assert Event.objects.filter(outcome=Event.Outcome.REPAIR).count() == report.repairs > 0
+    announced = offer(stack, ANNOUNCEMENT)
+    wait_until(lambda: mirror.one("select 1 from voice_call where call_id = ? and state = 'ended'", announced), timeout=20)
+
+    answered = dial_out(stack, SALES, "+15557650000")
+    wait_until(lambda: mirror.one("select 1 from voice_conferencemember where call_id = ? and state = 'joined'", answered))
+    route = mirror.one("select r.name from voice_call c join voice_route r on c.route_id = r.id where c.call_id = ?", answered)
+    assert route["name"] == "Sales floor"
+
+    slowest = mirror.one("select max(answer_ms) as ms from voice_event where source = 'webhook'")["ms"]
+    assert slowest < 1000
 
 
-def test_a_lost_disconnect_is_repaired_and_logged(sandbox):
-    set_faults(sandbox, webhookDrop=1.0)
-    call_id = offer(sandbox, UNROUTED)
-    wait_until(lambda: Call.objects.filter(call_id=call_id, state=CallState.ANSWERED).exists())
-    bandwidth.client().hang_up(call_id)
-    time.sleep(QUIET + 0.5)
-    assert Call.objects.get(call_id=call_id).state == CallState.ANSWERED
+def test_with_a_fifth_of_webhooks_dropped_one_reconciliation_period_converges_to_the_sandbox(stack):
+    sandbox_put(stack, "/sandbox/faults", {"webhookDrop": 0.2, "webhookReorder": 0.1, "webhookDuplicate": 0.1})
+    try:
+        for number in (SALES, SUPPORT, EXEC, VOICEMAIL, ANNOUNCEMENT, UNROUTED) * 3:
+            offer(stack, number, holdSeconds=random.uniform(1, 4), endsMessage="hangup")
+        staying = [offer(stack, SALES), offer(stack, EXEC), offer(stack, SUPPORT)]
+        sandbox_put(stack, "/sandbox/callees/+15557654321", {"outcome": "answer", "ringSeconds": 0.5, "holdSeconds": 2})
+        dial_out(stack, SUPPORT, "+15557654321")
+        time.sleep(6)
+        api(stack).hang_up(staying[0])
+        time.sleep(REORDER_HOLD)
+    finally:
+        sandbox_put(stack, "/sandbox/faults", {"webhookDrop": 0, "webhookReorder": 0, "webhookDuplicate": 0})
+    settled = time.monotonic()
+    assert [w for w in sandbox_get(stack, "/sandbox/webhooks") if w.get("fault") == "dropped"], "nothing dropped: proves nothing"
 
-    reconcile.run()
-
-    call = Call.objects.get(call_id=call_id)
-    assert (call.state, call.disconnect_cause) == (CallState.ENDED, "hangup")
-    repair = Event.objects.get(call_id=call_id, outcome=Event.Outcome.REPAIR)
-    assert repair.source == Event.Source.RECONCILIATION
-    assert repair.changes["state"] == ["answered", "ended"]
+    # Everything is quiet after QUIET seconds; the next run, at most INTERVAL later, repairs it.
+    wait_until(lambda: differences(stack) == [], timeout=QUIET + INTERVAL + 3, interval=0.5)
+    assert time.monotonic() - settled <= QUIET + INTERVAL + 3
+    repairs = Mirror(stack).rows("select event_type, changes from voice_event where source = 'reconciliation' and outcome = 'repair'")
+    assert repairs
 
 
-def test_mute_changed_at_bandwidth_reaches_the_mirror_by_reconciliation(sandbox):
-    caller = offer(sandbox, SALES)
-    wait_until(lambda: ConferenceMember.objects.filter(call_id=caller, state=MemberState.JOINED).exists())
-    member = ConferenceMember.objects.get(call_id=caller)
-    assert not member.mute
+def test_a_lost_disconnect_is_repaired_and_logged(stack):
+    mirror = Mirror(stack)
+    call_id = offer(stack, UNROUTED)
+    wait_until(lambda: mirror.one("select 1 from voice_call where call_id = ? and state = 'answered'", call_id))
+    sandbox_put(stack, "/sandbox/faults", {"webhookDrop": 1.0})
+    try:
+        api(stack).hang_up(call_id)
+        time.sleep(0.5)
+    finally:
+        sandbox_put(stack, "/sandbox/faults", {"webhookDrop": 0})
+    assert mirror.one("select state from voice_call where call_id = ?", call_id)["state"] == "answered"
+
+    wait_until(lambda: mirror.one("select 1 from voice_call where call_id = ? and state = 'ended'", call_id), timeout=QUIET + INTERVAL + 3)
+    repair = mirror.one("select source, changes from voice_event where call_id = ? and outcome = 'repair'", call_id)
+    assert repair["source"] == "reconciliation"
+    assert '"state": ["answered", "ended"]' in repair["changes"]
+
+
+def test_mute_changed_at_bandwidth_reaches_the_mirror_by_reconciliation(stack):
+    mirror = Mirror(stack)
+    caller = offer(stack, SALES)
+    member = wait_until(lambda: mirror.one("select conference_id, mute from voice_conferencemember where call_id = ? and state = 'joined'", caller))
+    assert not member["mute"]
     requests.put(
-        f"{sandbox.api_url}/accounts/{settings.BANDWIDTH_ACCOUNT_ID}/conferences/{member.conference_id}/members/{caller}",
+        f"{stack.sandbox.api_url}/accounts/9900000/conferences/{member['conference_id']}/members/{caller}",
         json={"mute": True},
-        auth=sandbox.auth,
+        auth=stack.sandbox.auth,
         timeout=5,
     ).raise_for_status()
-    time.sleep(QUIET + 0.5)
-
-    reconcile.run()
-
-    assert ConferenceMember.objects.get(call_id=caller).mute is True
-
-
-def test_every_demo_flow_is_mirrored(sandbox):
-    caller = offer(sandbox, EXEC)
-    wait_until(lambda: ConferenceMember.objects.filter(call_id=caller, state=MemberState.JOINED).exists())
-    member = ConferenceMember.objects.get(call_id=caller)
-    assert member.mute is True and member.conference.name == "exec-briefing"
-
-    recorded = offer(sandbox, SUPPORT)
-    wait_until(lambda: Conference.objects.filter(name="support-bridge", is_recording=True).exists())
-    bandwidth.client().hang_up(recorded)
-    wait_until(lambda: Recording.objects.filter(conference__name="support-bridge", status="complete").exists(), timeout=20)
-
-    voicemail = offer(sandbox, VOICEMAIL, utterance="Please call me back about my order", endsMessage="#")
-    wait_until(lambda: Recording.objects.filter(call_id=voicemail, status="complete").exists(), timeout=20)
-    wait_until(lambda: Recording.objects.filter(call_id=voicemail, transcription__fetched_at__isnull=False).exists(), timeout=20)
-    transcript = Recording.objects.get(call_id=voicemail).transcription
-    assert "call me back" in transcript.text.lower()
-
-    announced = offer(sandbox, ANNOUNCEMENT)
-    wait_until(lambda: Call.objects.filter(call_id=announced, state=CallState.ENDED).exists(), timeout=20)
-
-    answered = dial_out(SALES, "+15557650000")
-    wait_until(lambda: ConferenceMember.objects.filter(call_id=answered, conference__name="sales-floor").exists())
-    assert Call.objects.get(call_id=answered).route.name == "Sales floor"
-
-    assert max(Event.objects.filter(source=Event.Source.WEBHOOK).values_list("answer_ms", flat=True)) < 1000
+    wait_until(lambda: mirror.one("select mute from voice_conferencemember where call_id = ?", caller)["mute"], timeout=QUIET + INTERVAL + 3)
 
 
 class _HoldingApplication(http.server.BaseHTTPRequestHandler):
@@ -218,25 +272,30 @@ class _HoldingApplication(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def test_sync_bandwidth_imports_the_calls_of_an_account_already_running(sandbox, capsys):
+def test_sync_bandwidth_imports_the_calls_of_an_account_already_running(tmp_path):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HoldingApplication)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        elsewhere = f"http://127.0.0.1:{server.server_address[1]}/voice"
-        requests.put(
-            f"{sandbox.url}/sandbox/application",
-            json={"callInitiatedCallbackUrl": elsewhere, "callStatusCallbackUrl": elsewhere},
-            auth=sandbox.auth,
-            timeout=5,
-        ).raise_for_status()
-        running = [offer(sandbox, UNROUTED) for _ in range(3)]
-        wait_until(lambda: all(c["state"] == "answered" for c in sandbox_get(sandbox, "/sandbox/calls")))
-        assert not Call.objects.exists()
+    # No periodic run during the test: only the command imports.
+    with mirror_stack(tmp_path, RECONCILE_INTERVAL=3600) as stack:
+        try:
+            elsewhere = f"http://127.0.0.1:{server.server_address[1]}/voice"
+            sandbox_put(stack, "/sandbox/application", {"callInitiatedCallbackUrl": elsewhere, "callStatusCallbackUrl": elsewhere})
+            running = [offer(stack, UNROUTED) for _ in range(3)]
+            wait_until(lambda: all(c["state"] == "answered" for c in sandbox_get(stack, "/sandbox/calls")))
+            mirror = Mirror(stack)
+            assert mirror.rows("select call_id from voice_call") == []
 
-        call_command("sync_bandwidth")
+            env = {
+                **os.environ,
+                "VAR_DIR": str(stack.logs.parent / "var"),
+                "PUBLIC_URL": stack.url,
+                "BANDWIDTH_API_URL": stack.sandbox.api_url,
+            }
+            env.pop("DATABASE_URL", None)
+            output = subprocess.run(manage_command("sync_bandwidth"), env=env, capture_output=True, text=True, timeout=60, check=True).stdout
 
-        assert sorted(Call.objects.values_list("call_id", flat=True)) == sorted(running)
-        assert set(Call.objects.values_list("state", flat=True)) == {CallState.ANSWERED}
-        assert "calls listed:        3" in capsys.readouterr().out
-    finally:
-        server.shutdown()
+            assert "calls listed:        3" in output
+            imported = mirror.rows("select call_id, state from voice_call order by call_id")
+            assert [(row["call_id"], row["state"]) for row in imported] == sorted((call_id, "answered") for call_id in running)
+        finally:
+            server.shutdown()
