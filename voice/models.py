@@ -327,16 +327,14 @@ class Conference(models.Model):
 
 
 class MemberState(models.TextChoices):
+    """In or out. Unlike a call's, a member's lifecycle goes both ways (a coach may leave and
+    join again), so no table of moves orders it: the newest event by eventTime decides
+    (ConferenceMember.record_join and record_exit), whatever the arrival order."""
+
     JOINED = "joined", "in the conference"
     LEFT = "left", "left"
 
 
-# A member may leave and join again (a coach, say). Which of the two wins is decided by
-# eventTime, not arrival order (ConferenceMember.record_join / record_exit).
-MEMBER_TRANSITIONS: dict[str, frozenset[str]] = {
-    MemberState.JOINED: frozenset({MemberState.LEFT}),
-    MemberState.LEFT: frozenset({MemberState.JOINED}),
-}
 
 
 class ConferenceMember(models.Model):
@@ -501,11 +499,6 @@ RECORDING_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
-class RecordingQuerySet(models.QuerySet):
-    def available(self) -> RecordingQuerySet:
-        return self.filter(status__in=[RecordingStatus.COMPLETE, RecordingStatus.PARTIAL])
-
-
 class Recording(models.Model):
     """A recording of a call (<Record>, <StartRecording>) or of a conference.
 
@@ -554,8 +547,6 @@ class Recording(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = RecordingQuerySet.as_manager()
-
     class Meta:
         # Lists page through recordings by (start_time, id) in either direction.
         ordering = ["start_time", "id"]
@@ -563,14 +554,6 @@ class Recording(models.Model):
 
     def __str__(self) -> str:
         return self.recording_id
-
-    @property
-    def is_conference_recording(self) -> bool:
-        return self.conference_id is not None
-
-    @property
-    def is_available(self) -> bool:
-        return self.status in (RecordingStatus.COMPLETE, RecordingStatus.PARTIAL)
 
     @classmethod
     def advance(cls, recording_id: str, to_status: str, **fields) -> bool:

@@ -115,7 +115,6 @@ def test_record_complete_in_either_spelling_records_a_recording_not_yet_download
     assert verbs == ["SpeakSentence", "Hangup"]
     recording = Recording.objects.get(recording_id=RECORDING)
     assert recording.status == RecordingStatus.PROCESSING
-    assert not recording.is_available
     assert recording.call_id == CALL
     call = Call.objects.get(call_id=CALL)
     # startTime in a recording event is the recording's, not the call's.
@@ -246,7 +245,6 @@ def test_conference_recording_available_is_a_recording_of_the_conference():
     recording = Recording.objects.get()
     assert recording.conference_id == CONFERENCE
     assert recording.call_id is None
-    assert recording.is_conference_recording
     assert recording.status == RecordingStatus.COMPLETE
     assert recording.duration_seconds == pytest.approx(490.52)
     assert recording.name == "thisConference"
