@@ -221,8 +221,10 @@ class Conferences:
         conference.outbox.put_nowait(Outgoing(target, payload))
 
     def run(self, conference: SimConference, verbs: list[bxml.Verb]) -> None:
-        """PUT /conferences/{id}/bxml: queue a document (conference verbs only, checked by the caller)."""
-        conference.documents.put_nowait(bxml.Document(tuple(verbs)))
+        """PUT /conferences/{id}/bxml: queue a document (conference verbs only, checked by the
+        caller). Its relative URLs resolve against the conference's event URL."""
+        base_url = conference.event_target.url if conference.event_target else ""
+        conference.documents.put_nowait(bxml.Document(tuple(verbs), base_url))
 
     def _event(self, conference: SimConference, event_type: str, call: SimCall | None = None) -> None:
         if conference.event_target is None:

@@ -13,6 +13,7 @@ https://dev.bandwidth.com/docs/voice/webhooks
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import random
 from collections import deque
@@ -85,6 +86,11 @@ class Delivery:
         }
 
 
+def basic_authorization(username: str, password: str) -> str:
+    """The HTTP Basic Authorization header value (RFC 7617)."""
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+
+
 def _query_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -107,15 +113,15 @@ class WebhookSender:
         self._sleep = sleep
 
     async def _send(self, url: str, method: str, username: str, password: str, payload: dict, timeout: float) -> tuple[int, str]:
-        auth = aiohttp.BasicAuth(username, password) if username else None
+        headers = {"Authorization": basic_authorization(username, password)} if username else {}
         body = {key: value for key, value in payload.items() if value is not None}
         client_timeout = aiohttp.ClientTimeout(total=timeout)
         if method.upper() == "GET":
             # GET webhooks carry the fields in the query string; nested objects cannot go there.
             params = {key: _query_value(value) for key, value in body.items() if not isinstance(value, (dict, list))}
-            request = self.session.get(url, params=params, auth=auth, timeout=client_timeout)
+            request = self.session.get(url, params=params, headers=headers, timeout=client_timeout)
         else:
-            request = self.session.post(url, json=body, auth=auth, timeout=client_timeout)
+            request = self.session.post(url, json=body, headers=headers, timeout=client_timeout)
         async with request as response:
             return response.status, await response.text()
 
