@@ -208,9 +208,7 @@ def sandbox_config(application: FakeApplication, port: int, **changes: Any) -> S
             callback_password=HOOK_AUTH[1],
         ),
         public_base=f"http://127.0.0.1:{port}",
-        speed=SPEED,
-        seed=7,
-        **changes,
+        **{"speed": SPEED, "seed": 7, **changes},
     )
 
 

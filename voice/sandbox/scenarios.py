@@ -118,6 +118,9 @@ DEMO_ROUTES: tuple[tuple[str, float], ...] = (
     (UNROUTED_NUMBER, 0.08),
 )
 
+# One conference caller in this many stays for hours (a stuck call).
+STUCK_EVERY = 12
+
 
 @dataclass
 class Demo(Scenario):
@@ -146,12 +149,12 @@ class Demo(Scenario):
             callee.outcome = "rejected"
         return callee
 
-    def caller(self, rng: random.Random, to_number: str) -> Party:
+    def caller(self, rng: random.Random, to_number: str, arrival: int) -> Party:
         if to_number == VOICEMAIL_NUMBER:
             return random_caller(rng, hold_seconds=rng.uniform(90, 150))
         if to_number == ANNOUNCEMENT_NUMBER:
             return random_caller(rng, hold_seconds=rng.uniform(40, 90))
-        if rng.random() < 0.05:
+        if arrival % STUCK_EVERY == STUCK_EVERY // 2:
             return random_caller(rng, hold_seconds=rng.uniform(2 * 3600, 6 * 3600))
         return random_caller(rng, hold_seconds=rng.uniform(45, 600))
 
@@ -159,14 +162,15 @@ class Demo(Scenario):
         if self.rate <= 0:
             return
         numbers, weights = zip(*DEMO_ROUTES)
-        arrivals = 0
+        arrival = 0
         while True:
             to_number = sim.rng.choices(numbers, weights)[0]
-            sim.offer_inbound(from_number=random_number(sim.rng), to_number=to_number, party=self.caller(sim.rng, to_number))
+            party = self.caller(sim.rng, to_number, arrival)
+            sim.offer_inbound(from_number=random_number(sim.rng), to_number=to_number, party=party)
             if sim.rng.random() < self.dial_out_share:
                 self.dial_out(sim)
-            arrivals += 1
-            await sim.clock.sleep(2.0 if arrivals < self.warm_up else sim.rng.expovariate(self.rate / 60.0))
+            arrival += 1
+            await sim.clock.sleep(2.0 if arrival < self.warm_up else sim.rng.expovariate(self.rate / 60.0))
 
     def dial_out(self, sim: Simulation) -> None:
         """createCall as another client of the account would send it: the answer and disconnect
