@@ -12,9 +12,11 @@ import asyncio
 import base64
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -28,6 +30,7 @@ from voice.sandbox.settings import Application
 from voice.sandbox.sim import Simulation
 from voice.sandbox.webhooks import basic_authorization
 
+HERE = Path(__file__).parent
 # Simulated seconds per real second in these tests: a ten-second call takes a quarter second.
 SPEED = 40.0
 ACCOUNT = "9900000"
@@ -181,6 +184,22 @@ class Sandbox:
     async def settle(self, seconds: float = 1.0) -> None:
         """Let `seconds` of simulated time pass."""
         await self.sim.clock.sleep(seconds)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Playwright's sync API (the browser the e2e tests keep for the whole session) leaves its
+    event loop marked as running in the main thread, and no asyncio test can start a loop of
+    its own while it is: hide it for each test here, and put it back after. (This hook is
+    called for every test of the session, hence the check.)"""
+    if HERE not in item.path.parents:
+        return (yield)
+    hidden = asyncio._get_running_loop()
+    asyncio._set_running_loop(None)
+    try:
+        return (yield)
+    finally:
+        asyncio._set_running_loop(hidden)
 
 
 @pytest_asyncio.fixture
