@@ -134,8 +134,9 @@ class Demo(Scenario):
     rate: float = 6.0
     # Callers arriving at the start, a couple of seconds apart.
     warm_up: int = 8
-    # Dial-outs per inbound call.
+    # Dial-outs per inbound call, on average; the first comes soon after the start.
     dial_out_share: float = 0.2
+    first_dial_out: float = 10.0
 
     def callee(self, rng: random.Random, to_number: str) -> Party:
         callee = random_caller(rng, hold_seconds=rng.uniform(60, 600))
@@ -161,26 +162,33 @@ class Demo(Scenario):
     async def run(self, sim: Simulation) -> None:
         if self.rate <= 0:
             return
+        sim.spawn(self._dial_outs(sim))
         numbers, weights = zip(*DEMO_ROUTES)
         arrival = 0
         while True:
             to_number = sim.rng.choices(numbers, weights)[0]
             party = self.caller(sim.rng, to_number, arrival)
             sim.offer_inbound(from_number=random_number(sim.rng), to_number=to_number, party=party)
-            if sim.rng.random() < self.dial_out_share:
-                self.dial_out(sim)
             arrival += 1
             await sim.clock.sleep(2.0 if arrival < self.warm_up else sim.rng.expovariate(self.rate / 60.0))
 
-    def dial_out(self, sim: Simulation) -> None:
+    async def _dial_outs(self, sim: Simulation) -> None:
+        # Its own generator for the numbers dialled, seeded from the scenario's.
+        rng = random.Random(sim.rng.random())
+        await sim.clock.sleep(self.first_dial_out)
+        while True:
+            self.dial_out(sim, rng)
+            await sim.clock.sleep(rng.expovariate(self.rate * self.dial_out_share / 60.0))
+
+    def dial_out(self, sim: Simulation, rng: random.Random) -> None:
         """createCall as another client of the account would send it: the answer and disconnect
         webhooks to the application's status URL with its callback credentials."""
         application = sim.config.application
         if not application.call_status_url:
             return
         body = {
-            "from": sim.rng.choice((SALES_FLOOR_NUMBER, SUPPORT_BRIDGE_NUMBER)),
-            "to": random_number(sim.rng),
+            "from": rng.choice((SALES_FLOOR_NUMBER, SUPPORT_BRIDGE_NUMBER)),
+            "to": random_number(rng),
             "applicationId": sim.config.application_id,
             "answerUrl": application.call_status_url,
             "disconnectUrl": application.call_status_url,

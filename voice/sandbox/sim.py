@@ -333,8 +333,12 @@ class Simulation:
         self.replace_script(call, self.run_script(call, document=document))
 
     def replace_script(self, call: SimCall, script: Coroutine) -> None:
+        """New BXML interrupts whatever verb runs: the call leaves its conference, and a
+        <Record> in progress stops (its recording is kept)."""
         if call.conference is not None:
             self.conferences.leave(call)
+        if call.message_recorder is not None:
+            self.finish_call_recording(call, call.message_recorder)
         if call.script is not None:
             call.script.cancel()
         call.script = self.spawn(script, call)
