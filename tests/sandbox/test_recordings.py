@@ -206,3 +206,27 @@ async def test_a_recording_without_a_transcription_has_none_to_get(sandbox, appl
     status, body, _ = await sandbox.request("GET", f"/calls/{call_id}/recordings/{recording_id}/transcription")
 
     assert status == 404 and body["type"] == "validation"
+
+
+async def test_transcription_on_request_without_a_callback_url_goes_to_the_recordings_transcription_url(sandbox, application):
+    application.reply(
+        "initiate",
+        response("<StartRecording transcriptionAvailableUrl='/its-own'/><Pause duration='4'/><StopRecording/>" + HOLD),
+    )
+    call = await sandbox.offer()
+    await sandbox.settle(8)
+    (recording,) = sandbox.sim.recordings.values()
+
+    status, _, _ = await sandbox.request("POST", f"/calls/{call['callId']}/recordings/{recording.recording_id}/transcription", json={})
+    (transcribed,) = await application.wait_for("transcriptionAvailable", timeout=8)
+
+    assert status == 200 and transcribed.path == "/its-own"
+
+
+async def test_transcription_without_any_url_goes_to_the_applications_status_url(sandbox, application):
+    call_id, recording_id = await recorded_call(sandbox, application)
+
+    await sandbox.request("POST", f"/calls/{call_id}/recordings/{recording_id}/transcription", json={})
+    (transcribed,) = await application.wait_for("transcriptionAvailable", timeout=8)
+
+    assert transcribed.path == "/status" and transcribed.auth == ("hooks", "hooks-password")

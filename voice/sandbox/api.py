@@ -81,8 +81,6 @@ async def json_errors(request: web.Request, handler) -> web.StreamResponse:
         return error(405, "validation", "Method Not Allowed")
     except web.HTTPException:
         raise
-    except asyncio.CancelledError:
-        raise
     except Exception:
         log.exception("sandbox error on %s %s", request.method, request.path)
         return error(500, "internal-error", "An unknown internal error occurred")

@@ -141,7 +141,8 @@ async def _media(request: web.Request, recording: Recording) -> web.StreamRespon
 
 async def create_transcription(request: web.Request) -> web.Response:
     """Transcribe a call recording: 200 (the seed spec; the real API says 204), then
-    transcriptionAvailable after a delay to callbackUrl, else the application's status URL."""
+    transcriptionAvailable after a delay to callbackUrl, else the recording's
+    transcriptionAvailableUrl, else the application's status URL."""
     sim = simulation(request)
     call = call_of(request)
     recording_id = request.match_info["recordingId"]
@@ -159,7 +160,8 @@ async def create_transcription(request: web.Request) -> web.Response:
         raise Invalid("detectLanguage must be true or false")
     if recording.duration <= MIN_TRANSCRIBABLE_SECONDS:
         raise Invalid("Only recordings longer than 0.5 seconds can be transcribed")
-    sim.spawn(sim.transcribe(recording, sim.transcription_target(target), tag=tag, timeout=timeout))
+    target = sim.transcription_target(target or recording.transcription_target)
+    sim.spawn(sim.transcribe(recording, target, tag=tag, timeout=timeout))
     return no_content(200)
 
 

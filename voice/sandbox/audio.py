@@ -95,13 +95,6 @@ class Waveform:
     def size(self) -> int:
         return len(self.header) + self.frames * self.frame_bytes
 
-    def read(self, start: int = 0, end: int | None = None) -> bytes:
-        """Bytes [start, end) of the file."""
-        end = self.size if end is None else min(end, self.size)
-        if start >= end:
-            return b""
-        return b"".join(self.chunks(start, end))
-
     def chunks(self, start: int, end: int):
         """Bytes [start, end) of the file, a second of audio at a time."""
         header_length = len(self.header)

@@ -100,8 +100,9 @@ class Recording:
     conference_name: str | None = None
     call_fields: dict[str, Any] = field(default_factory=dict)
     status: str = "complete"
+    # Where transcriptionAvailable goes when a transcription request names no callbackUrl.
+    transcription_target: Target | None = None
     transcription: Transcription | None = None
-    transcribing: bool = False
     media_deleted: bool = False
     _waveform: audio.Waveform | None = field(default=None, repr=False)
 

@@ -18,8 +18,9 @@ class InvalidSetting(ValueError):
     """An update that names an unknown field or gives a value out of range."""
 
 
-def absolute_url(value: Any, name: str, *, allow_empty: bool = True) -> str:
-    if value == "" and allow_empty:
+def _url(value: Any, name: str) -> str:
+    """An http(s) URL, or "" for none."""
+    if value == "":
         return ""
     if not isinstance(value, str) or urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc:
         raise InvalidSetting(f"{name} must be an http or https URL")
@@ -100,10 +101,10 @@ class Application(_Settings):
         "callbackTimeout": "callback_timeout",
     }
     _checks = {
-        "callInitiatedCallbackUrl": absolute_url,
+        "callInitiatedCallbackUrl": _url,
         "callInitiatedMethod": _method,
-        "callInitiatedFallbackUrl": absolute_url,
-        "callStatusCallbackUrl": absolute_url,
+        "callInitiatedFallbackUrl": _url,
+        "callStatusCallbackUrl": _url,
         "callStatusMethod": _method,
         "callbackUsername": _text,
         "callbackPassword": _text,

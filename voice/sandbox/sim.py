@@ -170,7 +170,7 @@ class SimCall:
 
 @dataclass(frozen=True)
 class CallRequest:
-    """A validated createCall body (see rest.CreateCall) as the simulation needs it."""
+    """A validated createCall body (api_calls.call_request) as the simulation needs it."""
 
     from_number: str
     to_number: str
@@ -518,6 +518,7 @@ class Simulation:
             spoken=spoken,
             seed=seed_of(recording_id),
             call_id=call.call_id,
+            transcription_target=recorder.transcription_target,
             call_fields=payloads.without_none(
                 {
                     "callId": call.call_id,
@@ -562,9 +563,7 @@ class Simulation:
         self, recording: Recording, target: Target | None, *, tag: str | None = None, timeout: float | None = None
     ) -> None:
         """Transcribe a call recording after a delay, then send transcriptionAvailable."""
-        recording.transcribing = True
         await self.clock.sleep(transcription_seconds(recording.duration))
-        recording.transcribing = False
         if recording.recording_id not in self.recordings:
             return
         transcription_id = ids.transcription_id(self.rng)
