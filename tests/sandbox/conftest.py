@@ -186,22 +186,6 @@ class Sandbox:
         await self.sim.clock.sleep(seconds)
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_protocol(item, nextitem):
-    """Playwright's sync API (the browser the e2e tests keep for the whole session) leaves its
-    event loop marked as running in the main thread, and no asyncio test can start a loop of
-    its own while it is: hide it for each test here, and put it back after. (This hook is
-    called for every test of the session, hence the check.)"""
-    if HERE not in item.path.parents:
-        return (yield)
-    hidden = asyncio._get_running_loop()
-    asyncio._set_running_loop(None)
-    try:
-        return (yield)
-    finally:
-        asyncio._set_running_loop(hidden)
-
-
 @pytest_asyncio.fixture
 async def application():
     fake = FakeApplication()
