@@ -5,34 +5,43 @@ from __future__ import annotations
 
 from voice import flows
 from voice.models import Route
+from voice.sandbox.scenarios import (
+    ANNOUNCEMENT_NUMBER,
+    DEMO_CONFERENCES,
+    EXEC_BRIEFING_NUMBER,
+    MUTED_CONFERENCES,
+    SALES_FLOOR_NUMBER,
+    SUPPORT_BRIDGE_NUMBER,
+    VOICEMAIL_NUMBER,
+)
 
 DEMO_ROUTES: tuple[dict, ...] = (
     {
         "name": "Sales floor",
-        "number": "+19195550100",
+        "number": SALES_FLOOR_NUMBER,
         "flow": Route.Flow.CONFERENCE,
-        "conference_name": "sales-floor",
+        "conference_name": DEMO_CONFERENCES[SALES_FLOOR_NUMBER],
         "sentence": "Welcome to the sales floor.",
     },
     {
         "name": "Support bridge",
-        "number": "+19195550101",
+        "number": SUPPORT_BRIDGE_NUMBER,
         "flow": Route.Flow.CONFERENCE,
-        "conference_name": "support-bridge",
+        "conference_name": DEMO_CONFERENCES[SUPPORT_BRIDGE_NUMBER],
         "sentence": "Connecting you to the support bridge.",
         "record_conference": True,
     },
     {
         "name": "Executive briefing",
-        "number": "+19195550102",
+        "number": EXEC_BRIEFING_NUMBER,
         "flow": Route.Flow.CONFERENCE,
-        "conference_name": "exec-briefing",
+        "conference_name": DEMO_CONFERENCES[EXEC_BRIEFING_NUMBER],
         "sentence": "You are joining the executive briefing, muted.",
-        "join_muted": True,
+        "join_muted": DEMO_CONFERENCES[EXEC_BRIEFING_NUMBER] in MUTED_CONFERENCES,
     },
     {
         "name": "Voicemail",
-        "number": "+19195550150",
+        "number": VOICEMAIL_NUMBER,
         "flow": Route.Flow.RECORD,
         "sentence": "Nobody can take your call. Please leave a message after the tone, then press pound.",
         "max_record_seconds": 120,
@@ -40,7 +49,7 @@ DEMO_ROUTES: tuple[dict, ...] = (
     },
     {
         "name": "Office hours announcement",
-        "number": "+19195550199",
+        "number": ANNOUNCEMENT_NUMBER,
         "flow": Route.Flow.SPEAK_HANGUP,
         "sentence": "Our offices are open nine to five, Monday to Friday. Goodbye.",
     },

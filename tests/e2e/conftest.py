@@ -16,7 +16,9 @@ CHROMIUM_FLAGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API keeps an event loop marked running in
+# the main thread while it is open, and asyncio tests in later modules could not start theirs.
+@pytest.fixture(scope="module")
 def browser():
     executable = chromium_path()
     from playwright.sync_api import sync_playwright

@@ -5,9 +5,6 @@ HTTP as Bandwidth and operators would, and the mirror read back from the console
 Covered: every flow of the demo routes; a periodic reconciliation converging to the
 sandbox's state while it drops a fifth of the webhooks; a lost disconnect; mute changed
 behind the mirror's back; `manage.py sync_bandwidth` importing an account already running.
-
-The sandbox's fault injection (PUT /sandbox/faults), conferences, recordings and listCalls
-come with its own branch (issue 3); until it is merged these tests skip.
 """
 
 from __future__ import annotations
@@ -51,8 +48,6 @@ def mirror_stack(tmp_path: Path, **environment):
         for name, value in environment.items():
             patch.setenv(name, str(value))
         with running_stack(tmp_path) as stack:
-            if requests.get(f"{stack.sandbox.url}/sandbox/faults", auth=stack.sandbox.auth, timeout=5).status_code == 404:
-                pytest.skip("the sandbox has no fault injection yet: these tests await the sandbox branch (issue 3)")
             yield stack
 
 
@@ -84,21 +79,8 @@ def api(stack: Stack) -> bandwidth.BandwidthClient:
     )
 
 
-def sandbox_get(stack: Stack, path: str):
-    response = requests.get(f"{stack.sandbox.url}{path}", auth=stack.sandbox.auth, timeout=5)
-    response.raise_for_status()
-    return response.json()
-
-
-def sandbox_put(stack: Stack, path: str, body: dict) -> None:
-    requests.put(f"{stack.sandbox.url}{path}", json=body, auth=stack.sandbox.auth, timeout=5).raise_for_status()
-
-
 def offer(stack: Stack, to_number: str, **caller) -> str:
-    body = {"from": f"+1555{random.randint(1000000, 9999999)}", "to": to_number, **caller}
-    response = requests.post(f"{stack.sandbox.url}/sandbox/calls", json=body, auth=stack.sandbox.auth, timeout=5)
-    response.raise_for_status()
-    return response.json()["callId"]
+    return stack.sandbox.offer_inbound(f"+1555{random.randint(1000000, 9999999)}", to_number, **caller)["callId"]
 
 
 def dial_out(stack: Stack, from_number: str, to_number: str) -> str:
@@ -122,14 +104,14 @@ def dial_out(stack: Stack, from_number: str, to_number: str) -> str:
 def differences(stack: Stack) -> list[str]:
     """Where the mirror and the sandbox disagree (empty once converged)."""
     mirror, found = Mirror(stack), []
-    for call in sandbox_get(stack, "/sandbox/calls"):
+    for call in stack.sandbox.calls():
         mine = mirror.one("select state, disconnect_cause from voice_call where call_id = ?", call["callId"])
         there = SANDBOX_STATES[call["state"]]
         if mine is None or mine["state"] != there:
             found.append(f"call {call['callId']}: {mine and mine['state']} here, {there} there")
         elif there == "ended" and mine["disconnect_cause"] != call.get("disconnectCause", ""):
             found.append(f"call {call['callId']}: cause {mine['disconnect_cause']!r} here, {call.get('disconnectCause')!r} there")
-    for conference in sandbox_get(stack, "/sandbox/conferences"):
+    for conference in stack.sandbox.conferences():
         mine = mirror.one("select state from voice_conference where conference_id = ?", conference["id"])
         there = "completed" if conference.get("completedTime") else "active"
         if mine is None or mine["state"] != there:
@@ -147,7 +129,7 @@ def differences(stack: Stack) -> list[str]:
         for call_id in set(here) & set(members):
             if (bool(here[call_id]["mute"]), bool(here[call_id]["hold"])) != (members[call_id]["mute"], members[call_id]["hold"]):
                 found.append(f"member {call_id}: mute/hold differ")
-    for recording in sandbox_get(stack, "/sandbox/recordings"):
+    for recording in stack.sandbox.recordings():
         mine = mirror.one("select status from voice_recording where recording_id = ?", recording["recordingId"])
         if mine is None or mine["status"] != recording["status"]:
             found.append(f"recording {recording['recordingId']}: {mine and mine['status']} here, {recording['status']} there")
@@ -202,20 +184,20 @@ def test_every_demo_flow_is_mirrored(stack):
 
 
 def test_with_a_fifth_of_webhooks_dropped_one_reconciliation_period_converges_to_the_sandbox(stack):
-    sandbox_put(stack, "/sandbox/faults", {"webhookDrop": 0.2, "webhookReorder": 0.1, "webhookDuplicate": 0.1})
+    stack.sandbox.set_faults(webhookDrop=0.2, webhookReorder=0.1, webhookDuplicate=0.1)
     try:
         for number in (SALES, SUPPORT, EXEC, VOICEMAIL, ANNOUNCEMENT, UNROUTED) * 3:
-            offer(stack, number, holdSeconds=random.uniform(1, 4), endsMessage="hangup")
+            offer(stack, number, hold_seconds=random.uniform(1, 4), endsMessage="hangup")
         staying = [offer(stack, SALES), offer(stack, EXEC), offer(stack, SUPPORT)]
-        sandbox_put(stack, "/sandbox/callees/+15557654321", {"outcome": "answer", "ringSeconds": 0.5, "holdSeconds": 2})
+        stack.sandbox.script_callee("+15557654321", ringSeconds=0.5, holdSeconds=2)
         dial_out(stack, SUPPORT, "+15557654321")
         time.sleep(6)
         api(stack).hang_up(staying[0])
         time.sleep(REORDER_HOLD)
     finally:
-        sandbox_put(stack, "/sandbox/faults", {"webhookDrop": 0, "webhookReorder": 0, "webhookDuplicate": 0})
+        stack.sandbox.set_faults(webhookDrop=0, webhookReorder=0, webhookDuplicate=0)
     settled = time.monotonic()
-    assert [w for w in sandbox_get(stack, "/sandbox/webhooks") if w.get("fault") == "dropped"], "nothing dropped: proves nothing"
+    assert [w for w in stack.sandbox.webhooks() if w.get("fault") == "dropped"], "nothing dropped: proves nothing"
 
     # Everything is quiet after QUIET seconds; the next run, at most INTERVAL later, repairs it.
     wait_until(lambda: differences(stack) == [], timeout=QUIET + INTERVAL + 3, interval=0.5)
@@ -228,12 +210,12 @@ def test_a_lost_disconnect_is_repaired_and_logged(stack):
     mirror = Mirror(stack)
     call_id = offer(stack, UNROUTED)
     wait_until(lambda: mirror.one("select 1 from voice_call where call_id = ? and state = 'answered'", call_id))
-    sandbox_put(stack, "/sandbox/faults", {"webhookDrop": 1.0})
+    stack.sandbox.set_faults(webhookDrop=1.0)
     try:
         api(stack).hang_up(call_id)
         time.sleep(0.5)
     finally:
-        sandbox_put(stack, "/sandbox/faults", {"webhookDrop": 0})
+        stack.sandbox.set_faults(webhookDrop=0)
     assert mirror.one("select state from voice_call where call_id = ?", call_id)["state"] == "answered"
 
     wait_until(lambda: mirror.one("select 1 from voice_call where call_id = ? and state = 'ended'", call_id), timeout=QUIET + INTERVAL + 3)
@@ -279,9 +261,9 @@ def test_sync_bandwidth_imports_the_calls_of_an_account_already_running(tmp_path
     with mirror_stack(tmp_path, RECONCILE_INTERVAL=3600) as stack:
         try:
             elsewhere = f"http://127.0.0.1:{server.server_address[1]}/voice"
-            sandbox_put(stack, "/sandbox/application", {"callInitiatedCallbackUrl": elsewhere, "callStatusCallbackUrl": elsewhere})
+            stack.sandbox.set_application(callInitiatedCallbackUrl=elsewhere, callStatusCallbackUrl=elsewhere)
             running = [offer(stack, UNROUTED) for _ in range(3)]
-            wait_until(lambda: all(c["state"] == "answered" for c in sandbox_get(stack, "/sandbox/calls")))
+            wait_until(lambda: all(c["state"] == "answered" for c in stack.sandbox.calls()))
             mirror = Mirror(stack)
             assert mirror.rows("select call_id from voice_call") == []
 

@@ -55,8 +55,40 @@ class SandboxHandle:
     def webhooks(self) -> list[dict]:
         return self._get("/sandbox/webhooks")
 
-    def offer_inbound(self, from_number: str = "+15551230001", to_number: str = "+19195550100", hold_seconds=None) -> dict:
-        body = {"from": from_number, "to": to_number}
+    def conferences(self) -> list[dict]:
+        return self._get("/sandbox/conferences")
+
+    def recordings(self) -> list[dict]:
+        return self._get("/sandbox/recordings")
+
+    def faults(self) -> dict:
+        return self._get("/sandbox/faults")
+
+    def application(self) -> dict:
+        return self._get("/sandbox/application")
+
+    def _put(self, path: str, body: dict) -> dict:
+        response = requests.put(f"{self.url}{path}", json=body, auth=self.auth, timeout=5)
+        response.raise_for_status()
+        return response.json()
+
+    def set_faults(self, **faults) -> dict:
+        """Any of errorRate429, errorRate5xx, latencyMs, webhookDuplicate, webhookReorder, webhookDrop."""
+        return self._put("/sandbox/faults", faults)
+
+    def set_application(self, **settings) -> dict:
+        return self._put("/sandbox/application", settings)
+
+    def script_callee(self, number: str, outcome: str = "answer", **behaviour) -> dict:
+        """How outbound calls to `number` are answered: outcome answer | busy | timeout | rejected,
+        and optionally ringSeconds, holdSeconds, utterance, digits."""
+        return self._put(f"/sandbox/callees/{number}", {"outcome": outcome, **behaviour})
+
+    def offer_inbound(
+        self, from_number: str = "+15551230001", to_number: str = "+19195550100", hold_seconds=None, **caller
+    ) -> dict:
+        """An inbound call arriving now; `caller` may give utterance, digits and endsMessage."""
+        body = {"from": from_number, "to": to_number, **caller}
         if hold_seconds is not None:
             body["holdSeconds"] = hold_seconds
         response = requests.post(f"{self.url}/sandbox/calls", json=body, auth=self.auth, timeout=5)
@@ -65,7 +97,16 @@ class SandboxHandle:
 
 
 @contextmanager
-def running_sandbox(*, public_url: str, log_dir: Path, env: dict | None = None, speed: float = 1.0, scenario: str = "quiet"):
+def running_sandbox(
+    *,
+    public_url: str,
+    log_dir: Path,
+    env: dict | None = None,
+    speed: float = 1.0,
+    scenario: str = "quiet",
+    args: tuple[str, ...] = (),
+):
+    """`manage.py sandbox` on a free port; `args` adds options (limits, faults, --seed)."""
     port = free_port()
     log = log_dir / "sandbox.log"
     group = ProcessGroup(
@@ -74,7 +115,7 @@ def running_sandbox(*, public_url: str, log_dir: Path, env: dict | None = None, 
     with log.open("w") as output:
         process = group.start(
             "sandbox",
-            manage_command("sandbox", "--port", str(port), "--scenario", scenario, "--speed", str(speed)),
+            manage_command("sandbox", "--port", str(port), "--scenario", scenario, "--speed", str(speed), *args),
             stdout=output,
             stderr=subprocess.STDOUT,
         )

@@ -221,3 +221,11 @@ def test_demo_data_is_idempotent_and_keeps_an_admins_edits(settings, tmp_path):
 def test_every_demo_route_is_valid():
     for demo in ensure_demo_routes():
         demo.full_clean()
+
+
+def test_every_number_the_sandboxs_demo_calls_has_its_route_and_the_rest_the_default():
+    from voice.sandbox.scenarios import DEMO_NUMBERS, UNROUTED_NUMBER
+
+    routes = {route.number: route for route in ensure_demo_routes()}
+    assert set(DEMO_NUMBERS) <= set(routes)
+    assert flows.route_for(UNROUTED_NUMBER).match == Route.Match.DEFAULT

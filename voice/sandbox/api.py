@@ -1,49 +1,89 @@
-"""Bandwidth's REST API, served by aiohttp: /api/v2/accounts/{accountId}/...
+"""The sandbox's HTTP surface: Bandwidth's REST API under /api/v2/accounts/{accountId}, and
+its own inspection API under /sandbox/, both behind the account's Basic credentials.
 
 Errors have the spec's shape {type, description, id} with Bandwidth's own texts.
-https://dev.bandwidth.com/apis/voice
+https://dev.bandwidth.com/docs/voice/errors
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
+import logging
+import random
 import re
 import secrets
 import time
 from collections import deque
-from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from voice.sandbox.sim import INITIATED, SimCall, Simulation
-from voice.sandbox.webhooks import Target
+from voice.sandbox.sim import Simulation
+
+log = logging.getLogger("sandbox.api")
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 SIP_URI = re.compile(r"^sips?:[^@\s]+@[^@\s]+$")
+# RFC 3339 date-time, as the spec's format: date-time means.
+DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 METHODS = ("POST", "GET")
 API_PREFIX = "/api/v2/accounts/{accountId}"
+JSON_CONTENT_TYPE = "application/json"
 
 SIMULATION = web.AppKey("simulation", Simulation)
-SCENARIO = web.AppKey("scenario", object)
 REQUESTS = web.AppKey("requests", deque)
-RATE_WINDOW = web.AppKey("rate_window", deque)
+FAULT_RNG = web.AppKey("fault_rng", random.Random)
 
 
 def error(status: int, kind: str, description: str, headers: dict | None = None) -> web.Response:
-    return web.json_response(
-        {"type": kind, "description": description, "id": None}, status=status, headers=headers
-    )
+    # id is "" rather than null: the seed spec's Error has no nullable fields.
+    return web.json_response({"type": kind, "description": description, "id": ""}, status=status, headers=headers)
+
+
+def simulation(request: web.Request) -> Simulation:
+    return request.app[SIMULATION]
 
 
 class Invalid(Exception):
-    """A request body Bandwidth would refuse with 400 validation."""
+    """A request Bandwidth would refuse with 400 validation."""
 
 
-# Request log and authentication
+class NotFound(Exception):
+    """An unknown id: 404 validation, with Bandwidth's description."""
+
+
+class Conflict(Exception):
+    """Something that cannot be changed in its current state: 409."""
+
+
+# Middlewares (MIDDLEWARES below lists them outermost first).
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler) -> web.StreamResponse:
+    """Every error the sandbox answers is JSON in the spec's Error shape, 500s included."""
+    try:
+        return await handler(request)
+    except Invalid as exc:
+        return error(400, "validation", str(exc))
+    except NotFound as exc:
+        return error(404, "validation", str(exc))
+    except Conflict as exc:
+        return error(409, "validation", str(exc))
+    except web.HTTPNotFound:
+        return error(404, "validation", "Not Found")
+    except web.HTTPMethodNotAllowed:
+        return error(405, "validation", "Method Not Allowed")
+    except web.HTTPException:
+        raise
+    except Exception:
+        log.exception("sandbox error on %s %s", request.method, request.path)
+        return error(500, "internal-error", "An unknown internal error occurred")
 
 
 def _masked(body: bytes) -> str:
@@ -60,7 +100,7 @@ def _masked(body: bytes) -> str:
 
 @web.middleware
 async def record_requests(request: web.Request, handler) -> web.StreamResponse:
-    """Keeps every request for the inspection endpoint (/sandbox/requests)."""
+    """Keeps every API request for the inspection endpoint (/sandbox/requests)."""
     body = await request.read() if request.can_read_body else b""
     entry = {"time": time.time(), "method": request.method, "path": request.path_qs, "status": 500, "body": _masked(body)}
     try:
@@ -89,10 +129,11 @@ def _basic_credentials(request: web.Request) -> tuple[str, str] | None:
 @web.middleware
 async def authenticate(request: web.Request, handler) -> web.StreamResponse:
     if request.path.startswith("/api/v2/") or request.path.startswith("/sandbox/"):
-        config = request.app[SIMULATION].config
+        config = simulation(request).config
         given = _basic_credentials(request)
         if given is None or not (
-            secrets.compare_digest(given[0], config.username) & secrets.compare_digest(given[1], config.password)
+            secrets.compare_digest(given[0].encode(), config.username.encode())
+            & secrets.compare_digest(given[1].encode(), config.password.encode())
         ):
             return error(401, "authentication-error", "The credentials provided were invalid")
         account = request.match_info.get("accountId")
@@ -101,19 +142,43 @@ async def authenticate(request: web.Request, handler) -> web.StreamResponse:
     return await handler(request)
 
 
-# Validation helpers
+@web.middleware
+async def inject_faults(request: web.Request, handler) -> web.StreamResponse:
+    """The REST API's injected faults: added latency, then a share of 429 and 5xx answers
+    given before anything is applied."""
+    if not request.path.startswith("/api/v2/"):
+        return await handler(request)
+    faults = simulation(request).config.faults
+    if faults.latency_ms:
+        await asyncio.sleep(faults.latency_ms / 1000)
+    roll = request.app[FAULT_RNG].random()
+    if roll < faults.error_rate_429:
+        return error(429, "error", "Too many requests (injected fault)", {"Retry-After": "1"})
+    if roll < faults.error_rate_429 + faults.error_rate_5xx:
+        if request.app[FAULT_RNG].random() < 0.5:
+            return error(500, "internal-error", "An unknown internal error occurred (injected fault)")
+        return error(503, "system-overloaded", "Handling too many requests (injected fault)")
+    return await handler(request)
+
+
+MIDDLEWARES = [record_requests, json_errors, authenticate, inject_faults]
+
+
+# Request bodies and parameters
 
 
 async def json_body(request: web.Request) -> dict[str, Any]:
-    if request.content_type != "application/json":
+    """A JSON object body; 415 for another content type, 400 for anything but an object."""
+    raw = await request.read()
+    if raw and request.content_type != JSON_CONTENT_TYPE:
         raise web.HTTPUnsupportedMediaType(
             text=json.dumps(
-                {"type": "validation", "description": f"Content type '{request.content_type}' not supported", "id": None}
+                {"type": "validation", "description": f"Content type '{request.content_type}' not supported", "id": ""}
             ),
-            content_type="application/json",
+            content_type=JSON_CONTENT_TYPE,
         )
     try:
-        body = json.loads(await request.text())
+        body = json.loads(raw)
     except ValueError:
         raise Invalid("Bad Request") from None
     if not isinstance(body, dict):
@@ -121,243 +186,107 @@ async def json_body(request: web.Request) -> dict[str, Any]:
     return body
 
 
-def _url(body: dict, field: str, *, required: bool = False) -> str | None:
-    value = body.get(field)
+def url_field(body: dict, name: str, *, required: bool = False) -> str | None:
+    value = body.get(name)
     if value is None:
         if required:
-            raise Invalid(f"Missing {field}")
+            raise Invalid(f"Missing {name}")
         return None
     if not isinstance(value, str) or not value:
-        raise Invalid(f"Invalid {field}: must be a URL")
+        raise Invalid(f"Invalid {name}: must be a URL")
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise Invalid(f"Invalid {field}: only http and https are allowed")
+        raise Invalid(f"Invalid {name}: only http and https are allowed")
+    if len(value) > 2048:
+        raise Invalid(f"Invalid {name}: at most 2048 characters")
     return value
 
 
-def _method(body: dict, field: str) -> str:
-    value = body.get(field, "POST")
+def method_field(body: dict, name: str) -> str:
+    value = body.get(name, "POST")
     if not isinstance(value, str) or value.upper() not in METHODS:
-        raise Invalid(f"Invalid {field}. Supported methods: [POST, GET]")
+        raise Invalid(f"Invalid {name}. Supported methods: [POST, GET]")
     return value.upper()
 
 
-def _number_in_range(body: dict, field: str, low: float, high: float, default: float) -> float:
-    value = body.get(field, default)
+def number_field(body: dict, name: str, low: float, high: float, default: float) -> float:
+    value = body.get(name, default)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise Invalid(f"{field} must be a number")
+        raise Invalid(f"{name} must be a number")
     if not low <= value <= high:
-        raise Invalid(f"{field} must be within the range [{low:g}, {high:g}], but was {value}")
+        raise Invalid(f"{name} must be within the range [{low:g}, {high:g}], but was {value}")
     return float(value)
 
 
-def _text(body: dict, field: str, max_length: int) -> str | None:
-    value = body.get(field)
+def text_field(body: dict, name: str, max_length: int) -> str | None:
+    value = body.get(name)
     if value is None:
         return None
     if not isinstance(value, str):
-        raise Invalid(f"{field} must be a string")
+        raise Invalid(f"{name} must be a string")
     if len(value) > max_length:
-        raise Invalid(f"Could not create call: {field} must contain at most {max_length} characters")
+        raise Invalid(f"{name} must contain at most {max_length} characters")
     return value
 
 
-def _credentials(body: dict, user_field: str, password_field: str) -> tuple[str, str]:
+def boolean_field(body: dict, name: str) -> bool | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, bool):
+        raise Invalid(f"{name} must be true or false")
+    return value
+
+
+def credentials(body: dict, user_field: str, password_field: str) -> tuple[str, str]:
     user, password = body.get(user_field) or "", body.get(password_field) or ""
     if not isinstance(user, str) or not isinstance(password, str) or len(user) > 1024 or len(password) > 1024:
         raise Invalid(f"{user_field} and {password_field} must be strings of at most 1024 characters")
     return user, password
 
 
-@dataclass(frozen=True)
-class CreateCall:
-    from_number: str
-    to_number: str
-    answer: Target
-    disconnect: Target | None
-    tag: str | None
-    call_timeout: float
-    callback_timeout: float
-
-    @classmethod
-    def from_body(cls, body: dict, application_id: str) -> CreateCall:
-        missing = [name for name in ("from", "to", "answerUrl", "applicationId") if body.get(name) in (None, "")]
-        if missing:
-            raise Invalid("Missing at least one required field. Required fields are [from, to, answerUrl, applicationId]")
-        to, from_ = body["to"], body["from"]
-        if not isinstance(to, str) or not (E164.match(to) or SIP_URI.match(to)):
-            raise Invalid("Invalid to: must be an E164 telephone number")
-        if not isinstance(from_, str) or not E164.match(from_):
-            raise Invalid("Invalid from: must be an E164 telephone number")
-        if body["applicationId"] != application_id:
-            raise Invalid(f"Could not create call: Application id {body['applicationId']} not found")
-        username, password = _credentials(body, "username", "password")
-        fallback_username, fallback_password = _credentials(body, "fallbackUsername", "fallbackPassword")
-        answer_url = _url(body, "answerUrl", required=True)
-        fallback_url = _url(body, "answerFallbackUrl")
-        disconnect_url = _url(body, "disconnectUrl")
-        answer = Target(
-            url=answer_url,
-            method=_method(body, "answerMethod"),
-            username=username,
-            password=password,
-            fallback_url=fallback_url or "",
-            fallback_method=_method(body, "answerFallbackMethod"),
-            fallback_username=fallback_username,
-            fallback_password=fallback_password,
-        )
-        disconnect = (
-            Target(url=disconnect_url, method=_method(body, "disconnectMethod"), username=username, password=password)
-            if disconnect_url
-            else None
-        )
-        return cls(
-            from_number=from_,
-            to_number=to,
-            answer=answer,
-            disconnect=disconnect,
-            tag=_text(body, "tag", 256),
-            call_timeout=_number_in_range(body, "callTimeout", 1, 300, 30),
-            callback_timeout=_number_in_range(body, "callbackTimeout", 1, 25, 15),
-        )
-
-
-# Handlers
-
-
-def _call_or_404(request: web.Request) -> SimCall | web.Response:
-    call_id = request.match_info["callId"]
-    call = request.app[SIMULATION].calls.get(call_id)
-    if call is None:
-        return error(404, "validation", f"Call [{call_id}] not found")
-    return call
-
-
-def _rate_limited(request: web.Request) -> web.Response | None:
-    """Bandwidth's account limits: calls per second and concurrent calls (429 + Retry-After)."""
-    sim = request.app[SIMULATION]
-    window = request.app[RATE_WINDOW]
-    now = time.monotonic()
-    while window and now - window[0] >= 1.0:
-        window.popleft()
-    if len(window) >= sim.config.calls_per_second:
-        return error(429, "error", "Account call creation rate limit exceeded", {"Retry-After": "1"})
-    if len(sim.live_calls()) >= sim.config.max_concurrent_calls:
-        return error(429, "error", "Account concurrent call limit exceeded", {"Retry-After": "5"})
-    window.append(now)
-    return None
-
-
-async def create_call(request: web.Request) -> web.Response:
-    sim = request.app[SIMULATION]
+def date_time_parameter(request: web.Request, name: str) -> datetime | None:
+    raw = request.query.get(name)
+    if raw is None:
+        return None
+    if not DATE_TIME.match(raw):
+        raise Invalid(f"{name} must be an ISO 8601 date-time, e.g. 2022-06-16T13:15:07.160Z")
     try:
-        spec = CreateCall.from_body(await json_body(request), sim.config.application_id)
-    except Invalid as exc:
-        return error(400, "validation", str(exc))
-    limited = _rate_limited(request)
-    if limited is not None:
-        return limited
-    call = sim.new_call(direction="outbound", from_number=spec.from_number, to_number=spec.to_number)
-    call.tag = spec.tag
-    call.answer_target = spec.answer
-    call.disconnect_target = spec.disconnect
-    call.call_timeout = spec.call_timeout
-    call.callback_timeout = spec.callback_timeout
-    sim.place_outbound(call, request.app[SCENARIO].callee(sim.rng, spec.to_number))
-    body = {
-        **call.to_json(),
-        # createCallResponse's own fields (the real API), beside the seed spec's Call.
-        "callTimeout": spec.call_timeout,
-        "callbackTimeout": spec.callback_timeout,
-        "answerUrl": spec.answer.url,
-        "answerMethod": spec.answer.method,
-        "answerFallbackUrl": spec.answer.fallback_url or None,
-        "answerFallbackMethod": spec.answer.fallback_method,
-        "disconnectUrl": spec.disconnect.url if spec.disconnect else None,
-        "disconnectMethod": spec.disconnect.method if spec.disconnect else "POST",
-        "priority": 5,
-    }
-    return web.json_response(body, status=201, headers={"Location": call.call_url})
+        return datetime.fromisoformat(raw.replace("z", "Z"))
+    except ValueError:
+        raise Invalid(f"{name} is not a valid date-time: {raw}") from None
 
 
-async def get_call(request: web.Request) -> web.Response:
-    call = _call_or_404(request)
-    if isinstance(call, web.Response):
-        return call
-    return web.json_response(call.to_json())
+def page(request: web.Request, items: list, *, max_size: int) -> tuple[list, dict[str, str]]:
+    """One page of `items` (pageSize, pageToken) and the Link header to the next, as Bandwidth
+    pages calls and conferences. The token is opaque to clients: follow the Link header."""
+    raw_size = request.query.get("pageSize", str(max_size))
+    if not raw_size.isdigit() or not 1 <= int(raw_size) <= max_size:
+        raise Invalid(f"pageSize must be within the range [1, {max_size}]")
+    size = int(raw_size)
+    start = 0
+    token = request.query.get("pageToken")
+    if token is not None:
+        try:
+            start = int(base64.urlsafe_b64decode(token.encode()).decode())
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            raise Invalid("pageToken is not valid") from None
+    headers = {}
+    if start + size < len(items):
+        query = dict(request.query)
+        query["pageToken"] = base64.urlsafe_b64encode(str(start + size).encode()).decode()
+        next_url = request.url.with_query(query)
+        public = urlsplit(simulation(request).config.public_base)
+        headers["Link"] = f'<{public.scheme}://{public.netloc}{next_url.path_qs}>; rel="next"'
+    return items[start:start + size], headers
 
 
-async def update_call(request: web.Request) -> web.Response:
-    call = _call_or_404(request)
-    if isinstance(call, web.Response):
-        return call
-    try:
-        body = await json_body(request)
-        state = body.get("state", "active")
-        if state not in ("active", "completed"):
-            raise Invalid("state must be one of [active, completed]")
-        _text(body, "tag", 256)
-        redirect_url = _url(body, "redirectUrl")
-        _method(body, "redirectMethod")
-    except Invalid as exc:
-        return error(400, "validation", str(exc))
-    if call.is_over:
-        return error(409, "validation", f"Call [{call.call_id}] cannot be modified in its current state")
-    sim = request.app[SIMULATION]
-    if state == "completed":
-        sim.hang_up(call)
-        return web.Response(status=200)
-    if call.state == INITIATED:
-        return error(409, "validation", f"Call [{call.call_id}] cannot be modified in its current state")
-    if redirect_url is None:
-        return error(400, "validation", "redirectUrl is required when state is active")
-    return error(400, "validation", "The sandbox does not simulate redirect yet")
-
-
-# Inspection and control (the sandbox's own, not Bandwidth's)
-
-
-async def inspect_calls(request: web.Request) -> web.Response:
-    return web.json_response([call.to_json() for call in request.app[SIMULATION].calls.values()])
-
-
-async def inspect_requests(request: web.Request) -> web.Response:
-    return web.json_response(list(request.app[REQUESTS]))
-
-
-async def inspect_webhooks(request: web.Request) -> web.Response:
-    deliveries = request.app[SIMULATION].sender.history
-    return web.json_response(
-        [
-            {"eventType": d.event_type, "url": d.url, "status": d.status, "error": d.error, "payload": d.payload}
-            for d in deliveries
-        ]
-    )
-
-
-async def offer_inbound(request: web.Request) -> web.Response:
-    """Make an inbound call arrive now: {"from", "to", "holdSeconds"} (holdSeconds optional:
-    without it the caller stays until someone hangs up)."""
-    sim = request.app[SIMULATION]
-    try:
-        body = await json_body(request)
-        from_, to = body.get("from"), body.get("to")
-        if not isinstance(from_, str) or not E164.match(from_) or not isinstance(to, str) or not E164.match(to):
-            raise Invalid("from and to must be E164 telephone numbers")
-        hold = body.get("holdSeconds")
-        if hold is not None and (isinstance(hold, bool) or not isinstance(hold, (int, float)) or hold <= 0):
-            raise Invalid("holdSeconds must be a positive number")
-    except Invalid as exc:
-        return error(400, "validation", str(exc))
-    call = sim.offer_inbound(from_number=from_, to_number=to, hold_seconds=hold)
-    return web.json_response(call.to_json(), status=201)
+def no_content(status: int = 204) -> web.Response:
+    return web.Response(status=status)
 
 
 def add_routes(app: web.Application) -> None:
-    app.router.add_post(f"{API_PREFIX}/calls", create_call)
-    app.router.add_get(f"{API_PREFIX}/calls/{{callId}}", get_call)
-    app.router.add_post(f"{API_PREFIX}/calls/{{callId}}", update_call)
-    app.router.add_get("/sandbox/calls", inspect_calls)
-    app.router.add_post("/sandbox/calls", offer_inbound)
-    app.router.add_get("/sandbox/requests", inspect_requests)
-    app.router.add_get("/sandbox/webhooks", inspect_webhooks)
+    from voice.sandbox import api_calls, api_conferences, api_recordings, inspection
+
+    api_calls.add_routes(app)
+    api_conferences.add_routes(app)
+    api_recordings.add_routes(app)
+    inspection.add_routes(app)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from voice.sandbox.settings import Application, Faults
 
 
 @dataclass
@@ -12,18 +14,22 @@ class SandboxConfig:
     username: str
     password: str
     application_id: str
-    # Bandwidth's voice application: where inbound calls are offered (initiate) and where
-    # their disconnect goes, and with which Basic credentials.
-    call_initiated_url: str
-    call_status_url: str
-    callback_username: str
-    callback_password: str
+    # Bandwidth's voice application (changeable while running: /sandbox/application).
+    application: Application
     # The base of the URLs the sandbox hands out (callUrl, mediaUrl), e.g. http://127.0.0.1:8001
     public_base: str = "http://127.0.0.1:8001"
-    callback_timeout: float = 15.0
     # Bandwidth's default account limits; beyond them createCall answers 429.
+    # https://dev.bandwidth.com/docs/voice/rateLimits
     calls_per_second: float = 5.0
     max_concurrent_calls: int = 100
+    # Bandwidth's limit on a conference. https://dev.bandwidth.com/docs/voice/bxml/conference
+    max_conference_members: int = 20
     # Simulated seconds per real second (tests run the same scenarios faster).
     speed: float = 1.0
     seed: int | None = None
+    # Failures to rehearse (changeable while running: /sandbox/faults).
+    faults: Faults = field(default_factory=Faults)
+
+    @property
+    def api_base(self) -> str:
+        return f"{self.public_base}/api/v2/accounts/{self.account_id}"

@@ -8,18 +8,27 @@ def _hex(rng: random.Random, n: int) -> str:
     return "".join(rng.choice("0123456789abcdef") for _ in range(n))
 
 
+def _uuid(rng: random.Random) -> uuid.UUID:
+    return uuid.UUID(int=rng.getrandbits(128), version=4)
+
+
 def call_id(rng: random.Random) -> str:
     """c-15ac29a2-1331029c-2cb0-4a07-b215-b22865662d85"""
-    return f"c-{_hex(rng, 8)}-{uuid.UUID(int=rng.getrandbits(128), version=4)}"
+    return f"c-{_hex(rng, 8)}-{_uuid(rng)}"
 
 
 def conference_id(rng: random.Random) -> str:
-    return f"conf-{_hex(rng, 8)}-{uuid.UUID(int=rng.getrandbits(128), version=4)}"
+    return f"conf-{_hex(rng, 8)}-{_uuid(rng)}"
 
 
 def recording_id(rng: random.Random) -> str:
-    return f"r-{_hex(rng, 8)}-{uuid.UUID(int=rng.getrandbits(128), version=4)}"
+    return f"r-{_hex(rng, 8)}-{_uuid(rng)}"
+
+
+def transcription_id(rng: random.Random) -> str:
+    """t-387bd648-18f3-4823-9d16-746bca0003c9"""
+    return f"t-{_uuid(rng)}"
 
 
 def error_id(rng: random.Random) -> str:
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    return str(_uuid(rng))

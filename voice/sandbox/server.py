@@ -20,16 +20,19 @@ log = logging.getLogger("sandbox")
 
 
 def build_app(config: SandboxConfig, scenario: Scenario) -> web.Application:
-    app = web.Application(middlewares=[api.record_requests, api.authenticate])
-    app[api.SCENARIO] = scenario
+    app = web.Application(middlewares=api.MIDDLEWARES)
     app[api.REQUESTS] = deque(maxlen=5000)
-    app[api.RATE_WINDOW] = deque()
+    # Faults draw from their own generator, so that switching them on leaves the seeded
+    # traffic unchanged.
+    app[api.FAULT_RNG] = random.Random(None if config.seed is None else config.seed + 1)
     api.add_routes(app)
 
     async def simulation_context(app: web.Application):
         # The webhook client lives on the server's loop, beside the API it serves.
         session = aiohttp.ClientSession()
-        sim = Simulation(config, Clock(config.speed), WebhookSender(session), random.Random(config.seed))
+        clock = Clock(config.speed)
+        sender = WebhookSender(session, faults=lambda: config.faults, rng=app[api.FAULT_RNG], sleep=clock.sleep)
+        sim = Simulation(config, clock, sender, random.Random(config.seed), callee=scenario.callee)
         app[api.SIMULATION] = sim
         sim.spawn(scenario.run(sim))
         yield

@@ -1,8 +1,10 @@
 """The simulation: calls living in (sandbox) time, driven by BXML and by the far end.
 
 Each call runs as asyncio tasks: its script (the BXML the application returned, verb by
-verb) and its far end (a caller or callee who hangs up when the scenario says). Ending a
-call, from any side, cancels both and sends the disconnect webhook.
+verb, fetching the next document whenever a verb with an event URL ends the current one)
+and its far end (a caller or callee who hangs up when the scenario says). Ending a call,
+from any side, takes it out of its conference, finishes its recordings, cancels its tasks
+and sends the disconnect webhook.
 """
 
 from __future__ import annotations
@@ -10,15 +12,31 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass, field
+import time
+from collections import deque
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from voice.sandbox import bxml, ids, payloads
+from voice.sandbox import audio, bxml, ids, payloads
 from voice.sandbox.clock import Clock, iso
+from voice.sandbox.conferences import Conferences
 from voice.sandbox.config import SandboxConfig
+from voice.sandbox.recordings import (
+    PROCESSING_SECONDS,
+    Recorder,
+    Recording,
+    Spoken,
+    Transcription,
+    conversation,
+    seed_of,
+    transcription_seconds,
+)
 from voice.sandbox.webhooks import CallbackFailed, Target, WebhookSender
+
+if TYPE_CHECKING:
+    from voice.sandbox.conferences import SimConference
 
 log = logging.getLogger("sandbox")
 
@@ -28,22 +46,49 @@ ANSWERED = "answered"
 COMPLETED = "completed"
 
 # Verbs that leave an unanswered inbound call unanswered (Bandwidth answers it on the
-# first other verb). https://dev.bandwidth.com/docs/voice/bxml
-NON_ANSWERING_VERBS = frozenset({"Hangup", "Forward", "Ring", "Tag"})
-
-# How long speaking takes in the simulation: about 150 words a minute.
-SECONDS_PER_WORD = 0.4
+# first other verb; Ring only with answerCall="true"). https://dev.bandwidth.com/docs/voice/bxml
+NON_ANSWERING_VERBS = frozenset({"Hangup", "Forward", "Tag"})
 
 
 @dataclass
-class Callee:
-    """How the far end of an outbound call behaves."""
+class Party:
+    """The person at the far end: what they say and key in, how long they stay, and (for a
+    callee) how they answer."""
 
-    ring_seconds: float = 2.0
-    # answer | busy | timeout | rejected
-    outcome: str = "answer"
-    # How long the callee stays after answering; None: until someone else hangs up.
+    # What they say, in order; the first is the message they leave in a <Record>.
+    sentences: list[str] = field(default_factory=lambda: ["Hello, is anyone there?"])
+    # What they key in at each <Gather>, in order ("" keys nothing).
+    digits: list[str] = field(default_factory=list)
+    # Seconds until they hang up (from arrival for a caller, from answering for a callee);
+    # None: they stay until someone else ends the call.
     hold_seconds: float | None = None
+    # How they end a message into <Record>: "hangup", "#" (the terminating digit) or "silence".
+    ends_message: str = "hangup"
+    # A callee: how long it rings, and answer | busy | timeout | rejected.
+    ring_seconds: float = 1.0
+    outcome: str = "answer"
+
+    @property
+    def utterance(self) -> str:
+        return self.sentences[0] if self.sentences else ""
+
+
+@dataclass(frozen=True)
+class Fetch:
+    """A BXML webhook to send; its reply becomes the call's document."""
+
+    target: Target
+    payload: Callable[[datetime], dict[str, Any]]
+    # Verbs the reply may not contain (a transferAnswer reply runs before the bridge).
+    forbidden: frozenset[str] = frozenset()
+
+
+class LimitExceeded(Exception):
+    """An account limit was reached: createCall answers 429 with Retry-After."""
+
+    def __init__(self, description: str, retry_after: int) -> None:
+        super().__init__(description)
+        self.retry_after = retry_after
 
 
 @dataclass
@@ -55,6 +100,7 @@ class SimCall:
     account_id: str
     application_id: str
     call_url: str
+    party: Party
     state: str = INITIATED
     enqueued_time: datetime | None = None
     start_time: datetime | None = None
@@ -65,53 +111,98 @@ class SimCall:
     error_message: str = ""
     error_id: str = ""
     tag: str | None = None
+    # A <Transfer> B-leg: its A-leg, and the numbers the transfer used.
+    parent_call_id: str | None = None
+    transfer_caller_id: str | None = None
+    transfer_to: str | None = None
     answer_target: Target | None = None
     disconnect_target: Target | None = None
+    disconnect_event: str = "disconnect"
     callback_timeout: float = 15.0
     call_timeout: float = 30.0
+    # The URL of the last BXML document (relative URLs in PUT .../bxml resolve against it).
+    base_url: str = ""
+    conference: SimConference | None = None
+    # The <StartRecording> recording in progress, and a <Record> in progress.
+    background_recorder: Recorder | None = None
+    message_recorder: Recorder | None = None
+    # What the application said to the call (SpeakSentence), for recordings and transcripts.
+    prompts: list[tuple[datetime, str]] = field(default_factory=list)
+    recording_ids: list[str] = field(default_factory=list)
+    on_end: list[Callable[[SimCall], None]] = field(default_factory=list, repr=False)
+    script: asyncio.Task | None = field(default=None, repr=False)
     tasks: set[asyncio.Task] = field(default_factory=set, repr=False)
 
     @property
     def is_over(self) -> bool:
         return self.state == COMPLETED
 
+    @property
+    def speaker(self) -> audio.Speaker:
+        return audio.Speaker.seeded(seed_of(self.call_id))
+
     def to_json(self) -> dict[str, Any]:
-        """The call resource: the seed spec's Call and the real API's callState in one body."""
-        return {
-            "callId": self.call_id,
-            "parentCallId": None,
-            "accountId": self.account_id,
-            "applicationId": self.application_id,
-            "to": self.to_number,
-            "from": self.from_number,
-            "direction": self.direction,
-            "state": self.state,
-            "enqueuedTime": iso(self.enqueued_time),
-            "startTime": iso(self.start_time),
-            "answerTime": iso(self.answer_time),
-            "endTime": iso(self.end_time),
-            "disconnectCause": self.disconnect_cause or None,
-            "errorMessage": self.error_message or None,
-            "errorId": self.error_id or None,
-            "lastUpdate": iso(self.last_update),
-            "tag": self.tag,
-            "callUrl": self.call_url,
-        }
+        """The call resource: the seed spec's Call and the real API's callState in one body
+        (fields without a value are left out: the seed spec has no nullable fields)."""
+        return payloads.without_none(
+            {
+                "callId": self.call_id,
+                "parentCallId": self.parent_call_id,
+                "accountId": self.account_id,
+                "applicationId": self.application_id,
+                "to": self.to_number,
+                "from": self.from_number,
+                "direction": self.direction,
+                "state": self.state,
+                "enqueuedTime": iso(self.enqueued_time),
+                "startTime": iso(self.start_time),
+                "answerTime": iso(self.answer_time),
+                "endTime": iso(self.end_time),
+                "disconnectCause": self.disconnect_cause or None,
+                "errorMessage": self.error_message or None,
+                "errorId": self.error_id or None,
+                "lastUpdate": iso(self.last_update),
+                "tag": self.tag,
+                "callUrl": self.call_url,
+            }
+        )
+
+
+@dataclass(frozen=True)
+class CallRequest:
+    """A validated createCall body (api_calls.call_request) as the simulation needs it."""
+
+    from_number: str
+    to_number: str
+    answer: Target
+    disconnect: Target | None
+    tag: str | None
+    call_timeout: float
+    callback_timeout: float
 
 
 class Simulation:
-    def __init__(self, config: SandboxConfig, clock: Clock, sender: WebhookSender, rng: random.Random) -> None:
+    def __init__(
+        self,
+        config: SandboxConfig,
+        clock: Clock,
+        sender: WebhookSender,
+        rng: random.Random,
+        *,
+        callee: Callable[[random.Random, str], Party] = lambda rng, number: Party(),
+    ) -> None:
         self.config = config
         self.clock = clock
         self.sender = sender
         self.rng = rng
+        self.callee = callee
+        # Callees the inspection API scripted by number; the scenario decides for the others.
+        self.scripted_callees: dict[str, Party] = {}
         self.calls: dict[str, SimCall] = {}
+        self.recordings: dict[str, Recording] = {}
+        self.conferences: Conferences = Conferences(self)
+        self._created: deque[float] = deque()
         self._background: set[asyncio.Task] = set()
-        self.verbs: dict[str, Callable[[SimCall, bxml.Verb], Awaitable[None]]] = {
-            "SpeakSentence": self._speak_sentence,
-            "Pause": self._pause,
-            "Hangup": self._hangup,
-        }
 
     # Tasks
 
@@ -133,7 +224,7 @@ class Simulation:
 
     # Calls
 
-    def new_call(self, *, direction: str, from_number: str, to_number: str) -> SimCall:
+    def new_call(self, *, direction: str, from_number: str, to_number: str, party: Party) -> SimCall:
         call_id = ids.call_id(self.rng)
         now = self.clock.now()
         call = SimCall(
@@ -143,24 +234,59 @@ class Simulation:
             to_number=to_number,
             account_id=self.config.account_id,
             application_id=self.config.application_id,
-            call_url=f"{self.config.public_base}/api/v2/accounts/{self.config.account_id}/calls/{call_id}",
+            call_url=f"{self.config.api_base}/calls/{call_id}",
+            party=party,
             enqueued_time=now if direction == "outbound" else None,
             start_time=now,
             last_update=now,
-            callback_timeout=self.config.callback_timeout,
+            callback_timeout=self.config.application.callback_timeout,
         )
         self.calls[call_id] = call
         return call
 
+    def callee_for(self, number: str) -> Party:
+        """Who answers an outbound call to `number`, and how."""
+        scripted = self.scripted_callees.get(number)
+        if scripted is not None:
+            return replace(scripted, digits=list(scripted.digits))
+        return self.callee(self.rng, number)
+
     def live_calls(self) -> list[SimCall]:
         return [call for call in self.calls.values() if not call.is_over]
 
-    def place_outbound(self, call: SimCall, callee: Callee) -> None:
-        self.spawn(self._outbound(call, callee), call)
+    def check_limits(self) -> None:
+        """Bandwidth's account limits on creating calls: calls per second and concurrent calls.
+        https://dev.bandwidth.com/docs/voice/rateLimits"""
+        now = time.monotonic()
+        while self._created and now - self._created[0] >= 1.0:
+            self._created.popleft()
+        if len(self._created) >= self.config.calls_per_second:
+            raise LimitExceeded("Account call creation rate limit exceeded", retry_after=1)
+        if len(self.live_calls()) >= self.config.max_concurrent_calls:
+            raise LimitExceeded("Account concurrent call limit exceeded", retry_after=5)
+        self._created.append(now)
 
-    def offer_inbound(self, *, from_number: str, to_number: str, hold_seconds: float | None) -> SimCall:
-        call = self.new_call(direction="inbound", from_number=from_number, to_number=to_number)
-        self.spawn(self._inbound(call, hold_seconds), call)
+    def create_call(self, request: CallRequest) -> SimCall:
+        """createCall: within the account limits, a new outbound call that rings its callee."""
+        self.check_limits()
+        call = self.new_call(
+            direction="outbound",
+            from_number=request.from_number,
+            to_number=request.to_number,
+            party=self.callee_for(request.to_number),
+        )
+        call.tag = request.tag
+        call.answer_target = request.answer
+        call.disconnect_target = request.disconnect
+        call.call_timeout = request.call_timeout
+        call.callback_timeout = request.callback_timeout
+        call.script = self.spawn(self._outbound(call), call)
+        return call
+
+    def offer_inbound(self, *, from_number: str, to_number: str, party: Party) -> SimCall:
+        """An inbound call arrives: Bandwidth offers it to the application (initiate)."""
+        call = self.new_call(direction="inbound", from_number=from_number, to_number=to_number, party=party)
+        call.script = self.spawn(self._inbound(call), call)
         return call
 
     def end(self, call: SimCall, cause: str, error_message: str = "") -> None:
@@ -175,116 +301,295 @@ class Simulation:
         if error_message:
             call.error_message = error_message
             call.error_id = ids.error_id(self.rng)
+        if call.conference is not None:
+            self.conferences.leave(call)
+        for recorder in (call.message_recorder, call.background_recorder):
+            if recorder is not None:
+                self.finish_call_recording(call, recorder)
         current = asyncio.current_task()
         for task in list(call.tasks):
             if task is not current:
                 task.cancel()
+        for listener in call.on_end:
+            listener(call)
         self.spawn(self._send_disconnect(call))
 
     def hang_up(self, call: SimCall) -> None:
-        """updateCall state=completed: hang up if answered, cancel if still ringing."""
-        unanswered_outbound = call.direction == "outbound" and call.state == INITIATED
-        self.end(call, "cancel" if unanswered_outbound else "hangup")
+        """updateCall state=completed: hang up if answered, cancel an unanswered outbound
+        call, reject an unanswered inbound one."""
+        if call.state == INITIATED:
+            self.end(call, "cancel" if call.direction == "outbound" else "rejected")
+        else:
+            self.end(call, "hangup")
+
+    def redirect(self, call: SimCall, target: Target) -> None:
+        """updateCall with redirectUrl: the redirect webhook's reply replaces the running BXML
+        (and takes the call out of a conference)."""
+        self.replace_script(call, self.run_script(call, fetch=Fetch(target, lambda now: payloads.redirect(call, now))))
+
+    def replace_bxml(self, call: SimCall, verbs: list[bxml.Verb]) -> None:
+        """PUT /calls/{id}/bxml: the document replaces the running one at once."""
+        document = bxml.Document(tuple(verbs), call.base_url)
+        self.replace_script(call, self.run_script(call, document=document))
+
+    def replace_script(self, call: SimCall, script: Coroutine) -> None:
+        """New BXML interrupts whatever verb runs: the call leaves its conference, and a
+        <Record> in progress stops (its recording is kept)."""
+        if call.conference is not None:
+            self.conferences.leave(call)
+        if call.message_recorder is not None:
+            self.finish_call_recording(call, call.message_recorder)
+        if call.script is not None:
+            call.script.cancel()
+        call.script = self.spawn(script, call)
+
+    def answer(self, call: SimCall) -> None:
+        now = self.clock.now()
+        call.state = ANSWERED
+        call.answer_time = now
+        call.last_update = now
+        if call.party.hold_seconds is not None and call.direction == "outbound":
+            self.spawn(self._far_end_hangs_up(call, call.party.hold_seconds), call)
 
     # Lifecycles
 
-    async def _outbound(self, call: SimCall, callee: Callee) -> None:
-        if callee.outcome == "timeout":
-            await self.clock.sleep(min(call.call_timeout, 30.0))
+    async def ring(self, call: SimCall) -> bool:
+        """Ring the callee of an outbound call; True once answered, False if the call ended."""
+        callee = call.party
+        if callee.outcome == "timeout" or callee.ring_seconds >= call.call_timeout:
+            await self.clock.sleep(call.call_timeout)
             self.end(call, "timeout")
-            return
+            return False
         await self.clock.sleep(callee.ring_seconds)
-        if callee.outcome in ("busy", "rejected"):
-            self.end(call, callee.outcome, "Callee is busy" if callee.outcome == "busy" else "Call was rejected")
-            return
-        self._answer(call)
-        if callee.hold_seconds is not None:
-            self.spawn(self._far_end_hangs_up(call, callee.hold_seconds), call)
-        await self.run_webhook(call, call.answer_target, payloads.answer(call, self.clock.now()))
+        if callee.outcome == "busy":
+            self.end(call, "busy", "Callee is busy")
+            return False
+        if callee.outcome == "rejected":
+            self.end(call, "rejected", "Call was rejected")
+            return False
+        self.answer(call)
+        return True
 
-    async def _inbound(self, call: SimCall, hold_seconds: float | None) -> None:
-        if hold_seconds is not None:
-            self.spawn(self._far_end_hangs_up(call, hold_seconds), call)
+    async def _outbound(self, call: SimCall) -> None:
+        if await self.ring(call):
+            await self.run_script(call, fetch=Fetch(call.answer_target, lambda now: payloads.answer(call, now)))
+
+    async def _inbound(self, call: SimCall) -> None:
+        if call.party.hold_seconds is not None:
+            self.spawn(self._far_end_hangs_up(call, call.party.hold_seconds), call)
+        application = self.config.application
+        call.callback_timeout = application.callback_timeout
         target = Target(
-            url=self.config.call_initiated_url,
-            username=self.config.callback_username,
-            password=self.config.callback_password,
+            url=application.call_initiated_url,
+            method=application.call_initiated_method,
+            username=application.callback_username,
+            password=application.callback_password,
+            fallback_url=application.call_initiated_fallback_url,
+            fallback_username=application.callback_username,
+            fallback_password=application.callback_password,
         )
-        await self.run_webhook(call, target, payloads.initiate(call, self.clock.now()))
+        await self.run_script(call, fetch=Fetch(target, lambda now: payloads.initiate(call, now)))
 
     async def _far_end_hangs_up(self, call: SimCall, after: float) -> None:
         await self.clock.sleep(after)
         self.end(call, "hangup")
 
-    def _answer(self, call: SimCall) -> None:
-        now = self.clock.now()
-        call.state = ANSWERED
-        call.answer_time = now
-        call.last_update = now
-
     async def _send_disconnect(self, call: SimCall) -> None:
-        if call.direction == "outbound":
-            target = call.disconnect_target
+        if call.disconnect_event == "transferDisconnect":
+            target, payload = call.disconnect_target, payloads.transfer_disconnect(call, self.clock.now())
+        elif call.direction == "outbound":
+            target, payload = call.disconnect_target, payloads.disconnect(call, self.clock.now())
         else:
+            application = self.config.application
             target = Target(
-                url=self.config.call_status_url,
-                username=self.config.callback_username,
-                password=self.config.callback_password,
+                url=application.call_status_url,
+                method=application.call_status_method,
+                username=application.callback_username,
+                password=application.callback_password,
             )
+            payload = payloads.disconnect(call, self.clock.now())
         if target is None or not target.url:
             return
-        await self.sender.notify(target, payloads.disconnect(call, self.clock.now()), timeout=call.callback_timeout)
+        await self.sender.notify(target, payload, timeout=call.callback_timeout)
 
     # BXML
 
-    async def run_webhook(self, call: SimCall, target: Target | None, payload: dict) -> None:
-        """Ask the application for BXML and execute it; a failed webhook or an invalid
-        document ends the call, as on Bandwidth."""
-        if target is None or call.is_over:
-            return
-        try:
-            document = await self.sender.bxml(target, payload, timeout=call.callback_timeout)
-        except CallbackFailed as error:
-            self.end(call, "callback-error", str(error))
-            return
-        if call.is_over:
-            return
-        try:
-            verbs = bxml.parse(document)
-        except bxml.InvalidBxml as error:
-            self.end(call, "invalid-bxml", str(error))
-            return
-        await self.execute(call, verbs)
-
-    async def execute(self, call: SimCall, verbs: list[bxml.Verb]) -> None:
-        for verb in verbs:
+    async def run_script(
+        self,
+        call: SimCall,
+        *,
+        fetch: Fetch | None = None,
+        document: bxml.Document | None = None,
+        when_done: Callable[[SimCall], None] | None = None,
+    ) -> None:
+        """Run documents until the call ends or a document runs out, which is an implicit
+        <Hangup/> unless `when_done` says otherwise."""
+        while not call.is_over:
+            if fetch is not None:
+                document = await self.fetch_document(call, fetch)
+                if document is None:
+                    return
+            fetch = await self.execute(call, document)
             if call.is_over:
                 return
-            perform = self.verbs.get(verb.name)
+            if fetch is None:
+                (when_done or self._implicit_hangup)(call)
+                return
+
+    def _implicit_hangup(self, call: SimCall) -> None:
+        self.end(call, "hangup")
+
+    async def fetch_document(self, call: SimCall, fetch: Fetch) -> bxml.Document | None:
+        """Ask the application for BXML; a failed webhook or an invalid document ends the
+        call, as on Bandwidth (callback-error, invalid-bxml)."""
+        try:
+            reply = await self.sender.bxml(fetch.target, fetch.payload(self.clock.now()), timeout=call.callback_timeout)
+        except CallbackFailed as error:
+            self.end(call, "callback-error", str(error))
+            return None
+        if call.is_over:
+            return None
+        try:
+            verbs = bxml.parse(reply.text)
+            forbidden = sorted({verb.name for verb in verbs} & fetch.forbidden)
+            if forbidden:
+                raise bxml.InvalidBxml(f"{', '.join(forbidden)} may not be used here")
+        except bxml.InvalidBxml as error:
+            self.end(call, "invalid-bxml", str(error))
+            return None
+        call.base_url = reply.url
+        return bxml.Document(tuple(verbs), reply.url)
+
+    async def execute(self, call: SimCall, document: bxml.Document) -> Fetch | None:
+        """Run the verbs in order; a verb with an event URL ends the document and says which
+        webhook's reply comes next."""
+        # Imported here: the verbs are written against this module's Simulation.
+        from voice.sandbox.verbs import VERBS
+
+        for verb in document.verbs:
+            if call.is_over:
+                return None
+            perform = VERBS.get(verb.name)
             if perform is None:
                 self.end(call, "application-error", f"<{verb.name}> is not simulated by the sandbox")
-                return
-            if call.direction == "inbound" and call.state == INITIATED and verb.name not in NON_ANSWERING_VERBS:
-                self._answer(call)
+                return None
             try:
-                await perform(call, verb)
+                if call.direction == "inbound" and call.state == INITIATED and _answers(verb):
+                    self.answer(call)
+                following = await perform(self, call, verb, document.base_url)
             except bxml.InvalidBxml as error:
                 self.end(call, "invalid-bxml", str(error))
-                return
-        # A document that runs out ends the call (an implicit <Hangup/>).
-        self.end(call, "hangup")
+                return None
+            if following is not None:
+                return following
+        return None
 
-    async def _speak_sentence(self, call: SimCall, verb: bxml.Verb) -> None:
-        await self.clock.sleep(max(1.0, len(verb.text.split()) * SECONDS_PER_WORD))
+    # Recordings
 
-    async def _pause(self, call: SimCall, verb: bxml.Verb) -> None:
-        duration = verb.number("duration", 1.0)
-        if not 0.1 <= duration <= 86400:
-            raise bxml.InvalidBxml("<Pause duration> must be between 0.1 and 86400 seconds")
-        await self.clock.sleep(duration)
+    def finish_call_recording(self, call: SimCall, recorder: Recorder) -> Recording:
+        """Stop a call's recording: it becomes available (recordingAvailable) after processing,
+        then, if asked, transcribed (transcriptionAvailable)."""
+        if call.message_recorder is recorder:
+            call.message_recorder = None
+        if call.background_recorder is recorder:
+            call.background_recorder = None
+        now = self.clock.now()
+        duration = max(0.1, recorder.active_seconds(now))
+        recording_id = ids.recording_id(self.rng)
+        rng = random.Random(seed_of(recording_id))
+        if recorder.single_message:
+            spoken = [Spoken(0.4, call.party.utterance, call.speaker)]
+        else:
+            spoken = conversation([(call.speaker, call.party.sentences)], duration, rng)
+        spoken += [
+            Spoken((moment - recorder.started).total_seconds(), text, audio.APPLICATION_VOICE, channel=1)
+            for moment, text in call.prompts
+            if recorder.started <= moment <= now
+        ]
+        recording = Recording(
+            recording_id=recording_id,
+            account_id=call.account_id,
+            media_url=f"{call.call_url}/recordings/{recording_id}/media",
+            start_time=recorder.started,
+            end_time=now,
+            duration=duration,
+            channels=recorder.channels,
+            file_format="wav",
+            spoken=spoken,
+            seed=seed_of(recording_id),
+            call_id=call.call_id,
+            transcription_target=recorder.transcription_target,
+            call_fields=payloads.without_none(
+                {
+                    "callId": call.call_id,
+                    "applicationId": call.application_id,
+                    "parentCallId": call.parent_call_id,
+                    "to": call.to_number,
+                    "from": call.from_number,
+                    "transferCallerId": call.transfer_caller_id,
+                    "transferTo": call.transfer_to,
+                    "direction": call.direction,
+                }
+            ),
+        )
+        call.recording_ids.append(recording_id)
+        self.spawn(self._publish_call_recording(call, recording, recorder))
+        return recording
 
-    async def _hangup(self, call: SimCall, verb: bxml.Verb) -> None:
-        self.end(call, "hangup")
+    async def _publish_call_recording(self, call: SimCall, recording: Recording, recorder: Recorder) -> None:
+        await self.clock.sleep(PROCESSING_SECONDS)
+        self.recordings[recording.recording_id] = recording
+        if recorder.available_target is not None:
+            payload = payloads.recording_available(call, self.clock.now(), recording)
+            if recorder.tag:
+                payload["tag"] = recorder.tag
+            await self.sender.notify(recorder.available_target, payload, timeout=call.callback_timeout)
+        if recorder.transcribe:
+            await self.transcribe(recording, self.transcription_target(recorder.transcription_target), tag=recorder.tag)
+
+    def transcription_target(self, target: Target | None) -> Target | None:
+        """Where transcriptionAvailable goes: the URL given, else the application's status URL."""
+        application = self.config.application
+        if target is not None or not application.call_status_url:
+            return target
+        return Target(
+            url=application.call_status_url,
+            method=application.call_status_method,
+            username=application.callback_username,
+            password=application.callback_password,
+        )
+
+    async def transcribe(
+        self, recording: Recording, target: Target | None, *, tag: str | None = None, timeout: float | None = None
+    ) -> None:
+        """Transcribe a call recording after a delay, then send transcriptionAvailable."""
+        await self.clock.sleep(transcription_seconds(recording.duration))
+        if recording.recording_id not in self.recordings:
+            return
+        transcription_id = ids.transcription_id(self.rng)
+        recording.transcription = Transcription(
+            transcription_id=transcription_id,
+            url=recording.transcription_url,
+            completed_time=self.clock.now(),
+            transcripts=recording.transcripts(random.Random(seed_of(transcription_id))),
+        )
+        call = self.calls.get(recording.call_id or "")
+        if target is None or call is None:
+            return
+        payload = payloads.transcription_available(call, self.clock.now(), recording)
+        if tag:
+            payload["tag"] = tag
+        await self.sender.notify(target, payload, timeout=timeout or call.callback_timeout)
+
+    def delete_recording(self, recording: Recording) -> None:
+        """DELETE: metadata, media and transcription are gone at once."""
+        self.recordings.pop(recording.recording_id, None)
+
+
+def _answers(verb: bxml.Verb) -> bool:
+    if verb.name == "Ring":
+        return verb.flag("answerCall", True)
+    return verb.name not in NON_ANSWERING_VERBS
 
 
 def _log_failure(task: asyncio.Task) -> None:

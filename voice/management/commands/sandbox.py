@@ -11,6 +11,17 @@ from django.core.management.base import BaseCommand, CommandError
 from voice.sandbox import server
 from voice.sandbox.config import SandboxConfig
 from voice.sandbox.scenarios import SCENARIOS
+from voice.sandbox.settings import Application, Faults, InvalidSetting
+
+# Fault injection flags and the /sandbox/faults field each sets.
+FAULT_FLAGS = {
+    "--fault-429": ("errorRate429", float, "share of REST requests answered 429 with Retry-After (0 to 1)"),
+    "--fault-5xx": ("errorRate5xx", float, "share of REST requests answered 500 or 503 (0 to 1)"),
+    "--fault-latency-ms": ("latencyMs", int, "milliseconds added to every REST answer"),
+    "--fault-webhook-duplicate": ("webhookDuplicate", float, "share of async webhooks sent twice (0 to 1)"),
+    "--fault-webhook-reorder": ("webhookReorder", float, "share of async webhooks held back so later ones overtake them"),
+    "--fault-webhook-drop": ("webhookDrop", float, "share of async webhooks never sent (0 to 1)"),
+}
 
 
 def _sandbox_address() -> tuple[str, int]:
@@ -24,10 +35,11 @@ def _sandbox_address() -> tuple[str, int]:
 
 class Command(BaseCommand):
     help = (
-        "Run the sandbox: a local Bandwidth Voice API that simulates calls, executes the "
-        "console's BXML and sends it webhooks. It reads the console's environment "
-        "(BANDWIDTH_ACCOUNT_ID, BANDWIDTH_USERNAME/PASSWORD for its API; PUBLIC_URL and "
-        "WEBHOOK_USERNAME/PASSWORD for where and how it sends webhooks)."
+        "Run the sandbox: a local Bandwidth Voice API that simulates calls, conferences, "
+        "recordings and transcriptions, executes the console's BXML and sends it webhooks. "
+        "It reads the console's environment (BANDWIDTH_ACCOUNT_ID, BANDWIDTH_USERNAME/PASSWORD "
+        "for its API; PUBLIC_URL and WEBHOOK_USERNAME/PASSWORD for its voice application: "
+        "where and how it sends webhooks). See docs/sandbox.md."
     )
 
     def add_arguments(self, parser) -> None:
@@ -40,8 +52,8 @@ class Command(BaseCommand):
             "--scenario",
             choices=sorted(SCENARIOS),
             default="demo",
-            help="traffic to generate: 'demo' (callers, stuck calls, busy and unanswered callees) "
-            "or 'quiet' (none; calls come only through the API). Default demo.",
+            help="traffic to generate: 'demo' (callers into conferences, voicemail, dial-outs, stuck calls, "
+            "busy and unanswered callees) or 'quiet' (none; calls come only through the API). Default demo.",
         )
         parser.add_argument(
             "--rate", type=float, default=None, help="inbound calls per minute the scenario generates (demo default 6)"
@@ -59,10 +71,22 @@ class Command(BaseCommand):
         parser.add_argument(
             "--max-calls", type=int, default=100, help="concurrent call limit before 429 (Bandwidth: 100)"
         )
+        parser.add_argument(
+            "--max-conference-members", type=int, default=20, help="members a conference holds (Bandwidth: 20)"
+        )
+        for flag, (_, kind, description) in FAULT_FLAGS.items():
+            parser.add_argument(flag, type=kind, default=None, help=f"{description}; default 0, changeable at /sandbox/faults")
 
     def handle(self, *args, **options) -> None:
         if options["speed"] <= 0:
             raise CommandError("--speed must be positive")
+        if options["calls_per_second"] <= 0 or options["max_calls"] < 1 or options["max_conference_members"] < 1:
+            raise CommandError("--calls-per-second, --max-calls and --max-conference-members must be positive")
+        chosen = {field: options[flag[2:].replace("-", "_")] for flag, (field, _, _) in FAULT_FLAGS.items()}
+        try:
+            faults = Faults().updated({field: value for field, value in chosen.items() if value is not None})
+        except InvalidSetting as invalid:
+            raise CommandError(str(invalid)) from None
         logging.getLogger("sandbox").setLevel(logging.INFO)
         advertised_host, _ = _sandbox_address()
         webhook_url = f"{settings.PUBLIC_URL}/webhooks/voice"
@@ -71,15 +95,19 @@ class Command(BaseCommand):
             username=settings.BANDWIDTH_USERNAME,
             password=settings.BANDWIDTH_PASSWORD,
             application_id=settings.BANDWIDTH_APPLICATION_ID,
-            call_initiated_url=webhook_url,
-            call_status_url=webhook_url,
-            callback_username=settings.WEBHOOK_USERNAME,
-            callback_password=settings.WEBHOOK_PASSWORD,
+            application=Application(
+                call_initiated_url=webhook_url,
+                call_status_url=webhook_url,
+                callback_username=settings.WEBHOOK_USERNAME,
+                callback_password=settings.WEBHOOK_PASSWORD,
+            ),
             public_base=f"http://{advertised_host}:{options['port']}",
             calls_per_second=options["calls_per_second"],
             max_concurrent_calls=options["max_calls"],
+            max_conference_members=options["max_conference_members"],
             speed=options["speed"],
             seed=options["seed"],
+            faults=faults,
         )
         scenario_class = SCENARIOS[options["scenario"]]
         scenario = scenario_class() if options["rate"] is None else scenario_class(rate=options["rate"])

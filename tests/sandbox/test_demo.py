@@ -1,0 +1,94 @@
+"""The demo scenario against an application routing calls as the console's demo routes do."""
+
+import pytest
+
+from console.processes import free_port
+from tests.sandbox.conftest import response, sandbox_config, start_sandbox
+from voice.sandbox.scenarios import (
+    ANNOUNCEMENT_NUMBER,
+    DEMO_CONFERENCES,
+    DEMO_NUMBERS,
+    MUTED_CONFERENCES,
+    VOICEMAIL_NUMBER,
+    Demo,
+)
+
+# A simulated ten minutes pass in about four real seconds.
+DEMO_SPEED = 150.0
+
+
+def route(payload: dict) -> str:
+    """What the console's demo routes answer to initiate (inbound) and answer (dial-outs)."""
+    if payload["eventType"] not in ("initiate", "answer"):
+        return ""
+    number = payload["to"]
+    if number in DEMO_CONFERENCES:
+        name = DEMO_CONFERENCES[number]
+        muted = "true" if name in MUTED_CONFERENCES else "false"
+        return response(f"<Conference mute='{muted}' conferenceEventUrl='/conference'>{name}</Conference>")
+    if number == VOICEMAIL_NUMBER:
+        return response(
+            "<SpeakSentence>Please leave a message after the tone.</SpeakSentence>"
+            "<Record recordCompleteUrl='/voicemail' recordingAvailableUrl='/voicemail' transcribe='true'"
+            " transcriptionAvailableUrl='/voicemail'/>"
+        )
+    if number == ANNOUNCEMENT_NUMBER:
+        return response("<SpeakSentence>Our offices are closed today.</SpeakSentence><Hangup/>")
+    return response("<SpeakSentence>Please hold.</SpeakSentence><Pause duration='3600'/>")
+
+
+async def run_demo(application, seed: int, simulated_seconds: float):
+    port = free_port()
+    config = sandbox_config(application, port, speed=DEMO_SPEED, seed=seed)
+    server, sandbox = await start_sandbox(config, Demo(), port)
+    try:
+        await sandbox.settle(simulated_seconds)
+        return sandbox.sim
+    finally:
+        await sandbox.session.close()
+        await server.close()
+
+
+def test_the_demo_numbers_are_the_ones_the_console_routes():
+    assert set(DEMO_NUMBERS) == {"+19195550100", "+19195550101", "+19195550102", "+19195550150", "+19195550199"}
+    assert DEMO_CONFERENCES == {"+19195550100": "sales-floor", "+19195550101": "support-bridge", "+19195550102": "exec-briefing"}
+    assert MUTED_CONFERENCES == {"exec-briefing"}
+
+
+@pytest.mark.asyncio
+async def test_the_demo_fills_conferences_records_voicemail_and_dials_out(application):
+    application.reply("initiate", route)
+    application.reply("answer", route)
+    application.reply("recordComplete", response("<SpeakSentence>Thank you, goodbye.</SpeakSentence><Hangup/>"))
+
+    sim = await run_demo(application, seed=11, simulated_seconds=600)
+
+    sizes = {c.name: len(c.members) + len(c.former_members) for c in sim.conferences.by_id.values()}
+    assert set(sizes) == {"sales-floor", "support-bridge", "exec-briefing"}
+    assert all(size >= 3 for size in sizes.values()), sizes
+    assert max(len(c.members) for c in sim.conferences.by_id.values()) <= 20
+    assert all(m.mute for c in sim.conferences.by_id.values() if c.name == "exec-briefing" for m in c.members.values())
+    assert application.events("recordingAvailable") and application.events("transcriptionAvailable")
+    transcript = application.events("transcriptionAvailable")[0].payload["recordingId"]
+    assert sim.recordings[transcript].transcription.transcripts[0]["text"]
+    dial_outs = [c for c in sim.calls.values() if c.direction == "outbound" and c.tag == "demo-dial-out"]
+    assert dial_outs
+    assert all(c.answer_target.url == application.at("/status") for c in dial_outs)
+    assert any(c.disconnect_cause in ("busy", "timeout", "rejected") for c in dial_outs)
+    stuck = [c for c in sim.calls.values() if c.direction == "inbound" and (c.party.hold_seconds or 0) > 3600]
+    assert stuck and not any(c.is_over for c in stuck)
+    answered_dial_outs = application.events("answer", tag="demo-dial-out")
+    assert all(a.auth == ("hooks", "hooks-password") for a in answered_dial_outs)
+
+
+@pytest.mark.asyncio
+async def test_the_same_seed_gives_the_same_callers(application):
+    application.reply("initiate", route)
+    first = await run_demo(application, seed=5, simulated_seconds=30)
+    second = await run_demo(application, seed=5, simulated_seconds=30)
+
+    def callers(sim):
+        return [(c.from_number, c.to_number, c.party.utterance) for c in sim.calls.values() if c.direction == "inbound"][:6]
+
+    assert callers(first) == callers(second)
+    assert len(callers(first)) == 6
