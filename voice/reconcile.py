@@ -45,6 +45,7 @@ from voice.models import (
     RecordingStatus,
     Transcription,
     TranscriptionStatus,
+    fill_missing,
 )
 
 log = logging.getLogger(__name__)
@@ -163,10 +164,17 @@ def repair_call(info: bandwidth.CallInfo) -> bool:
         changes: dict[str, tuple] = {}
         if target and target != call.state and Call.advance(call.call_id, target):
             changes["state"] = (call.state, target)
-        # Bandwidth's own times and causes replace Switchboard's estimates (an inbound
-        # call's answer time is ours until read here).
-        _overwrite(Call.objects.filter(pk=call.pk), call, changes, **facts)
-        Call.objects.filter(pk=call.pk).update(last_synced_at=now)
+        mine = Call.objects.filter(pk=call.pk)
+        if changes or target == CallState.ENDED:
+            # Bandwidth's own times and causes replace Switchboard's (an inbound call's
+            # answer time is its estimate until the disconnect brings Bandwidth's).
+            _overwrite(mine, call, changes, **facts)
+        else:
+            # A live call in the state Bandwidth says missed nothing: its answer time, say,
+            # is one no webhook sends before the disconnect. Only gaps are filled.
+            for name in fill_missing(mine, **facts):
+                changes[name] = (getattr(call, name), facts[name])
+        mine.update(last_synced_at=now)
         if not changes:
             return False
         signals.call_changed.send(sender=Call, call_id=call.call_id)
@@ -305,9 +313,15 @@ def repair_conference(info: bandwidth.ConferenceInfo) -> int:
         before = None if created else conference.state
         changes: dict[str, tuple] = {"state": (None, conference.state)} if created else {}
         mine = Conference.objects.filter(pk=conference.pk)
-        _overwrite(mine, conference, changes, name=info.name, tag=info.tag, created_time=info.created_time)
-        if info.completed_time is not None and conference.complete(info.completed_time):
-            changes["state"] = (before, conference.state)
+        facts = {"name": info.name, "tag": info.tag, "created_time": info.created_time}
+        if info.completed_time is not None and conference.is_live:
+            # Ending it: Bandwidth's createdTime replaces the earliest event's eventTime.
+            _overwrite(mine, conference, changes, **facts)
+            if conference.complete(info.completed_time):
+                changes["state"] = (before, conference.state)
+        else:
+            for name in fill_missing(mine, **facts):
+                changes[name] = (getattr(conference, name), facts[name])
         mine.update(last_synced_at=now)
         repairs = 0
         if changes:

@@ -119,6 +119,24 @@ def test_a_call_that_agrees_is_not_repaired_and_not_read_again_next_run(no_listi
     assert sum(1 for c in no_listings.calls if c.request.url.endswith("/calls/c-1")) == 1
 
 
+def test_a_live_call_in_agreement_keeps_its_estimated_answer_time_and_is_not_repaired(no_listings):
+    estimate = timezone.now() - timedelta(minutes=2)
+    quiet_call("c-1", answer_time=estimate)
+    no_listings.get(f"{API}/calls/c-1", json=call_state("c-1", "answered"))
+    reconcile.run()
+    assert Call.objects.get().answer_time == estimate
+    assert repairs() == []
+
+
+def test_a_live_call_missing_a_fact_has_it_filled(no_listings):
+    quiet_call("c-1", start_time=None)
+    no_listings.get(f"{API}/calls/c-1", json=call_state("c-1", "answered"))
+    reconcile.run()
+    assert Call.objects.get().start_time.isoformat() == "2024-01-01T10:00:00+00:00"
+    (repair,) = repairs()
+    assert repair.changes["start_time"][0] is None
+
+
 def test_a_live_call_is_never_moved_backwards(no_listings):
     quiet_call("c-1", state=CallState.ANSWERED)
     no_listings.get(f"{API}/calls/c-1", json=call_state("c-1", "initiated", answerTime=None))
@@ -227,6 +245,14 @@ def test_a_conference_that_completed_unannounced_is_closed_with_no_one_left(no_l
     (repair,) = repairs(conference_id="conf-1")
     assert repair.event_type == "conferenceRepair"
     assert repair.changes["state"] == ["active", "completed"]
+
+
+def test_a_live_conference_in_agreement_is_not_repaired_for_its_estimated_creation_time(no_listings):
+    conference = quiet_conference()
+    no_listings.get(f"{API}/conferences/conf-1", json=conference_state())
+    reconcile.run()
+    assert Conference.objects.get().created_time == conference.created_time
+    assert repairs() == []
 
 
 def test_members_are_made_to_agree_with_active_members(no_listings):
