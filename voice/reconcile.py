@@ -87,14 +87,15 @@ MAX_WAIT = 5.0
 
 
 def _read(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    for attempt in range(1, ATTEMPTS + 1):
+    attempt = 1
+    while True:
         try:
             return call(*args, **kwargs)
         except bandwidth.TransientError as error:
-            if attempt == ATTEMPTS:
+            if attempt >= ATTEMPTS:
                 raise
             time.sleep(min(MAX_WAIT, error.retry_after if error.retry_after is not None else 0.5 * attempt))
-    raise AssertionError("unreachable")
+            attempt += 1
 
 
 def _jsonable(value: Any) -> Any:
