@@ -312,6 +312,8 @@ class BandwidthClient:
 
     # Calls
 
+    # Calls
+
     def create_call(
         self,
         *,
@@ -368,6 +370,8 @@ class BandwidthClient:
             params["minStartTime"] = _iso(min_start_time)
         return [CallInfo.from_json(item) for item in self._pages("/calls", params)]
 
+    # Conferences
+
     def list_conferences(self, *, min_created_time: datetime | None = None) -> list[ConferenceInfo]:
         """Conferences, active and completed, without their members.
         https://dev.bandwidth.com/apis/voice/#tag/Conferences/operation/listConferences"""
@@ -380,6 +384,8 @@ class BandwidthClient:
         """The conference with its activeMembers (mute, hold, callIdsToCoach of each).
         https://dev.bandwidth.com/apis/voice/#tag/Conferences/operation/getConference"""
         return ConferenceInfo.from_json(self._request("GET", f"/conferences/{conference_id}").json())
+
+    # Recordings and transcriptions
 
     def list_recordings(self, *, min_start_time: datetime | None = None) -> list[RecordingInfo]:
         """The account's call recordings (at most 1000), with their transcriptions' metadata.

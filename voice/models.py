@@ -824,7 +824,22 @@ class Event(models.Model):
 
 
 class ActionKind(models.TextChoices):
+    """What an operator asked Bandwidth to do. Kinds that set a state carry it in params
+    (mute: {"mute": bool}), so that one open action per kind and target also means one
+    pending intent: a second operator's opposite click waits for the first to finish."""
+
     HANGUP = "hangup", "Hang up"
+    REDIRECT = "redirect", "Redirect"
+    MUTE = "mute", "Mute"
+    HOLD = "hold", "Hold"
+    COACH = "coach", "Coach"
+    REMOVE_MEMBER = "remove-member", "Remove from conference"
+    END_CONFERENCE = "end-conference", "End conference"
+    DIAL_OUT = "dial-out", "Dial out"
+    CONFERENCE_RECORDING = "conference-recording", "Conference recording"
+    TRANSCRIBE = "transcribe", "Request transcription"
+    DELETE_RECORDING = "delete-recording", "Delete recording"
+    ARCHIVE_RECORDING = "archive-recording", "Archive recording"
 
 
 class ActionStatus(models.TextChoices):
