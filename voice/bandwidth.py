@@ -312,8 +312,6 @@ class BandwidthClient:
 
     # Calls
 
-    # Calls
-
     def create_call(
         self,
         *,
