@@ -30,21 +30,38 @@ def _is_text(model: type[models.Model], field_name: str) -> bool:
     return isinstance(model._meta.get_field(field_name), (models.CharField, models.TextField))
 
 
+def _empty(model: type[models.Model], name: str) -> Q:
+    empty = Q(**{f"{name}__isnull": True})
+    if _is_text(model, name):
+        empty |= Q(**{name: ""})
+    return empty
+
+
 def fill_missing(queryset: models.QuerySet, **fields) -> list[str]:
     """Set the given fields where the row has none yet; never overwrite what is there.
 
     Facts a dropped or reordered event would have brought fill gaps this way whatever the
-    arrival order. Returns the names of the fields that changed."""
-    changed = []
-    for name, value in fields.items():
-        if value in (None, ""):
-            continue
-        empty = Q(**{f"{name}__isnull": True})
-        if _is_text(queryset.model, name):
-            empty |= Q(**{name: ""})
-        if queryset.filter(empty).update(**{name: value}):
-            changed.append(name)
-    return changed
+    arrival order. One read finds the gaps (usually none: every event repeats the call's
+    facts), then one UPDATE fills them, each field guarded by its own emptiness so that a
+    concurrent writer's value still wins. Returns the names of the fields that changed."""
+    given = {name: value for name, value in fields.items() if value not in (None, "")}
+    row = queryset.values(*given).first() if given else None
+    if row is None:
+        return []
+    gaps = [name for name in given if row[name] in (None, "")]
+    if not gaps:
+        return []
+    model = queryset.model
+    queryset.update(
+        **{
+            name: models.Case(
+                models.When(_empty(model, name), then=models.Value(given[name], output_field=model._meta.get_field(name))),
+                default=models.F(name),
+            )
+            for name in gaps
+        }
+    )
+    return gaps
 
 
 def keep_earliest(queryset: models.QuerySet, name: str, value: datetime | None) -> bool:
@@ -197,10 +214,18 @@ class Call(models.Model):
         call, and every event carries the tag set at the time (none when there is none),
         so the tag of the newest event by eventTime wins, whatever the arrival order.
         https://dev.bandwidth.com/docs/voice/bxml/tag"""
-        cls.heard(call_id)
-        cls.objects.filter(call_id=call_id).filter(
-            Q(latest_event_time__isnull=True) | Q(latest_event_time__lte=event_time)
-        ).update(latest_event_time=event_time, tag=tag)
+        newest = Q(latest_event_time__isnull=True) | Q(latest_event_time__lte=event_time)
+        cls.objects.filter(call_id=call_id).update(
+            last_event_at=timezone.now(),
+            latest_event_time=models.Case(
+                models.When(newest, then=models.Value(event_time, output_field=models.DateTimeField())),
+                default=models.F("latest_event_time"),
+            ),
+            tag=models.Case(
+                models.When(newest, then=models.Value(tag, output_field=models.CharField())),
+                default=models.F("tag"),
+            ),
+        )
 
     @classmethod
     def heard(cls, call_id: str) -> None:

@@ -27,9 +27,6 @@ def receive(event: IncomingEvent, *, started: float | None = None) -> Answer:
     """Store, apply and answer one webhook, exactly once per dedupe key."""
     started = time.perf_counter() if started is None else started
     with transaction.atomic():
-        stored = Event.objects.filter(dedupe_key=event.dedupe_key).first()
-        if stored is not None:
-            return Answer(stored.answer_status, stored.answer_body)
         try:
             with transaction.atomic():
                 record = Event.objects.create(
@@ -42,7 +39,7 @@ def receive(event: IncomingEvent, *, started: float | None = None) -> Answer:
                     payload=event.payload,
                 )
         except IntegrityError:
-            # The same event, delivered twice at once: the other request applied it.
+            # A redelivery (or the same event delivered twice at once): already applied.
             stored = Event.objects.get(dedupe_key=event.dedupe_key)
             return Answer(stored.answer_status, stored.answer_body)
 
