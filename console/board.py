@@ -1,19 +1,46 @@
-"""What the live board shows: calls with the operator action last taken on each, and
-conferences with their members."""
+"""What the live board and a conference's page show: calls with the operator action last
+taken on each and the conference each is in; conferences with their members, the actions
+under way on them, and the progress of a batch."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 
-from voice.models import Action, Call, Conference, ConferenceMember, MemberState
+from django.db.models import Q
+from django.utils import timezone
+
+from voice.flows import DIAL_OUT_TAG
+from voice.models import (
+    OPEN_ACTION_STATUSES,
+    Action,
+    ActionBatch,
+    ActionKind,
+    ActionStatus,
+    Call,
+    Conference,
+    ConferenceMember,
+    ConferenceState,
+    MemberState,
+)
+
+# Actions on a call itself, whose state its row shows (a member's mute is its member row's).
+CALL_ACTIONS = (ActionKind.HANGUP, ActionKind.REDIRECT)
+MEMBER_ACTIONS = (ActionKind.MUTE, ActionKind.HOLD, ActionKind.COACH, ActionKind.REMOVE_MEMBER)
+CONFERENCE_ACTIONS = (ActionKind.END_CONFERENCE, ActionKind.CONFERENCE_RECORDING, ActionKind.DIAL_OUT)
+# How long a finished batch, dial-out or failure stays on a conference's page.
+RECENT = timedelta(minutes=5)
+FAILED = (ActionStatus.FAILED, ActionStatus.DROPPED)
 
 
 @dataclass(frozen=True)
 class CallRow:
     call: Call
-    # The latest action on this call, shown as pending, done or failed in its row.
+    # The latest hang-up or redirect of this call, shown as pending, done or failed in its row.
     action: Action | None
+    # The live conference the call is in, if any.
+    conference: Conference | None = None
 
     @property
     def dom_id(self) -> str:
@@ -22,10 +49,15 @@ class CallRow:
 
 def call_rows(calls: Iterable[Call]) -> list[CallRow]:
     calls = list(calls)
+    ids = [call.call_id for call in calls]
     latest: dict[str, Action] = {}
-    for action in Action.objects.filter(call_id__in=[call.call_id for call in calls]).order_by("created_at", "id"):
+    for action in Action.objects.filter(call_id__in=ids, kind__in=CALL_ACTIONS).order_by("created_at", "id"):
         latest[action.call_id] = action
-    return [CallRow(call, latest.get(call.call_id)) for call in calls]
+    memberships = ConferenceMember.objects.filter(
+        call_id__in=ids, state=MemberState.JOINED, conference__state=ConferenceState.ACTIVE
+    ).select_related("conference")
+    conferences = {member.call_id: member.conference for member in memberships}
+    return [CallRow(call, latest.get(call.call_id), conferences.get(call.call_id)) for call in calls]
 
 
 def live_call_rows() -> list[CallRow]:
@@ -45,9 +77,165 @@ def conference(conference_id: str) -> Conference | None:
     return Conference.objects.with_member_count().filter(conference_id=conference_id).first()
 
 
-def present_members(conference: Conference) -> list[ConferenceMember]:
-    return list(conference.members.filter(state=MemberState.JOINED).order_by("joined_at", "id"))
+def conference_of(action: Action) -> str | None:
+    """The conference an action is about: its target is the conference's id, or the
+    conference's id and a member (or a dialled number) after a slash."""
+    if action.kind not in (*MEMBER_ACTIONS, *CONFERENCE_ACTIONS):
+        return None
+    return action.target.split("/", 1)[0]
 
 
-def member(conference_id: str, call_id: str) -> ConferenceMember | None:
-    return ConferenceMember.objects.filter(conference_id=conference_id, call_id=call_id).first()
+def dialled_into(call: Call) -> str | None:
+    """The conference an operator dialled this call into, if they did."""
+    return call.tag.removeprefix(DIAL_OUT_TAG) if call.tag.startswith(DIAL_OUT_TAG) else None
+
+
+# A conference's members
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    member: ConferenceMember
+    # The latest action of each kind on this member.
+    actions: dict[str, Action] = field(default_factory=dict)
+
+    @property
+    def dom_id(self) -> str:
+        return self.member.dom_id
+
+    @property
+    def mute_action(self) -> Action | None:
+        return self.actions.get(ActionKind.MUTE)
+
+    @property
+    def hold_action(self) -> Action | None:
+        return self.actions.get(ActionKind.HOLD)
+
+    @property
+    def coach_action(self) -> Action | None:
+        return self.actions.get(ActionKind.COACH)
+
+    @property
+    def remove_action(self) -> Action | None:
+        return self.actions.get(ActionKind.REMOVE_MEMBER)
+
+    @property
+    def failure(self) -> Action | None:
+        """The latest action on the member, if it failed or was dropped (a later success
+        clears it)."""
+        latest = max(self.actions.values(), key=lambda action: (action.created_at, action.pk), default=None)
+        return latest if latest is not None and latest.status in FAILED else None
+
+
+def member_rows(members: Iterable[ConferenceMember]) -> list[MemberRow]:
+    members = list(members)
+    targets = [member.action_target for member in members]
+    actions: dict[str, dict[str, Action]] = {target: {} for target in targets}
+    for action in Action.objects.filter(target__in=targets, kind__in=MEMBER_ACTIONS).order_by("created_at", "id"):
+        actions[action.target][action.kind] = action
+    return [MemberRow(member, actions[member.action_target]) for member in members]
+
+
+def present_members(conference: Conference) -> list[MemberRow]:
+    return member_rows(conference.members.filter(state=MemberState.JOINED).order_by("joined_at", "id"))
+
+
+def member_row(conference_id: str, call_id: str) -> MemberRow | None:
+    member = ConferenceMember.objects.filter(conference_id=conference_id, call_id=call_id).first()
+    return member_rows([member])[0] if member else None
+
+
+# A conference's own actions
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    batch: ActionBatch
+    total: int
+    done: int
+    # The actions that failed or were dropped, with the member's number.
+    failures: list[tuple[str, Action]]
+
+    @property
+    def finished(self) -> bool:
+        return self.done + len(self.failures) == self.total
+
+    @property
+    def verb(self) -> str:
+        return "muted" if self.batch.params.get("mute") else "unmuted"
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 100
+
+
+def batch_progress(batch: ActionBatch) -> BatchProgress:
+    actions = list(batch.actions.all())
+    numbers = dict(
+        ConferenceMember.objects.filter(
+            conference_id=batch.conference_id, call_id__in=[action.call_id for action in actions]
+        ).values_list("call_id", "from_number")
+    )
+    return BatchProgress(
+        batch=batch,
+        total=len(actions),
+        done=sum(action.status == ActionStatus.DONE for action in actions),
+        failures=[(numbers.get(action.call_id, action.call_id), action) for action in actions if action.status in FAILED],
+    )
+
+
+@dataclass(frozen=True)
+class DialOut:
+    action: Action
+    # The call it placed, once placed.
+    call: Call | None
+
+    @property
+    def number(self) -> str:
+        return self.action.params.get("to", "")
+
+
+@dataclass(frozen=True)
+class ConferencePanel:
+    """A conference's summary with what operators are doing to it."""
+
+    conference: Conference
+    # The latest end and recording change, if under way or recently failed.
+    ending: Action | None
+    recording: Action | None
+    batch: BatchProgress | None
+    dial_outs: list[DialOut]
+
+
+def _showing(action: Action | None, since) -> Action | None:
+    """An action worth showing: under way, or failed recently."""
+    if action is None:
+        return None
+    if action.is_open or (action.status in FAILED and action.updated_at >= since):
+        return action
+    return None
+
+
+def conference_panel(conference: Conference) -> ConferencePanel:
+    since = timezone.now() - RECENT
+    actions = Action.objects.filter(
+        Q(target=conference.conference_id) | Q(kind=ActionKind.DIAL_OUT, target__startswith=f"{conference.conference_id}/"),
+        kind__in=CONFERENCE_ACTIONS,
+    ).filter(Q(status__in=OPEN_ACTION_STATUSES) | Q(updated_at__gte=since))
+    latest: dict[str, Action] = {}
+    dial_outs: list[Action] = []
+    for action in actions.order_by("created_at", "id"):
+        latest[action.kind] = action
+        if action.kind == ActionKind.DIAL_OUT:
+            dial_outs.append(action)
+    calls = {call.call_id: call for call in Call.objects.filter(call_id__in=[a.call_id for a in dial_outs if a.call_id])}
+    batch = (
+        conference.batches.filter(Q(closed_at__isnull=True) | Q(closed_at__gte=since)).order_by("-created_at", "-id").first()
+    )
+    return ConferencePanel(
+        conference=conference,
+        ending=_showing(latest.get(ActionKind.END_CONFERENCE), since),
+        recording=_showing(latest.get(ActionKind.CONFERENCE_RECORDING), since),
+        batch=batch_progress(batch) if batch else None,
+        dial_outs=[DialOut(action, calls.get(action.call_id)) for action in reversed(dial_outs)],
+    )

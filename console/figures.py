@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from voice.models import Call, CallState
+from voice.models import Call, CallState, Conference, ConferenceMember, ConferenceState, MemberState
 
 CHART_MINUTES = 60
 CHART_WIDTH = 600
@@ -41,6 +41,9 @@ class Chart:
 @dataclass(frozen=True)
 class Figures:
     active_calls: int
+    active_conferences: int
+    # Calls in a live conference.
+    members: int
     calls_last_hour: int
     # Among calls of the last hour that have an outcome: the share answered.
     answer_rate: float | None
@@ -73,6 +76,10 @@ def board_figures(now: datetime | None = None) -> Figures:
     moments = [hour_ago + timedelta(minutes=minute) for minute in range(CHART_MINUTES + 1)]
     return Figures(
         active_calls=Call.objects.live().count(),
+        active_conferences=Conference.objects.live().count(),
+        members=ConferenceMember.objects.filter(
+            state=MemberState.JOINED, conference__state=ConferenceState.ACTIVE
+        ).count(),
         calls_last_hour=recent.count(),
         answer_rate=answered / decided_count if decided_count else None,
         average_talk=sum(talks, timedelta()) / len(talks) if talks else None,

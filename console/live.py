@@ -10,8 +10,12 @@ Streams and their groups:
 - "calls" → live.calls: call rows (console/calls.html#call-row);
 - "conferences" → live.conferences: conference rows (console/conferences.html#conference-row);
 - "conference-<conferenceId>" → live.conference.<conferenceId>: that conference's member rows
-  (console/conference.html#member-row, id member-<callId>) and its summary
-  (console/conference.html#conference-summary).
+  (console/conference.html#member-row, id member-<callId>) and its summary with the actions
+  under way on it (console/conference.html#conference-summary). Only for users who may
+  control conferences: the page is theirs alone.
+
+An action's change pushes what shows it: its call's row, its member's row, its
+conference's summary (batch progress, dial-outs, ending, recording).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from django.template.loader import render_to_string
 
 from console import board
 from voice import signals
-from voice.models import Conference
+from voice.models import Action, Conference
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +58,11 @@ def group_for_stream(stream: str, user) -> str | None:
     if stream == "conferences":
         return CONFERENCES_GROUP
     match = _CONFERENCE_STREAM.match(stream)
-    if match and Conference.objects.filter(conference_id=match["conference_id"]).exists():
+    if (
+        match
+        and user.has_perm("console.control_conference")
+        and Conference.objects.filter(conference_id=match["conference_id"]).exists()
+    ):
         return conference_group(match["conference_id"])
     return None
 
@@ -72,9 +80,14 @@ def _schedule(*push: str) -> None:
 
 
 def _flush() -> None:
-    pushes = sorted(_pending_pushes())
+    pending = set(_pending_pushes())
     _pending_pushes().clear()
-    for kind, *ids in pushes:
+    pushes: set[tuple] = set()
+    for push in pending:
+        pushes |= _action_pushes(push[1]) if push[0] == "action" else {push}
+    # A conference's push sends its summary too.
+    pushes -= {("summary", push[1]) for push in pushes if push[0] == "conference"}
+    for kind, *ids in sorted(pushes):
         try:
             PUSHERS[kind](*ids)
         except Exception:
@@ -90,27 +103,57 @@ def push_call(call_id: str) -> None:
     if row is None:
         return
     send(CALLS_GROUP, render_to_string("console/calls.html#call-row", {"row": row}))
+    dialled_into = board.dialled_into(row.call)
+    if dialled_into:
+        # Its conference's page shows how the dial-out goes (ringing, busy, no answer).
+        push_conference_summary(dialled_into)
 
 
 def push_conference(conference_id: str) -> None:
     conference = board.conference(conference_id)
     if conference is None:
         return
-    context = {"conference": conference}
-    send(CONFERENCES_GROUP, render_to_string("console/conferences.html#conference-row", context))
-    send(conference_group(conference_id), render_to_string("console/conference.html#conference-summary", context))
+    send(CONFERENCES_GROUP, render_to_string("console/conferences.html#conference-row", {"conference": conference}))
+    _send_summary(conference)
+
+
+def push_conference_summary(conference_id: str) -> None:
+    conference = board.conference(conference_id)
+    if conference is not None:
+        _send_summary(conference)
+
+
+def _send_summary(conference: Conference) -> None:
+    html = render_to_string("console/conference.html#conference-summary", {"panel": board.conference_panel(conference)})
+    send(conference_group(conference.conference_id), html)
 
 
 def push_member(conference_id: str, call_id: str) -> None:
-    member = board.member(conference_id, call_id)
-    if member is None:
+    row = board.member_row(conference_id, call_id)
+    if row is None:
         return
-    send(conference_group(conference_id), render_to_string("console/conference.html#member-row", {"member": member}))
+    send(conference_group(conference_id), render_to_string("console/conference.html#member-row", {"row": row}))
+
+
+def _action_pushes(action_id: str) -> set[tuple]:
+    """What shows an action besides its call's row: its member's row, its conference's
+    summary. Resolved before pushing, so that the ten actions of a batch push one summary."""
+    action = Action.objects.filter(pk=action_id).first()
+    conference_id = board.conference_of(action) if action is not None else None
+    if conference_id is None:
+        return set()
+    pushes = set()
+    if action.kind in board.MEMBER_ACTIONS:
+        pushes.add(("member", conference_id, action.call_id))
+    if action.kind in board.CONFERENCE_ACTIONS or action.batch_id:
+        pushes.add(("summary", conference_id))
+    return pushes
 
 
 PUSHERS: dict[str, Callable[..., None]] = {
     "call": push_call,
     "conference": push_conference,
+    "summary": push_conference_summary,
     "member": push_member,
 }
 
@@ -128,11 +171,13 @@ def _conference_changed(sender, conference_id: str, **kwargs) -> None:
 @receiver(signals.member_changed)
 def _member_changed(sender, conference_id: str, call_id: str, **kwargs) -> None:
     _schedule("member", conference_id, call_id)
-    # The conference's member count changed with it.
+    # The conference's member count changed with it, and the call's row shows its conference.
     _schedule("conference", conference_id)
+    _schedule("call", call_id)
 
 
 @receiver(signals.action_changed)
 def _action_changed(sender, action_id: int, call_id: str = "", **kwargs) -> None:
     if call_id:
         _schedule("call", call_id)
+    _schedule("action", str(action_id))

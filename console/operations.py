@@ -1,18 +1,134 @@
-"""What operators do, as one function each: request the action and keep the audit record."""
+"""What operators do, as one function each: request the action and keep the audit record.
+
+A second request while the same action is under way returns that one and is not audited
+twice. A function returns None when there is nothing left to act on (the call has ended,
+the member has left, the conference is over).
+"""
 
 from __future__ import annotations
 
 from console.models import AuditEntry
 from voice import actions
-from voice.models import Action, ActionKind, Call
+from voice.models import Action, ActionBatch, ActionKind, Call, Conference, ConferenceMember, MemberState, Route
+
+
+def _request(user, verb: str, kind: str, *, target: str, call_id: str = "", params: dict | None = None, detail: str = "") -> Action:
+    action, created = actions.request(kind, target=target, call_id=call_id, user=user, params=params)
+    if created:
+        AuditEntry.record(user, verb, target, action=action, detail=detail)
+    return action
+
+
+# Calls
 
 
 def hang_up(user, call: Call) -> Action | None:
-    """Hang up a live call; None if it has already ended. A second request while one is
-    under way returns that one and is not audited twice."""
+    """Hang up a live call."""
     if not call.is_live:
         return None
-    action, created = actions.request(ActionKind.HANGUP, target=call.call_id, call_id=call.call_id, user=user)
-    if created:
-        AuditEntry.record(user, "hang up", call.call_id, action=action, detail=f"{call.from_number} → {call.to_number}")
-    return action
+    return _request(user, "hang up", ActionKind.HANGUP, target=call.call_id, call_id=call.call_id, detail=f"{call.from_number} → {call.to_number}")
+
+
+def redirect(user, call: Call, route: Route) -> Action | None:
+    """Send a live call to `route`'s flow."""
+    if not call.is_live:
+        return None
+    return _request(
+        user,
+        "redirect",
+        ActionKind.REDIRECT,
+        target=call.call_id,
+        call_id=call.call_id,
+        params={"route": route.pk, "route_name": route.name},
+        detail=f"{call.from_number} → route {route.name}",
+    )
+
+
+# Conference members
+
+
+def _member_action(user, member: ConferenceMember, verb: str, kind: str, params: dict | None = None) -> Action | None:
+    if not member.is_present or not member.conference.is_live:
+        return None
+    return _request(
+        user,
+        verb,
+        kind,
+        target=member.action_target,
+        call_id=member.call_id,
+        params=params,
+        detail=f"{member.from_number} in {member.conference.name or member.conference_id}",
+    )
+
+
+def mute(user, member: ConferenceMember, mute: bool) -> Action | None:
+    return _member_action(user, member, "mute" if mute else "unmute", ActionKind.MUTE, {"mute": mute})
+
+
+def hold(user, member: ConferenceMember, hold: bool) -> Action | None:
+    return _member_action(user, member, "hold" if hold else "unhold", ActionKind.HOLD, {"hold": hold})
+
+
+def coach(user, member: ConferenceMember, call_ids: list[str]) -> Action | None:
+    """Make the member the coach of `call_ids` (heard only by them); an empty list ends it."""
+    verb = "coach" if call_ids else "stop coaching"
+    return _member_action(user, member, verb, ActionKind.COACH, {"callIdsToCoach": call_ids})
+
+
+def remove(user, member: ConferenceMember) -> Action | None:
+    return _member_action(user, member, "remove", ActionKind.REMOVE_MEMBER)
+
+
+# Conferences
+
+
+def mute_all(user, conference: Conference, mute: bool) -> ActionBatch | None:
+    """Mute (or unmute) every member present, as one batch of member updates."""
+    if not conference.is_live:
+        return None
+    members = list(conference.members.filter(state=MemberState.JOINED).order_by("joined_at", "id"))
+    batch, created = actions.request_batch(
+        ActionKind.MUTE, conference=conference, members=members, params={"mute": mute}, user=user
+    )
+    name = conference.name or conference.conference_id
+    verb = "mute all" if mute else "unmute all"
+    numbers = {member.call_id: member.from_number for member in members}
+    for action in created:
+        AuditEntry.record(user, verb, action.target, action=action, detail=f"{numbers[action.call_id]} in {name}")
+    return batch
+
+
+def end(user, conference: Conference) -> Action | None:
+    if not conference.is_live:
+        return None
+    return _request(
+        user, "end conference", ActionKind.END_CONFERENCE, target=conference.conference_id, detail=conference.name
+    )
+
+
+def record(user, conference: Conference, record: bool) -> Action | None:
+    """Start or stop recording the conference."""
+    if not conference.is_live:
+        return None
+    return _request(
+        user,
+        "start recording" if record else "stop recording",
+        ActionKind.CONFERENCE_RECORDING,
+        target=conference.conference_id,
+        params={"record": record},
+        detail=conference.name,
+    )
+
+
+def dial_out(user, conference: Conference, to: str, from_number: str) -> Action | None:
+    """Call `to` from the account number `from_number`; answered, it joins the conference."""
+    if not conference.is_live:
+        return None
+    return _request(
+        user,
+        "dial out",
+        ActionKind.DIAL_OUT,
+        target=f"{conference.conference_id}/{to}",
+        params={"conference": conference.conference_id, "to": to, "from": from_number},
+        detail=f"{from_number} → {to} into {conference.name}",
+    )

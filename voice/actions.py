@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from voice import bandwidth, signals
-from voice.models import Action, ActionStatus
+from voice.models import Action, ActionBatch, ActionStatus, Conference, ConferenceMember
 from voice.tasks import perform_action as perform_action_task
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,15 @@ log = logging.getLogger(__name__)
 CLAIM_LEASE = timedelta(seconds=60)
 
 
-def request(kind: str, *, target: str, call_id: str = "", user=None, params: dict | None = None) -> tuple[Action, bool]:
+def request(
+    kind: str,
+    *,
+    target: str,
+    call_id: str = "",
+    user=None,
+    params: dict | None = None,
+    batch: ActionBatch | None = None,
+) -> tuple[Action, bool]:
     """Record an action and enqueue it, or return the one of the same kind and target that
     is already under way (a double click, or two operators acting at the same moment).
     The flag says whether this request created the action."""
@@ -37,6 +45,7 @@ def request(kind: str, *, target: str, call_id: str = "", user=None, params: dic
                     call_id=call_id,
                     params=params or {},
                     requested_by=user,
+                    batch=batch,
                     created_at=now,
                     stale_at=now + timedelta(seconds=settings.ACTION_STALE_AFTER),
                 )
@@ -56,6 +65,33 @@ def request(kind: str, *, target: str, call_id: str = "", user=None, params: dic
         expires=action.stale_at + timedelta(minutes=5),
     )
     return action, True
+
+
+def request_batch(
+    kind: str, *, conference: Conference, members: list[ConferenceMember], params: dict, user=None
+) -> tuple[ActionBatch, list[Action]]:
+    """Record one action per member as a batch, or return the batch of this kind already
+    under way in the conference, with no new action. The actions this request created are
+    returned; a member with an action of this kind already under way keeps that one."""
+    for _ in range(3):
+        try:
+            with transaction.atomic():
+                batch = ActionBatch.objects.create(kind=kind, conference=conference, params=params, requested_by=user)
+                created = []
+                for member in members:
+                    action, new = request(
+                        kind, target=member.action_target, call_id=member.call_id, user=user, params=params, batch=batch
+                    )
+                    if new:
+                        created.append(action)
+                if not created:
+                    batch.close_if_finished()
+            return batch, created
+        except IntegrityError:
+            under_way = ActionBatch.objects.filter(kind=kind, conference=conference, closed_at__isnull=True).first()
+            if under_way is not None:
+                return under_way, []
+    raise RuntimeError(f"could not record a {kind} batch for {conference.conference_id}")
 
 
 @dataclass(frozen=True)

@@ -275,13 +275,22 @@ class BandwidthClient:
         self.session.headers.update({"Accept": "application/json", "User-Agent": "Switchboard/0.1"})
 
     def _request(
-        self, method: str, path: str, *, json: dict | None = None, params: dict | None = None, idempotent: bool = True
+        self,
+        method: str,
+        path: str,
+        *,
+        json: dict | None = None,
+        params: dict | None = None,
+        idempotent: bool = True,
+        xml: str | None = None,
     ) -> requests.Response:
-        """`path` is under the account, or a whole URL Bandwidth gave (a next page)."""
+        """`path` is under the account, or a whole URL Bandwidth gave (a next page). The body
+        is `json`, or a BXML document given as `xml`."""
         url = path if path.startswith(("http://", "https://")) else self.base + path
+        body = {"data": xml.encode(), "headers": {"Content-Type": "application/xml"}} if xml is not None else {}
         try:
             response = self.session.request(
-                method, url, json=json, params=params, timeout=self.timeout, allow_redirects=False
+                method, url, json=json, params=params, timeout=self.timeout, allow_redirects=False, **body
             )
         except requests.ConnectionError as error:
             reason = error.args[0] if error.args else None
@@ -349,6 +358,21 @@ class BandwidthClient:
         https://dev.bandwidth.com/apis/voice/#tag/Calls/operation/updateCall"""
         self._request("POST", f"/calls/{call_id}", json={"state": "completed"})
 
+    def redirect(self, call_id: str, *, redirect_url: str, username: str = "", password: str = "") -> None:
+        """Interrupt the call's BXML: Bandwidth sends a redirect webhook to `redirect_url` and
+        runs the BXML it answers. Takes the call out of a conference. 409: not answered yet,
+        or ended. https://dev.bandwidth.com/apis/voice/#tag/Calls/operation/updateCall"""
+        body: dict[str, Any] = {"state": "active", "redirectUrl": redirect_url, "redirectMethod": "POST"}
+        if username:
+            body.update(username=username, password=password)
+        self._request("POST", f"/calls/{call_id}", json=body)
+
+    def replace_bxml(self, call_id: str, document: str) -> None:
+        """Replace the call's running BXML with `document` (root <Bxml>) at once; 204. Takes
+        the call out of a conference. 409: not answered yet, or ended.
+        https://dev.bandwidth.com/apis/voice/#tag/Calls/operation/updateCallBxml"""
+        self._request("PUT", f"/calls/{call_id}/bxml", xml=document)
+
     def _pages(self, path: str, params: dict) -> Iterator[dict[str, Any]]:
         """Every item of a listing, following its Link rel="next" pages."""
         response = self._request("GET", path, params=params)
@@ -382,6 +406,48 @@ class BandwidthClient:
         """The conference with its activeMembers (mute, hold, callIdsToCoach of each).
         https://dev.bandwidth.com/apis/voice/#tag/Conferences/operation/getConference"""
         return ConferenceInfo.from_json(self._request("GET", f"/conferences/{conference_id}").json())
+
+    def end_conference(self, conference_id: str) -> None:
+        """Eject every member (each continues its own BXML after <Conference>) and complete
+        the conference; 204. The field is `status`, whatever the docs' prose says (`state`
+        is silently ignored). https://dev.bandwidth.com/apis/voice/#tag/Conferences/operation/updateConference"""
+        self._request("POST", f"/conferences/{conference_id}", json={"status": "completed"})
+
+    def redirect_conference(self, conference_id: str, *, redirect_url: str, username: str = "", password: str = "") -> None:
+        """Bandwidth sends conferenceRedirect to `redirect_url`; the BXML answered (conference
+        verbs only: recording, speech, audio) runs in the conference.
+        https://dev.bandwidth.com/apis/voice/#tag/Conferences/operation/updateConference"""
+        body: dict[str, Any] = {"status": "active", "redirectUrl": redirect_url, "redirectMethod": "POST"}
+        if username:
+            body.update(username=username, password=password)
+        self._request("POST", f"/conferences/{conference_id}", json=body)
+
+    def update_member(
+        self,
+        conference_id: str,
+        member_id: str,
+        *,
+        mute: bool | None = None,
+        hold: bool | None = None,
+        call_ids_to_coach: list[str] | None = None,
+    ) -> None:
+        """A partial update of one member: fields left None are not sent, and Bandwidth keeps
+        them. 204, and no webhook follows (read the member back to confirm). One coach per
+        conference; an empty list ends coaching.
+        https://dev.bandwidth.com/apis/voice/#tag/Conferences/operation/updateConferenceMember"""
+        body: dict[str, Any] = {}
+        if mute is not None:
+            body["mute"] = mute
+        if hold is not None:
+            body["hold"] = hold
+        if call_ids_to_coach is not None:
+            body["callIdsToCoach"] = call_ids_to_coach
+        self._request("PUT", f"/conferences/{conference_id}/members/{member_id}", json=body)
+
+    def get_member(self, conference_id: str, member_id: str) -> MemberInfo:
+        """One member's mute, hold and callIdsToCoach; 404 once it has left. Not in the seed
+        specification. https://dev.bandwidth.com/apis/voice/#tag/Conferences/operation/getConferenceMember"""
+        return MemberInfo.from_json(self._request("GET", f"/conferences/{conference_id}/members/{member_id}").json())
 
     # Recordings and transcriptions
 

@@ -35,6 +35,14 @@ def response(*verbs: Element) -> str:
     return XML_DECLARATION + tostring(root, encoding="unicode")
 
 
+def document(*verbs: Element) -> str:
+    """A document sent with the API rather than as a webhook reply (PUT /calls/{id}/bxml):
+    <Bxml> with the verbs in order. https://dev.bandwidth.com/docs/voice/bxml"""
+    root = Element("Bxml")
+    root.extend(verbs)
+    return XML_DECLARATION + tostring(root, encoding="unicode")
+
+
 def speak_sentence(text: str, *, voice: str = "julie") -> Element:
     return verb("SpeakSentence", text, voice=voice)
 
@@ -126,6 +134,12 @@ def start_recording(*, event_url: str, username: str, password: str, file_format
         password=password,
         fileFormat=file_format,
     )
+
+
+def stop_recording() -> Element:
+    """Stop the recording StartRecording began (in a conference reply, the conference's).
+    https://dev.bandwidth.com/docs/voice/bxml/stopRecording"""
+    return verb("StopRecording")
 
 
 def forward(to: str, *, caller_id: str | None = None) -> Element:

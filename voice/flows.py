@@ -22,6 +22,8 @@ from django.urls import reverse
 from voice import bxml
 from voice.models import (
     CONFERENCE_MAX_MEMBERS,
+    Action,
+    ActionKind,
     Call,
     Conference,
     ConferenceMember,
@@ -38,6 +40,12 @@ RECORD_SENTENCE = "Please leave a message after the tone. Press pound when you a
 AFTER_RECORDING = "Thank you. Your message has been recorded. Goodbye."
 CONFERENCE_ENDED = "The conference has ended. Goodbye."
 CONFERENCE_FULL = "Sorry, this conference is full. Goodbye."
+DIAL_OUT_SENTENCE = "You are being connected to a conference."
+REMOVED = "You have been removed from the conference. Goodbye."
+# The tag of a call an operator dials into a conference, followed by the conference's id:
+# Bandwidth sends it with the call's answer webhook, which then gets that conference's
+# BXML (whatever route the number it is placed from has). https://dev.bandwidth.com/docs/voice/bxml/tag
+DIAL_OUT_TAG = "dial-out:"
 
 
 def webhook_url() -> str:
@@ -46,6 +54,12 @@ def webhook_url() -> str:
 
 def _callback() -> dict[str, str]:
     return {"event_url": webhook_url(), "username": settings.WEBHOOK_USERNAME, "password": settings.WEBHOOK_PASSWORD}
+
+
+def redirect_callbacks() -> dict[str, str]:
+    """updateCall's and updateConference's redirect fields: the redirect webhook comes to
+    the same URL as everything else (voice.bandwidth.BandwidthClient.redirect)."""
+    return {"redirect_url": webhook_url(), "username": settings.WEBHOOK_USERNAME, "password": settings.WEBHOOK_PASSWORD}
 
 
 def outbound_callbacks() -> dict[str, str]:
@@ -83,10 +97,14 @@ class Plan:
     flow: dict = field(default_factory=dict)
 
 
-def plan_for(call: Call, *, answered: bool) -> Plan:
+def plan_for(call: Call, *, answered: bool, redirected: bool = False) -> Plan:
     """The BXML for a call Bandwidth asks about (initiate, answer, redirect). `answered`
-    says whether the call is up already (it is not at initiate)."""
-    route = route_for(routed_number(call))
+    says whether the call is up already (it is not at initiate). A redirect an operator
+    sent gets the route they chose; a call an operator dialled into a conference joins it."""
+    route = redirect_route(call) if redirected else None
+    if route is None and call.tag.startswith(DIAL_OUT_TAG):
+        return _dial_out(call, call.tag.removeprefix(DIAL_OUT_TAG))
+    route = route or route_for(routed_number(call))
     if route is None:
         return Plan(_speak_then_hold(DEFAULT_SENTENCE), None, {"flow": Route.Flow.SPEAK_HOLD})
     flow = {"route": route.name, "flow": route.flow}
@@ -117,8 +135,52 @@ def _speak_then_hold(sentence: str) -> list[Element]:
     return [bxml.speak_sentence(sentence), bxml.pause(HOLD_SECONDS), bxml.hangup()]
 
 
+def redirect_route(call: Call) -> Route | None:
+    """The route of the newest redirect an operator sent for this call (its action is
+    claimed before the request leaves, so it is known when the webhook arrives); None if
+    none was sent, or its route has since been disabled or deleted."""
+    action = (
+        Action.objects.filter(kind=ActionKind.REDIRECT, call_id=call.call_id, claimed_at__isnull=False)
+        .order_by("-claimed_at", "-id")
+        .first()
+    )
+    if action is None:
+        return None
+    return Route.objects.filter(pk=action.params.get("route"), enabled=True).first()
+
+
+def _dial_out(call: Call, conference_id: str) -> Plan:
+    conference = Conference.objects.filter(conference_id=conference_id).first()
+    flow = {"flow": "dial-out", "conference_id": conference_id}
+    if conference is None or not conference.is_live or not conference.name:
+        return Plan([bxml.speak_sentence(CONFERENCE_ENDED), bxml.hangup()], None, {**flow, "ended": True})
+    return _join(call, conference.name, sentence=DIAL_OUT_SENTENCE, route=None, flow=flow)
+
+
 def _join_conference(call: Call, route: Route, flow: dict) -> Plan:
-    name = route.conference_name
+    return _join(
+        call,
+        route.conference_name,
+        sentence=route.sentence,
+        mute=route.join_muted,
+        hold=route.join_on_hold,
+        as_coach=route.join_as_coach,
+        route=route,
+        flow=flow,
+    )
+
+
+def _join(
+    call: Call,
+    name: str,
+    *,
+    sentence: str,
+    route: Route | None,
+    flow: dict,
+    mute: bool = False,
+    hold: bool = False,
+    as_coach: bool = False,
+) -> Plan:
     conference = Conference.objects.filter(name=name, state=ConferenceState.ACTIVE).order_by("-created_time").first()
     present = (
         list(
@@ -132,22 +194,16 @@ def _join_conference(call: Call, route: Route, flow: dict) -> Plan:
     if len(present) >= CONFERENCE_MAX_MEMBERS:
         return Plan([bxml.speak_sentence(CONFERENCE_FULL), bxml.hangup()], route, {**flow, "full": True})
     # A coach is heard only by the calls it coaches: those in the conference as it joins.
-    coached = present if route.join_as_coach else []
+    coached = present if as_coach else []
     verbs = []
-    if route.sentence:
-        verbs.append(bxml.speak_sentence(route.sentence))
+    if sentence:
+        verbs.append(bxml.speak_sentence(sentence))
     verbs += [
-        bxml.conference(
-            name,
-            **_callback(),
-            mute=route.join_muted,
-            hold=route.join_on_hold,
-            call_ids_to_coach=coached,
-        ),
+        bxml.conference(name, **_callback(), mute=mute, hold=hold, call_ids_to_coach=coached),
         bxml.speak_sentence(CONFERENCE_ENDED),
         bxml.hangup(),
     ]
-    flow = {**flow, "conference": name, "mute": route.join_muted, "hold": route.join_on_hold, "callIdsToCoach": coached}
+    flow = {**flow, "conference": name, "mute": mute, "hold": hold, "callIdsToCoach": coached}
     return Plan(verbs, route, flow)
 
 
@@ -176,6 +232,49 @@ def conference_created(conference: Conference) -> list[Element]:
         enabled=True, flow=Route.Flow.CONFERENCE, conference_name=conference.name, record_conference=True
     ).exists()
     return [bxml.start_recording(**_callback())] if records else []
+
+
+def recording_wanted(conference: Conference) -> bool | None:
+    """What the newest recording change an operator sent for this conference asks (True:
+    start, False: stop); None if there is none. Its action is claimed before the
+    updateConference request leaves, so it is known when conferenceRedirect arrives."""
+    action = (
+        Action.objects.filter(
+            kind=ActionKind.CONFERENCE_RECORDING, target=conference.conference_id, claimed_at__isnull=False
+        )
+        .order_by("-claimed_at", "-id")
+        .first()
+    )
+    return bool(action.params.get("record")) if action is not None else None
+
+
+def recording_change(record: bool) -> list[Element]:
+    """The reply to conferenceRedirect: start or stop recording the conference."""
+    return [bxml.start_recording(**_callback())] if record else [bxml.stop_recording()]
+
+
+def removal() -> str:
+    """The BXML that takes a member out of its conference for good: sent with the request
+    (PUT /calls/{id}/bxml) rather than through a redirect webhook, so it cannot re-run the
+    call's route, which would join it again. https://dev.bandwidth.com/apis/voice/#tag/Calls/operation/updateCallBxml"""
+    return bxml.document(bxml.speak_sentence(REMOVED), bxml.hangup())
+
+
+def dial_out_caller_id(conference: Conference) -> str:
+    """The account number a call dialled into `conference` is placed from: the number of
+    the route that leads callers into it, else the account number of a call in it."""
+    route = (
+        Route.objects.filter(
+            enabled=True, flow=Route.Flow.CONFERENCE, conference_name=conference.name, match=Route.Match.EXACT
+        )
+        .order_by("priority", "id")
+        .first()
+    )
+    if route is not None:
+        return route.number
+    present = conference.members.filter(state=MemberState.JOINED).values_list("call_id", flat=True)
+    call = Call.objects.filter(call_id__in=list(present)).order_by("start_time", "id").first()
+    return routed_number(call) if call is not None else ""
 
 
 def end_of_call() -> list[Element]:

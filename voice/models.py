@@ -249,6 +249,10 @@ CONFERENCE_TRANSITIONS: dict[str, frozenset[str]] = {
 
 # Bandwidth's limits: https://dev.bandwidth.com/docs/voice/bxml/conference
 CONFERENCE_MAX_MEMBERS = 20
+CONFERENCE_MAX_AGE = timedelta(hours=24)
+# The console warns this close to either limit.
+CONFERENCE_MEMBERS_WARNING = 2
+CONFERENCE_AGE_WARNING = timedelta(hours=1)
 CONFERENCE_NAME = RegexValidator(
     r"^[A-Za-z0-9_.\-]{1,100}$", "Up to 100 letters, digits, '-', '_' or '.' (Bandwidth's rule for conference names)."
 )
@@ -317,6 +321,25 @@ class Conference(models.Model):
         if not self.created_time:
             return None
         return (self.completed_time or timezone.now()) - self.created_time
+
+    @property
+    def age_limit_at(self) -> datetime | None:
+        """When Bandwidth ends the conference, whoever is still in it."""
+        return self.created_time + CONFERENCE_MAX_AGE if self.created_time else None
+
+    @property
+    def age_warning_at(self) -> datetime | None:
+        return self.age_limit_at - CONFERENCE_AGE_WARNING if self.created_time else None
+
+    @property
+    def is_nearly_full(self) -> bool:
+        """Within CONFERENCE_MEMBERS_WARNING of the limit; needs with_member_count()."""
+        return self.member_count >= CONFERENCE_MAX_MEMBERS - CONFERENCE_MEMBERS_WARNING
+
+    @property
+    def is_full(self) -> bool:
+        """Needs with_member_count()."""
+        return self.member_count >= CONFERENCE_MAX_MEMBERS
 
     def changed(self) -> None:
         signals.conference_changed.send(sender=Conference, conference_id=self.conference_id)
@@ -422,8 +445,26 @@ class ConferenceMember(models.Model):
             return None
         return (self.left_at or timezone.now()) - self.joined_at
 
+    @property
+    def action_target(self) -> str:
+        """How an Action names this member: Bandwidth's own path, conferenceId/memberId."""
+        return f"{self.conference_id}/{self.call_id}"
+
     def changed(self) -> None:
         signals.member_changed.send(sender=ConferenceMember, conference_id=self.conference_id, call_id=self.call_id)
+
+    @classmethod
+    def record_controls(cls, conference_id: str, call_id: str, *, mute: bool, hold: bool, call_ids_to_coach: list[str]) -> bool:
+        """Set mute, hold and coaching as Bandwidth reported them just now (the member GET
+        after an operator's change); True if the mirror changed."""
+        changed = bool(
+            cls.objects.filter(conference_id=conference_id, call_id=call_id)
+            .exclude(mute=mute, hold=hold, call_ids_to_coach=call_ids_to_coach)
+            .update(mute=mute, hold=hold, call_ids_to_coach=call_ids_to_coach, updated_at=timezone.now())
+        )
+        if changed:
+            cls(conference_id=conference_id, call_id=call_id).changed()
+        return changed
 
     @classmethod
     def record_join(
@@ -898,6 +939,46 @@ class ActionQuerySet(models.QuerySet):
         return self.filter(status__in=OPEN_ACTION_STATUSES)
 
 
+class ActionBatch(models.Model):
+    """One operator request carried out as an Action per conference member (mute all,
+    unmute all; Bandwidth updates members one by one). Its progress is its actions'
+    outcomes. At most one open batch of a kind per conference (a partial unique
+    constraint), so a double click or a second operator gets the batch under way; it closes
+    when its last action finishes."""
+
+    kind = models.CharField(max_length=32, choices=ActionKind.choices)
+    conference = models.ForeignKey(
+        Conference, to_field="conference_id", db_column="conference_id", on_delete=models.CASCADE, related_name="batches"
+    )
+    params = models.JSONField(default=dict, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "conference"],
+                condition=Q(closed_at__isnull=True),
+                name="one_open_batch_per_kind_and_conference",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} all in {self.conference_id}"
+
+    def close_if_finished(self) -> bool:
+        open_actions = Action.objects.open().filter(batch=models.OuterRef("pk"))
+        return bool(
+            ActionBatch.objects.filter(pk=self.pk, closed_at__isnull=True)
+            .exclude(models.Exists(open_actions))
+            .update(closed_at=timezone.now())
+        )
+
+
 class Action(models.Model):
     """An operator's request to Bandwidth, recorded before it is sent.
 
@@ -923,6 +1004,7 @@ class Action(models.Model):
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.TextField(blank=True)
     detail = models.TextField(blank=True, help_text="The outcome in words, shown to operators")
+    batch = models.ForeignKey(ActionBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="actions")
 
     objects = ActionQuerySet.as_manager()
 
@@ -970,6 +1052,8 @@ class Action(models.Model):
             status=to_status, updated_at=timezone.now(), **fields
         )
         self.refresh_from_db()
+        if moved and self.batch_id and not self.is_open:
+            self.batch.close_if_finished()
         if moved:
             signals.action_changed.send(sender=Action, action_id=self.pk, call_id=self.call_id)
         return bool(moved)

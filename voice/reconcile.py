@@ -29,11 +29,15 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from voice import bandwidth, signals, tasks
 from voice.events import parse_time
 from voice.models import (
+    OPEN_ACTION_STATUSES,
+    Action,
+    ActionKind,
     Call,
     CallState,
     Conference,
@@ -249,14 +253,31 @@ def _member_changes(member: ConferenceMember | None, info: bandwidth.MemberInfo)
     return {name: (getattr(member, name), value) for name, value in wanted.items() if getattr(member, name) != value}
 
 
-def _repair_members(conference: Conference, members: list[bandwidth.MemberInfo], payload: dict) -> int:
+# The member changes an operator makes; each action confirms its own from a read-back.
+MEMBER_CONTROLS = (ActionKind.MUTE, ActionKind.HOLD, ActionKind.COACH)
+CONTROL_FIELDS = ("mute", "hold", "call_ids_to_coach")
+
+
+def _members_under_change(conference_id: str, read_at: datetime) -> set[str]:
+    """Members with an operator's change to mute, hold or coaching under way, or finished
+    after Bandwidth was read: this read may predate the change, which the action's own
+    read-back has put in the mirror."""
+    targets = Action.objects.filter(kind__in=MEMBER_CONTROLS, target__startswith=f"{conference_id}/").filter(
+        Q(status__in=OPEN_ACTION_STATUSES) | Q(finished_at__gte=read_at)
+    )
+    return {target.split("/", 1)[1] for target in targets.values_list("target", flat=True)}
+
+
+def _repair_members(conference: Conference, members: list[bandwidth.MemberInfo], payload: dict, read_at: datetime) -> int:
     """Members Bandwidth lists are in, with its mute, hold and coach; the others are out.
 
     The caller holds the conference row locked, as member webhooks do, so none is applied
     in between. A repaired member's latest_event_time becomes now: a join or exit older
-    than what Bandwidth just said, delivered late, changes nothing."""
+    than what Bandwidth just said, delivered late, changes nothing. Mute, hold and coaching
+    of a member an operator is changing are left to that change."""
     now = timezone.now()
     repairs = 0
+    under_change = _members_under_change(conference.conference_id, read_at)
     active = {member.call_id: member for member in members}
     known = {member.call_id: member for member in conference.members.all()}
     for call_id, member in known.items():
@@ -278,6 +299,8 @@ def _repair_members(conference: Conference, members: list[bandwidth.MemberInfo],
     for call_id, info in active.items():
         member = known.get(call_id)
         changes = _member_changes(member, info)
+        if member is not None and call_id in under_change:
+            changes = {name: change for name, change in changes.items() if name not in CONTROL_FIELDS}
         if not changes:
             continue
         values = {name: after for name, (_, after) in changes.items()}
@@ -301,9 +324,9 @@ def _repair_members(conference: Conference, members: list[bandwidth.MemberInfo],
     return repairs
 
 
-def repair_conference(info: bandwidth.ConferenceInfo) -> int:
+def repair_conference(info: bandwidth.ConferenceInfo, *, read_at: datetime) -> int:
     """Make the mirror of one conference (and its members, when listed) agree with
-    Bandwidth's answer; returns the number of repairs."""
+    Bandwidth's answer, read at `read_at`; returns the number of repairs."""
     now = timezone.now()
     with transaction.atomic():
         _, created = Conference.objects.get_or_create(
@@ -330,7 +353,7 @@ def repair_conference(info: bandwidth.ConferenceInfo) -> int:
             record_repair("conferenceRepair", payload=info.raw, changes=changes, conference_id=conference.conference_id)
             repairs += 1
         if info.completed_time is None and info.active_members is not None:
-            repairs += _repair_members(conference, info.active_members, info.raw)
+            repairs += _repair_members(conference, info.active_members, info.raw, read_at)
         return repairs
 
 
@@ -352,6 +375,7 @@ def _reconcile_conferences(
     client: bandwidth.BandwidthClient, report: Report, *, since: datetime, lookback: datetime | None
 ) -> None:
     to_read: dict[str, Conference | None] = {}
+    listed_at = timezone.now()
     try:
         infos = _read(client.list_conferences, min_created_time=lookback)
     except bandwidth.PermanentError as error:
@@ -370,7 +394,7 @@ def _reconcile_conferences(
         if conference is None and not info.is_final and info.created_time is not None and info.created_time >= since:
             continue  # just created: its events are on their way
         if info.is_final or info.active_members is not None:
-            report.repairs += repair_conference(info)
+            report.repairs += repair_conference(info, read_at=listed_at)
         else:
             # Live, and listed without its members (as Bandwidth lists): getConference has them.
             to_read[info.conference_id] = conference
@@ -379,6 +403,7 @@ def _reconcile_conferences(
 
     for conference_id, conference in to_read.items():
         report.conferences_read += 1
+        read_at = timezone.now()
         try:
             info = _read(client.get_conference, conference_id)
         except bandwidth.PermanentError as error:
@@ -386,7 +411,7 @@ def _reconcile_conferences(
                 report.repairs += forget_conference(conference, error)
                 continue
             raise
-        report.repairs += repair_conference(info)
+        report.repairs += repair_conference(info, read_at=read_at)
 
 
 # Recordings

@@ -57,6 +57,10 @@
         row.classList.toggle("is-long", live && age >= longAfter && age < stuckAfter);
       });
     }
+    /* A conference close to Bandwidth's 24-hour limit is flagged as the clock passes. */
+    document.querySelectorAll("[data-warn-at]").forEach(function (el) {
+      el.classList.toggle("is-warning", now >= Date.parse(el.dataset.warnAt));
+    });
     document.querySelectorAll("tr.leaving").forEach(function (row) {
       if (!row.dataset.leaveAt) row.dataset.leaveAt = String(now + LEAVE_AFTER_MS);
       else if (now >= Number(row.dataset.leaveAt)) row.remove();
@@ -167,6 +171,18 @@
     dialog.querySelector("button[value=confirm]").focus();
   });
 
+  /* A button with data-opens="<dialog id>" loads the dialog's content (hx-get), then opens
+     it; a response that triggers "close-dialog" (a form in it succeeded) closes it. */
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var opener = event.detail.requestConfig && event.detail.requestConfig.elt;
+    var id = opener && opener.dataset ? opener.dataset.opens : null;
+    var dialog = id && document.getElementById(id);
+    if (dialog && !dialog.open) dialog.showModal();
+  });
+  document.body.addEventListener("close-dialog", function () {
+    document.querySelectorAll("dialog[open]").forEach(function (dialog) { dialog.close(); });
+  });
+
   function toggleTheme() {
     var root = document.documentElement;
     var dark = root.dataset.theme ? root.dataset.theme === "dark"
@@ -181,7 +197,7 @@
 
   /* Keyboard: move through rows, act on the selected one, search, help. */
   function rows() {
-    return Array.prototype.slice.call(document.querySelectorAll("tr.call-row:not(.leaving), tr.member-row, tr.history-row"));
+    return Array.prototype.slice.call(document.querySelectorAll("tr.call-row:not(.leaving), tr.member-row:not(.leaving), tr.history-row"));
   }
   /* The selection is kept by id: a pushed row replaces the element, not the selection. */
   var selectedId = null;

@@ -22,3 +22,9 @@ def make_operator(db):
 def agent_client(client, make_operator):
     client.force_login(make_operator(roles.AGENT))
     return client
+
+
+@pytest.fixture
+def supervisor_client(client, make_operator):
+    client.force_login(make_operator(roles.SUPERVISOR))
+    return client

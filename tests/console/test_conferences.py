@@ -53,22 +53,22 @@ def test_the_conference_list_resyncs_its_table_body(agent_client, conference):
     assert "sales-floor" in html
 
 
-def test_a_conference_page_lists_the_members_in_it(agent_client, conference):
-    html = agent_client.get(f"/conferences/{CONFERENCE}/").content.decode()
+def test_a_conference_page_lists_the_members_in_it(supervisor_client, conference):
+    html = supervisor_client.get(f"/conferences/{CONFERENCE}/").content.decode()
     assert f'id="member-{MEMBER}"' in html
     assert "muted" in html
     assert "member-c-gone" not in html
     assert f'ws-connect="/ws/live/conference-{CONFERENCE}/"' in html
 
 
-def test_a_conference_page_resyncs_its_summary_and_members_together(agent_client, conference):
-    html = agent_client.get(f"/conferences/{CONFERENCE}/", headers={"HX-Request": "true"}).content.decode()
+def test_a_conference_page_resyncs_its_summary_and_members_together(supervisor_client, conference):
+    html = supervisor_client.get(f"/conferences/{CONFERENCE}/", headers={"HX-Request": "true"}).content.decode()
     assert html.strip().startswith('<div id="conference-detail"')
     assert 'id="conference-summary"' in html and f'id="member-{MEMBER}"' in html
 
 
-def test_an_unknown_conference_is_404(agent_client, db):
-    assert agent_client.get("/conferences/conf-nope/").status_code == 404
+def test_an_unknown_conference_is_404(supervisor_client, db):
+    assert supervisor_client.get("/conferences/conf-nope/").status_code == 404
 
 
 def test_a_conference_page_needs_a_signed_in_user(client, conference):
@@ -134,8 +134,15 @@ def test_a_repair_is_pushed_like_a_webhook(db, pushed, django_capture_on_commit_
         ("secrets", None),
     ],
 )
-def test_the_streams_a_signed_in_user_may_follow(conference, make_operator, stream, group):
-    assert live.group_for_stream(stream, make_operator("agent")) == group
+def test_the_streams_a_supervisor_may_follow(conference, make_operator, stream, group):
+    assert live.group_for_stream(stream, make_operator("supervisor")) == group
+
+
+def test_an_agent_may_follow_calls_and_the_conference_list_but_no_conference(conference, make_operator):
+    agent = make_operator("agent")
+    assert live.group_for_stream("calls", agent) == "live.calls"
+    assert live.group_for_stream("conferences", agent) == "live.conferences"
+    assert live.group_for_stream(f"conference-{CONFERENCE}", agent) is None
 
 
 @pytest.mark.django_db(transaction=True)
@@ -143,7 +150,7 @@ def test_the_streams_a_signed_in_user_may_follow(conference, make_operator, stre
 async def test_a_member_change_reaches_a_browser_on_the_conference_page(make_operator, settings):
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     await sync_to_async(deliver)(payload("conferenceCreated"))
-    user = await sync_to_async(make_operator)("agent")
+    user = await sync_to_async(make_operator)("supervisor")
     comm = WebsocketCommunicator(LiveConsumer.as_asgi(), f"/ws/live/conference-{CONFERENCE}/")
     comm.scope["user"] = user
     comm.scope["url_route"] = {"kwargs": {"stream": f"conference-{CONFERENCE}"}}

@@ -68,9 +68,9 @@ def in_progress(event: IncomingEvent, *, call_times: bool = True, **fields) -> b
     return move_call(event, CallState.ANSWERED, call_times=call_times, answer_time=event.time("answerTime"), **fields)
 
 
-def _plan(event: IncomingEvent, *, answered: bool) -> flows.Plan:
+def _plan(event: IncomingEvent, *, answered: bool, redirected: bool = False) -> flows.Plan:
     call = Call.objects.get(call_id=event.call_id)
-    plan = flows.plan_for(call, answered=answered)
+    plan = flows.plan_for(call, answered=answered, redirected=redirected)
     Call.objects.filter(pk=call.pk).update(route=plan.route, flow=plan.flow)
     return plan
 
@@ -98,9 +98,10 @@ def on_answer(event: IncomingEvent) -> Applied:
 
 
 def on_redirect(event: IncomingEvent) -> Applied:
-    """<Redirect> or updateCall with a redirectUrl: the call starts its flow again."""
+    """updateCall with a redirectUrl (an operator's redirect to a route: that route's flow),
+    or a <Redirect> (the call starts its own flow again)."""
     changed = in_progress(event)
-    return Applied(bxml_answer(_plan(event, answered=True).verbs), changed)
+    return Applied(bxml_answer(_plan(event, answered=True, redirected=True).verbs), changed)
 
 
 def on_disconnect(event: IncomingEvent) -> Applied:

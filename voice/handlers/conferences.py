@@ -82,11 +82,21 @@ def on_member_exit(event: IncomingEvent) -> Applied:
 
 
 def on_conference_redirect(event: IncomingEvent) -> Applied:
-    """updateConference with a redirectUrl; Switchboard has no BXML to add."""
-    conference, created = _conference(event)
-    if created:
+    """updateConference with a redirectUrl: Switchboard sends one to start or stop recording
+    the conference, and the reply does it (voice/performers/conferences.py)."""
+    conference, changed = _conference(event)
+    record = flows.recording_wanted(conference) if conference.is_live else None
+    if record is not None:
+        changed |= bool(
+            Conference.objects.filter(pk=conference.pk, state=conference.state)
+            .exclude(is_recording=record)
+            .update(is_recording=record)
+        )
+    if changed:
         conference.changed()
-    return Applied(NO_CONTENT, created)
+    if record is None:
+        return Applied(NO_CONTENT, changed)
+    return Applied(bxml_answer(flows.recording_change(record)), changed)
 
 
 def on_conference_completed(event: IncomingEvent) -> Applied:

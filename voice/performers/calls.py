@@ -1,6 +1,6 @@
 """Actions on calls."""
 
-from voice import bandwidth
+from voice import bandwidth, flows
 from voice.actions import Done, performer
 from voice.models import Action, ActionKind
 
@@ -16,3 +16,11 @@ def hang_up(action: Action) -> Done:
             return Done(f"The call had already ended ({error}).", error.status)
         raise
     return Done("Hung up.", 200)
+
+
+@performer(ActionKind.REDIRECT)
+def redirect(action: Action) -> Done:
+    """Bandwidth sends the redirect webhook, answered with the chosen route's flow
+    (flows.redirect_route). 409: the call is not answered yet, or has ended."""
+    bandwidth.client().redirect(action.target, **flows.redirect_callbacks())
+    return Done(f"Redirected to the route {action.params['route_name']}.", 200)
