@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable
 
 from asgiref.sync import async_to_sync
@@ -98,11 +99,19 @@ def send(group: str, html: str) -> None:
     async_to_sync(get_channel_layer().group_send)(group, {"type": "live.html", "html": html})
 
 
+def stamp() -> int:
+    """The moment a push reads its data, in microseconds. Threads and processes push
+    concurrently, so two pushes of one element may arrive in either order: the browser
+    keeps the one stamped later (static/js/switchboard.js)."""
+    return time.time_ns() // 1000
+
+
 def push_call(call_id: str) -> None:
+    read_at = stamp()
     row = board.call_row(call_id)
     if row is None:
         return
-    send(CALLS_GROUP, render_to_string("console/calls.html#call-row", {"row": row}))
+    send(CALLS_GROUP, render_to_string("console/calls.html#call-row", {"row": row, "stamp": read_at}))
     dialled_into = board.dialled_into(row.call)
     if dialled_into:
         # Its conference's page shows how the dial-out goes (ringing, busy, no answer).
@@ -110,29 +119,34 @@ def push_call(call_id: str) -> None:
 
 
 def push_conference(conference_id: str) -> None:
+    read_at = stamp()
     conference = board.conference(conference_id)
     if conference is None:
         return
-    send(CONFERENCES_GROUP, render_to_string("console/conferences.html#conference-row", {"conference": conference}))
-    _send_summary(conference)
+    context = {"conference": conference, "stamp": read_at}
+    send(CONFERENCES_GROUP, render_to_string("console/conferences.html#conference-row", context))
+    _send_summary(conference, read_at)
 
 
 def push_conference_summary(conference_id: str) -> None:
+    read_at = stamp()
     conference = board.conference(conference_id)
     if conference is not None:
-        _send_summary(conference)
+        _send_summary(conference, read_at)
 
 
-def _send_summary(conference: Conference) -> None:
-    html = render_to_string("console/conference.html#conference-summary", {"panel": board.conference_panel(conference)})
-    send(conference_group(conference.conference_id), html)
+def _send_summary(conference: Conference, read_at: int) -> None:
+    context = {"panel": board.conference_panel(conference), "stamp": read_at}
+    send(conference_group(conference.conference_id), render_to_string("console/conference.html#conference-summary", context))
 
 
 def push_member(conference_id: str, call_id: str) -> None:
+    read_at = stamp()
     row = board.member_row(conference_id, call_id)
     if row is None:
         return
-    send(conference_group(conference_id), render_to_string("console/conference.html#member-row", {"row": row}))
+    context = {"row": row, "stamp": read_at}
+    send(conference_group(conference_id), render_to_string("console/conference.html#member-row", context))
 
 
 def _action_pushes(action_id: str) -> set[tuple]:

@@ -253,19 +253,22 @@ def _member_changes(member: ConferenceMember | None, info: bandwidth.MemberInfo)
     return {name: (getattr(member, name), value) for name, value in wanted.items() if getattr(member, name) != value}
 
 
-# The member changes an operator makes; each action confirms its own from a read-back.
-MEMBER_CONTROLS = (ActionKind.MUTE, ActionKind.HOLD, ActionKind.COACH)
-CONTROL_FIELDS = ("mute", "hold", "call_ids_to_coach")
+# The member fields an operator changes, by action kind; each action confirms its own
+# change from a read-back of the member.
+MEMBER_CONTROLS = {ActionKind.MUTE: "mute", ActionKind.HOLD: "hold", ActionKind.COACH: "call_ids_to_coach"}
 
 
-def _members_under_change(conference_id: str, read_at: datetime) -> set[str]:
-    """Members with an operator's change to mute, hold or coaching under way, or finished
-    after Bandwidth was read: this read may predate the change, which the action's own
-    read-back has put in the mirror."""
-    targets = Action.objects.filter(kind__in=MEMBER_CONTROLS, target__startswith=f"{conference_id}/").filter(
+def _fields_under_change(conference_id: str, read_at: datetime) -> dict[str, set[str]]:
+    """Per member, the fields with an operator's change under way, or finished after
+    Bandwidth was read: this read may predate the change, which the action's own read-back
+    has put in the mirror."""
+    actions = Action.objects.filter(kind__in=MEMBER_CONTROLS, target__startswith=f"{conference_id}/").filter(
         Q(status__in=OPEN_ACTION_STATUSES) | Q(finished_at__gte=read_at)
     )
-    return {target.split("/", 1)[1] for target in targets.values_list("target", flat=True)}
+    fields: dict[str, set[str]] = {}
+    for kind, target in actions.values_list("kind", "target"):
+        fields.setdefault(target.split("/", 1)[1], set()).add(MEMBER_CONTROLS[kind])
+    return fields
 
 
 def _repair_members(conference: Conference, members: list[bandwidth.MemberInfo], payload: dict, read_at: datetime) -> int:
@@ -277,7 +280,7 @@ def _repair_members(conference: Conference, members: list[bandwidth.MemberInfo],
     of a member an operator is changing are left to that change."""
     now = timezone.now()
     repairs = 0
-    under_change = _members_under_change(conference.conference_id, read_at)
+    under_change = _fields_under_change(conference.conference_id, read_at)
     active = {member.call_id: member for member in members}
     known = {member.call_id: member for member in conference.members.all()}
     for call_id, member in known.items():
@@ -299,8 +302,8 @@ def _repair_members(conference: Conference, members: list[bandwidth.MemberInfo],
     for call_id, info in active.items():
         member = known.get(call_id)
         changes = _member_changes(member, info)
-        if member is not None and call_id in under_change:
-            changes = {name: change for name, change in changes.items() if name not in CONTROL_FIELDS}
+        if member is not None:
+            changes = {name: change for name, change in changes.items() if name not in under_change.get(call_id, ())}
         if not changes:
             continue
         values = {name: after for name, (_, after) in changes.items()}

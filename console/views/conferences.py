@@ -11,7 +11,7 @@ from django.urls import path
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from console import board, operations
+from console import board, live, operations
 from console.decorators import operator_required
 from console.forms import CoachForm, DialOutForm
 from voice.models import Conference, ConferenceMember, MemberState
@@ -61,8 +61,9 @@ def _member_changed(request: HttpRequest, member: ConferenceMember) -> HttpRespo
     row pushed once the action is recorded)."""
     if not request.htmx:
         return redirect("console-conference", conference_id=member.conference_id)
+    read_at = live.stamp()
     row = board.member_row(member.conference_id, member.call_id)
-    return render(request, "console/conference.html#member-row", {"row": row})
+    return render(request, "console/conference.html#member-row", {"row": row, "stamp": read_at})
 
 
 @require_POST
@@ -116,8 +117,10 @@ def member_coach(request: HttpRequest, conference_id: str, call_id: str) -> Http
 def _conference_changed(request: HttpRequest, conference: Conference) -> HttpResponse:
     if not request.htmx:
         return redirect("console-conference", conference_id=conference.conference_id)
+    read_at = live.stamp()
     conference = _conference(conference.conference_id)
-    return render(request, "console/conference.html#conference-summary", {"panel": board.conference_panel(conference)})
+    context = {"panel": board.conference_panel(conference), "stamp": read_at}
+    return render(request, "console/conference.html#conference-summary", context)
 
 
 @require_POST

@@ -127,8 +127,20 @@
       setTimeout(function () { event.detail.socketWrapper.reconnect(); }, 1000 + Math.random() * 2000);
     }
   });
+  /* Pushes come from several threads and processes: of two pushes of one element, the
+     one that read its data later (data-stamp) wins, whichever arrives last. */
+  function isOlderThanShown(message) {
+    var stamp = /^\s*<[^>]*\sid="([^"]+)"[^>]*\sdata-stamp="(\d+)"/.exec(message);
+    var shown = stamp && document.getElementById(stamp[1]);
+    return Boolean(shown && shown.dataset.stamp && Number(shown.dataset.stamp) > Number(stamp[2]));
+  }
+
   document.addEventListener("htmx:wsBeforeMessage", function (event) {
     var message = event.detail.message;
+    if (isOlderThanShown(message)) {
+      event.preventDefault();
+      return;
+    }
     /* Regions that show one object re-read themselves when a push names it. */
     document.querySelectorAll("[data-refresh-on]").forEach(function (el) {
       if (message.indexOf('id="' + el.dataset.refreshOn + '"') >= 0) resync(el);
