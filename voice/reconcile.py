@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -471,6 +472,21 @@ def _reconcile_recordings(
         for info in _read(client.list_conference_recordings, conference.conference_id):
             report.repairs += repair_recording(info, conference)
         Conference.objects.filter(pk=conference.pk).update(recordings_read_at=timezone.now())
+
+
+RUN_LOCK = "voice.reconcile.running"
+
+
+def run_alone() -> dict:
+    """One periodic run, unless another is still going: a slow run (many reads, Bandwidth
+    asking to wait) must not overlap the next one and read everything twice."""
+    if not cache.add(RUN_LOCK, True, timeout=max(60, int(settings.RECONCILE_INTERVAL * 5))):
+        log.info("reconciliation: the previous run is still going; skipped")
+        return {"skipped": True}
+    try:
+        return run().as_dict()
+    finally:
+        cache.delete(RUN_LOCK)
 
 
 def run(*, full: bool = False) -> Report:

@@ -440,3 +440,14 @@ def test_the_task_runs_a_reconciliation(no_listings):
     quiet_call("c-1")
     no_listings.get(f"{API}/calls/c-1", json=call_state("c-1", "disconnected"))
     assert task.run()["repairs"] == 1
+
+
+def test_a_periodic_run_is_skipped_while_another_is_going(no_listings):
+    from django.core.cache import cache
+
+    cache.add(reconcile.RUN_LOCK, True, timeout=60)
+    try:
+        assert reconcile.run_alone() == {"skipped": True}
+    finally:
+        cache.delete(reconcile.RUN_LOCK)
+    assert reconcile.run_alone()["errors"] == []
