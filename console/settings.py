@@ -147,6 +147,16 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "console.layers.ThreadSafeInMemoryChannelLayer"}}
 
+# The cache holds short-lived locks (one reconciliation at a time): in Redis when there are
+# separate worker processes, in this process otherwise.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 # Celery (read by console/celery.py with the CELERY_ prefix).
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_EMBEDDED_WORKER = not REDIS_URL
@@ -173,6 +183,9 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 RECONCILE_INTERVAL = env_float("RECONCILE_INTERVAL", 60.0)
 RECONCILE_QUIET_AFTER = env_float("RECONCILE_QUIET_AFTER", 30.0)
 RECONCILE_LOOKBACK = env_float("RECONCILE_LOOKBACK", 3600.0)
+# Bandwidth's call records may take a few minutes to appear (getCall answers 404 for a
+# call that is up): a 404 ends a call or conference only once it is older than this.
+RECONCILE_FORGET_AFTER = env_float("RECONCILE_FORGET_AFTER", 600.0)
 
 CELERY_BEAT_SCHEDULE = {
     "drop-stale-actions": {"task": "voice.tasks.drop_stale_actions", "schedule": 30.0},

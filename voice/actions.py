@@ -35,6 +35,8 @@ def request(
     """Record an action and enqueue it, or return the one of the same kind and target that
     is already under way (a double click, or two operators acting at the same moment).
     The flag says whether this request created the action."""
+    if kind not in PERFORMERS:
+        raise ValueError(f"no performer for action kind {kind!r}")
     for _ in range(3):
         now = timezone.now()
         try:
@@ -159,6 +161,12 @@ def perform(action_id: int) -> Attempt:
             response_status=error.status,
             response_body=error.body[:2000],
         )
+        return Attempt()
+    except Exception as error:
+        # A defect of ours must not leave the action "sending" (and its target blocked by
+        # the one-open-action rule) until it goes stale: it fails, and says why.
+        log.exception("action %s (%s) failed", action.pk, action.kind)
+        action.transition(ActionStatus.FAILED, detail=f"Switchboard could not perform it: {type(error).__name__}: {error}")
         return Attempt()
     action.transition(ActionStatus.DONE, detail=done.detail, response_status=done.status, response_body="")
     return Attempt()

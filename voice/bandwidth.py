@@ -284,9 +284,14 @@ class BandwidthClient:
         idempotent: bool = True,
         xml: str | None = None,
     ) -> requests.Response:
-        """`path` is under the account, or a whole URL Bandwidth gave (a next page). The body
-        is `json`, or a BXML document given as `xml`."""
-        url = path if path.startswith(("http://", "https://")) else self.base + path
+        """`path` is under the account, or a whole URL Bandwidth gave (a next page, a
+        transcript): only ever on Bandwidth's own host, since it carries our credentials.
+        The body is `json`, or a BXML document given as `xml`."""
+        url = self.base + path
+        if path.startswith(("http://", "https://")):
+            if urlsplit(path).netloc != urlsplit(self.base).netloc:
+                raise PermanentError(f"Refusing to send the API credentials to {urlsplit(path).netloc}")
+            url = path
         body = {"data": xml.encode(), "headers": {"Content-Type": "application/xml"}} if xml is not None else {}
         try:
             response = self.session.request(
@@ -304,6 +309,13 @@ class BandwidthClient:
             if idempotent:
                 raise TransientError("Bandwidth did not answer in time") from error
             raise OutcomeUnknown("Bandwidth did not answer in time; the request may have been applied") from error
+        except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema) as error:
+            raise PermanentError(f"The Bandwidth API URL is not usable: {error}") from error
+        except requests.RequestException as error:
+            # An answer broken off half-way (ChunkedEncodingError and the like).
+            if idempotent:
+                raise TransientError(f"Bandwidth's answer was cut short: {error}") from error
+            raise OutcomeUnknown(f"Bandwidth's answer was cut short; the request may have been applied: {error}") from error
 
         if response.status_code < 400:
             return response

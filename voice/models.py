@@ -208,14 +208,17 @@ class Call(models.Model):
             signals.call_changed.send(sender=cls, call_id=call_id)
         return bool(changed)
 
-    @classmethod
-    def note_event(cls, call_id: str, *, event_time: datetime, tag: str) -> None:
+    def note_event(self, *, event_time: datetime, tag: str) -> bool:
         """Record that an event about this call arrived now. A tag can change during a
         call, and every event carries the tag set at the time (none when there is none),
         so the tag of the newest event by eventTime wins, whatever the arrival order.
+        Returns whether the tag changed (judged from this instance, as read before the
+        event was applied; the UPDATE itself is the guard).
         https://dev.bandwidth.com/docs/voice/bxml/tag"""
+        call_id = self.call_id
         newest = Q(latest_event_time__isnull=True) | Q(latest_event_time__lte=event_time)
-        cls.objects.filter(call_id=call_id).update(
+        retagged = (self.latest_event_time is None or self.latest_event_time <= event_time) and self.tag != tag
+        Call.objects.filter(call_id=call_id).update(
             last_event_at=timezone.now(),
             latest_event_time=models.Case(
                 models.When(newest, then=models.Value(event_time, output_field=models.DateTimeField())),
@@ -226,6 +229,9 @@ class Call(models.Model):
                 default=models.F("tag"),
             ),
         )
+        if retagged:
+            signals.call_changed.send(sender=Call, call_id=call_id)
+        return retagged
 
     @classmethod
     def heard(cls, call_id: str) -> None:

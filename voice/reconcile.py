@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -96,9 +97,11 @@ def _read(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         try:
             return call(*args, **kwargs)
         except bandwidth.TransientError as error:
-            if attempt >= ATTEMPTS:
+            # Bandwidth asking for a longer wait than a run can afford: honour it by
+            # stopping this step until the next period rather than asking again early.
+            if attempt >= ATTEMPTS or (error.retry_after or 0) > MAX_WAIT:
                 raise
-            time.sleep(min(MAX_WAIT, error.retry_after if error.retry_after is not None else 0.5 * attempt))
+            time.sleep(error.retry_after if error.retry_after is not None else 0.5 * attempt)
             attempt += 1
 
 
@@ -187,9 +190,20 @@ def repair_call(info: bandwidth.CallInfo) -> bool:
         return True
 
 
+def _old_enough_to_forget(started: datetime | None) -> bool:
+    """Bandwidth's call information "may take a few minutes to appear": a 404 for a young
+    object says nothing yet. https://dev.bandwidth.com/docs/voice/guides/callInformation"""
+    limit = timezone.now() - timedelta(seconds=settings.RECONCILE_FORGET_AFTER)
+    return started is not None and started < limit
+
+
 def forget_call(call: Call, error: bandwidth.PermanentError) -> bool:
-    """Bandwidth answered 404 for a call the mirror has live: it no longer knows it."""
+    """Bandwidth answered 404 for a call the mirror has live: it no longer knows it. The
+    end is Switchboard's guess, with no cause: a disconnect delivered late still brings
+    Bandwidth's own end time and cause (voice.handlers.calls.on_disconnect)."""
     now = timezone.now()
+    if not _old_enough_to_forget(call.start_time or call.created_at):
+        return False
     if not Call.advance(call.call_id, CallState.ENDED, end_time=call.end_time or now, last_synced_at=now):
         return False
     record_repair(
@@ -361,6 +375,8 @@ def repair_conference(info: bandwidth.ConferenceInfo, *, read_at: datetime) -> i
 
 
 def forget_conference(conference: Conference, error: bandwidth.PermanentError) -> bool:
+    if not _old_enough_to_forget(conference.created_time or conference.created_at):
+        return False
     with transaction.atomic():
         locked = Conference.objects.select_for_update().get(pk=conference.pk)
         if not locked.complete(timezone.now()):
@@ -484,6 +500,21 @@ def _reconcile_recordings(
         for info in _read(client.list_conference_recordings, conference.conference_id):
             report.repairs += repair_recording(info, conference)
         Conference.objects.filter(pk=conference.pk).update(recordings_read_at=timezone.now())
+
+
+RUN_LOCK = "voice.reconcile.running"
+
+
+def run_alone() -> dict:
+    """One periodic run, unless another is still going: a slow run (many reads, Bandwidth
+    asking to wait) must not overlap the next one and read everything twice."""
+    if not cache.add(RUN_LOCK, True, timeout=max(60, int(settings.RECONCILE_INTERVAL * 5))):
+        log.info("reconciliation: the previous run is still going; skipped")
+        return {"skipped": True}
+    try:
+        return run().as_dict()
+    finally:
+        cache.delete(RUN_LOCK)
 
 
 def run(*, full: bool = False) -> Report:

@@ -34,4 +34,4 @@ def fetch_transcription(self, transcription_pk: int) -> None:
 def reconcile() -> dict:
     from voice import reconcile as reconciliation
 
-    return reconciliation.run().as_dict()
+    return reconciliation.run_alone()

@@ -171,6 +171,22 @@ def test_open_actions_whose_task_never_ran_are_dropped(call, enqueued):
     assert action.status == ActionStatus.DROPPED
 
 
+def test_an_unexpected_error_fails_the_action_instead_of_leaving_it_sending(call, enqueued):
+    action = hangup()
+    with mock.patch.dict(actions.PERFORMERS, {ActionKind.HANGUP: mock.Mock(side_effect=KeyError("oops"))}):
+        actions.perform(action.pk)
+    action.refresh_from_db()
+    assert action.status == ActionStatus.FAILED
+    assert "KeyError" in action.detail
+
+
+def test_an_action_kind_nothing_performs_is_refused_up_front(call, enqueued):
+    with mock.patch.dict(actions.PERFORMERS, clear=True):
+        with pytest.raises(ValueError):
+            hangup()
+    assert not Action.objects.exists()
+
+
 # Conference actions: member updates are confirmed by reading the member back.
 
 CONFERENCE = "conf-59082d52-4a2ab5be-ce26-43ed-af94-431b8a19d4e3"

@@ -195,3 +195,19 @@ def test_a_transcript_url_on_another_host_is_never_given_our_credentials(client,
     with pytest.raises(bandwidth.PermanentError):
         client.get_transcription(CALL, "r-1")
     assert len(bandwidth_api.calls) == 1
+
+
+def test_a_next_page_on_another_host_never_gets_the_credentials(client, bandwidth_api):
+    bandwidth_api.get(
+        f"{API}/calls", json=[], headers={"Link": '<https://attacker.example/steal?page=2>; rel="next"'}
+    )
+    with pytest.raises(bandwidth.PermanentError) as raised:
+        client.list_calls()
+    assert "attacker.example" in str(raised.value)
+    assert all("attacker" not in call.request.url for call in bandwidth_api.calls)
+
+
+def test_an_answer_cut_short_is_transient_for_a_read(client, bandwidth_api):
+    bandwidth_api.get(f"{API}/calls/{CALL}", body=requests.exceptions.ChunkedEncodingError("cut"))
+    with pytest.raises(bandwidth.TransientError):
+        client.get_call(CALL)

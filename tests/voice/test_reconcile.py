@@ -7,7 +7,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from tests.support.bandwidth import API
+from tests.support.bandwidth import API, payload
+from tests.voice.conftest import deliver
 from voice import reconcile
 from voice.models import (
     Call,
@@ -56,6 +57,9 @@ def call_state(call_id: str, state: str, **fields) -> dict:
     }
 
 
+CALL_FROM_FIXTURE = "c-15ac29a2-1331029c-2cb0-4a07-b215-b22865662d85"
+
+
 def quiet_call(call_id: str, state: str = CallState.ANSWERED, seconds_ago: float = 120, **fields) -> Call:
     moment = timezone.now() - timedelta(seconds=seconds_ago)
     fields = {"start_time": moment, **fields}
@@ -99,7 +103,7 @@ def test_a_call_with_recent_events_is_left_to_its_webhooks(no_listings):
 
 
 def test_a_call_bandwidth_no_longer_knows_is_ended(no_listings):
-    quiet_call("c-gone")
+    quiet_call("c-gone", start_time=timezone.now() - timedelta(minutes=20))
     no_listings.get(f"{API}/calls/c-gone", status=404, json={"type": "validation", "description": "Call [c-gone] not found"})
     reconcile.run()
     call = Call.objects.get()
@@ -107,6 +111,26 @@ def test_a_call_bandwidth_no_longer_knows_is_ended(no_listings):
     assert call.end_time is not None
     (repair,) = repairs()
     assert repair.payload["status"] == 404
+
+
+def test_a_404_for_a_young_call_is_not_taken_for_its_end(no_listings):
+    """Bandwidth's call records can take minutes to appear."""
+    quiet_call("c-young")
+    no_listings.get(f"{API}/calls/c-young", status=404, json={"type": "validation", "description": "Call [c-young] not found"})
+    reconcile.run()
+    assert Call.objects.get().state == CallState.ANSWERED
+    assert repairs() == []
+
+
+def test_a_late_disconnect_replaces_the_guessed_end_of_a_forgotten_call(no_listings):
+    quiet_call(CALL_FROM_FIXTURE, start_time=timezone.now() - timedelta(minutes=20))
+    no_listings.get(f"{API}/calls/{CALL_FROM_FIXTURE}", status=404, json={"type": "validation", "description": "gone"})
+    reconcile.run()
+    assert Call.objects.get().disconnect_cause == ""
+    deliver(payload("disconnect"))
+    call = Call.objects.get()
+    assert call.disconnect_cause == "hangup"
+    assert call.end_time.isoformat() == "2019-06-20T15:55:54.123000+00:00"
 
 
 def test_a_call_that_agrees_is_not_repaired_and_not_read_again_next_run(no_listings):
@@ -274,9 +298,6 @@ def test_members_are_made_to_agree_with_active_members(no_listings):
 
 
 def test_a_late_join_older_than_a_repair_brings_no_ghost_back(no_listings):
-    from tests.support.bandwidth import payload
-    from tests.voice.conftest import deliver
-
     conference = quiet_conference(conference_id="conf-59082d52-4a2ab5be-ce26-43ed-af94-431b8a19d4e3")
     ConferenceMember.objects.create(conference=conference, call_id="c-95ac8d6e-1a31c52e-b38f-4198-93c1-51633ec68f8d", state=MemberState.JOINED)
     no_listings.get(f"{API}/conferences/{conference.conference_id}", json=conference_state(conference.conference_id))
@@ -286,11 +307,18 @@ def test_a_late_join_older_than_a_repair_brings_no_ghost_back(no_listings):
 
 
 def test_a_conference_bandwidth_no_longer_knows_is_completed(no_listings):
-    quiet_conference()
+    quiet_conference(seconds_ago=20 * 60)
     no_listings.get(f"{API}/conferences/conf-1", status=404, json=NOT_FOUND)
     reconcile.run()
     assert Conference.objects.get().state == ConferenceState.COMPLETED
     assert len(repairs()) == 1
+
+
+def test_a_404_for_a_young_conference_leaves_it_live(no_listings):
+    quiet_conference()
+    no_listings.get(f"{API}/conferences/conf-1", status=404, json=NOT_FOUND)
+    reconcile.run()
+    assert Conference.objects.get().state == ConferenceState.ACTIVE
 
 
 def test_the_conference_listing_imports_a_live_conference_with_its_members(bandwidth_api):
@@ -412,3 +440,14 @@ def test_the_task_runs_a_reconciliation(no_listings):
     quiet_call("c-1")
     no_listings.get(f"{API}/calls/c-1", json=call_state("c-1", "disconnected"))
     assert task.run()["repairs"] == 1
+
+
+def test_a_periodic_run_is_skipped_while_another_is_going(no_listings):
+    from django.core.cache import cache
+
+    cache.add(reconcile.RUN_LOCK, True, timeout=60)
+    try:
+        assert reconcile.run_alone() == {"skipped": True}
+    finally:
+        cache.delete(reconcile.RUN_LOCK)
+    assert reconcile.run_alone()["errors"] == []

@@ -114,3 +114,18 @@ def test_the_call_never_moves_backwards():
     deliver(payload("answer"))
     assert not Call.advance(CALL, CallState.INITIATED)
     assert Call.objects.get(call_id=CALL).state == CallState.ANSWERED
+
+
+def test_a_tag_change_alone_is_applied_and_pushed():
+    from voice import signals
+
+    deliver(payload("answer"))
+    changed = []
+    signals.call_changed.connect(lambda sender, call_id, **kw: changed.append(call_id), weak=False, dispatch_uid="t")
+    try:
+        deliver(payload("dtmf", tag="escalated", eventTime="2019-06-20T15:54:40.000Z"))
+    finally:
+        signals.call_changed.disconnect(dispatch_uid="t")
+    assert Call.objects.get(call_id=CALL).tag == "escalated"
+    assert CALL in changed
+    assert Event.objects.get(event_type="dtmf").outcome == Event.Outcome.APPLIED

@@ -58,7 +58,7 @@ def move_call(event: IncomingEvent, state: str, *, call_times: bool = True, **fi
         ):
             signals.call_changed.send(sender=Call, call_id=call.call_id)
             changed = True
-    Call.note_event(event.call_id, event_time=event.event_time, tag=event.text("tag"))
+    changed |= call.note_event(event_time=event.event_time, tag=event.text("tag"))
     return changed
 
 
@@ -105,15 +105,22 @@ def on_redirect(event: IncomingEvent) -> Applied:
 
 
 def on_disconnect(event: IncomingEvent) -> Applied:
+    ended = event.time("endTime") or event.event_time
+    # Ended by reconciliation on a 404, with Switchboard's guess of the end and no cause:
+    # Bandwidth's own end time replaces the guess (the cause fills the gap below).
+    guessed = Call.objects.filter(call_id=event.call_id, state=CallState.ENDED, disconnect_cause="")
+    corrected = bool(event.text("cause")) and bool(guessed.exclude(end_time=ended).update(end_time=ended))
     changed = move_call(
         event,
         CallState.ENDED,
-        end_time=event.time("endTime") or event.event_time,
+        end_time=ended,
         answer_time=event.time("answerTime"),
         disconnect_cause=event.text("cause"),
         error_message=event.text("errorMessage"),
     )
-    return Applied(NO_CONTENT, changed)
+    if corrected:
+        signals.call_changed.send(sender=Call, call_id=event.call_id)
+    return Applied(NO_CONTENT, changed or corrected)
 
 
 def on_call_continues(event: IncomingEvent) -> Applied:
