@@ -31,7 +31,8 @@ class DialOutForm(forms.Form):
         data = super().clean()
         # Bandwidth holds 20 members; a 21st would be turned away after ringing.
         if self.conference.is_full:
-            raise forms.ValidationError(f"The conference is full ({self.conference.member_count}/{self.conference.capacity}).")
+            conference = self.conference
+            raise forms.ValidationError(f"The conference is full ({conference.member_count}/{conference.capacity}).")
         data["from_number"] = flows.dial_out_caller_id(self.conference)
         if not data["from_number"]:
             raise forms.ValidationError("No account number to call from: give this conference a route with a number.")

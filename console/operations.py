@@ -12,7 +12,9 @@ from voice import actions
 from voice.models import Action, ActionBatch, ActionKind, Call, Conference, ConferenceMember, MemberState, Route
 
 
-def _request(user, verb: str, kind: str, *, target: str, call_id: str = "", params: dict | None = None, detail: str = "") -> Action:
+def _request(
+    user, verb: str, kind: str, *, target: str, call_id: str = "", params: dict | None = None, detail: str = ""
+) -> Action:
     action, created = actions.request(kind, target=target, call_id=call_id, user=user, params=params)
     if created:
         AuditEntry.record(user, verb, target, action=action, detail=detail)
@@ -26,7 +28,8 @@ def hang_up(user, call: Call) -> Action | None:
     """Hang up a live call."""
     if not call.is_live:
         return None
-    return _request(user, "hang up", ActionKind.HANGUP, target=call.call_id, call_id=call.call_id, detail=f"{call.from_number} → {call.to_number}")
+    detail = f"{call.from_number} → {call.to_number}"
+    return _request(user, "hang up", ActionKind.HANGUP, target=call.call_id, call_id=call.call_id, detail=detail)
 
 
 def redirect(user, call: Call, route: Route) -> Action | None:

@@ -32,7 +32,8 @@ def _conference(conference_id: str) -> Conference:
 
 
 def _member(conference_id: str, call_id: str) -> ConferenceMember:
-    return get_object_or_404(ConferenceMember.objects.select_related("conference"), conference_id=conference_id, call_id=call_id)
+    members = ConferenceMember.objects.select_related("conference")
+    return get_object_or_404(members, conference_id=conference_id, call_id=call_id)
 
 
 @require_GET
@@ -46,7 +47,11 @@ def conferences(request: HttpRequest) -> HttpResponse:
 @operator_required(CONTROL)
 def conference(request: HttpRequest, conference_id: str) -> HttpResponse:
     conference = _conference(conference_id)
-    context = {"conference": conference, "panel": board.conference_panel(conference), "members": board.present_members(conference)}
+    context = {
+        "conference": conference,
+        "panel": board.conference_panel(conference),
+        "members": board.present_members(conference),
+    }
     template = "console/conference.html#conference-detail" if request.htmx else "console/conference.html"
     if not request.htmx:
         context["dial_out_form"] = DialOutForm(conference)
@@ -155,7 +160,8 @@ def dial_out(request: HttpRequest, conference_id: str) -> HttpResponse:
     form = DialOutForm(conference, request.POST)
     dialled = None
     if form.is_valid():
-        dialled = operations.dial_out(request.user, conference, form.cleaned_data["number"], form.cleaned_data["from_number"])
+        data = form.cleaned_data
+        dialled = operations.dial_out(request.user, conference, data["number"], data["from_number"])
         if not request.htmx:
             return redirect("console-conference", conference_id=conference_id)
         form = DialOutForm(conference)

@@ -41,7 +41,8 @@ def mute(action: Action) -> Done:
     wanted = bool(action.params["mute"])
     info = _update_member(action, mute=wanted)
     if info.mute != wanted:
-        raise NotConfirmed(f"Bandwidth accepted the change, but the member reads back {'muted' if info.mute else 'unmuted'}.")
+        state = "muted" if info.mute else "unmuted"
+        raise NotConfirmed(f"Bandwidth accepted the change, but the member reads back {state}.")
     return Done("Muted (read back from Bandwidth)." if wanted else "Unmuted (read back from Bandwidth).", 204)
 
 
@@ -50,7 +51,8 @@ def hold(action: Action) -> Done:
     wanted = bool(action.params["hold"])
     info = _update_member(action, hold=wanted)
     if info.hold != wanted:
-        raise NotConfirmed(f"Bandwidth accepted the change, but the member reads back {'on hold' if info.hold else 'not on hold'}.")
+        state = "on hold" if info.hold else "not on hold"
+        raise NotConfirmed(f"Bandwidth accepted the change, but the member reads back {state}.")
     return Done("On hold (read back from Bandwidth)." if wanted else "Off hold (read back from Bandwidth).", 204)
 
 
