@@ -19,15 +19,6 @@ def stack(tmp_path_factory):
         yield stack
 
 
-@pytest.fixture
-def second_page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
-
-
 def hangups_sent(stack, call_id: str) -> int:
     return sum(1 for r in stack.sandbox.requests() if r["method"] == "POST" and r["path"].endswith(call_id))
 

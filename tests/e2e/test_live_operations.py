@@ -33,15 +33,6 @@ def stack(tmp_path_factory):
             yield stack
 
 
-@pytest.fixture
-def second_page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
-
-
 # The sandbox's side
 
 

@@ -223,7 +223,7 @@ def test_a_mute_is_confirmed_by_reading_the_member_back_and_the_mirror_keeps_the
     actions.perform(action.pk)
     action.refresh_from_db()
     assert action.status == ActionStatus.DONE
-    assert "read back" in action.detail
+    assert action.detail == "Muted (read back from Bandwidth)."
     assert sent_json(bandwidth_api, 0) == {"mute": True}
     member.refresh_from_db()
     # Bandwidth's read wins for every field, hold included (someone else held it).

@@ -36,24 +36,24 @@ def _update_member(action: Action, **change) -> bandwidth.MemberInfo:
     return info
 
 
+def _set_flag(action: Action, flag: str, on: str, off: str) -> Done:
+    """Set the member's `flag` (mute, hold) to the action's wish, and confirm it from the read."""
+    wanted = bool(action.params[flag])
+    read = getattr(_update_member(action, **{flag: wanted}), flag)
+    if read != wanted:
+        raise NotConfirmed(f"Bandwidth accepted the change, but the member reads back {on if read else off}.")
+    state = on if wanted else off
+    return Done(f"{state[0].upper()}{state[1:]} (read back from Bandwidth).", 204)
+
+
 @performer(ActionKind.MUTE)
 def mute(action: Action) -> Done:
-    wanted = bool(action.params["mute"])
-    info = _update_member(action, mute=wanted)
-    if info.mute != wanted:
-        state = "muted" if info.mute else "unmuted"
-        raise NotConfirmed(f"Bandwidth accepted the change, but the member reads back {state}.")
-    return Done("Muted (read back from Bandwidth)." if wanted else "Unmuted (read back from Bandwidth).", 204)
+    return _set_flag(action, "mute", on="muted", off="unmuted")
 
 
 @performer(ActionKind.HOLD)
 def hold(action: Action) -> Done:
-    wanted = bool(action.params["hold"])
-    info = _update_member(action, hold=wanted)
-    if info.hold != wanted:
-        state = "on hold" if info.hold else "not on hold"
-        raise NotConfirmed(f"Bandwidth accepted the change, but the member reads back {state}.")
-    return Done("On hold (read back from Bandwidth)." if wanted else "Off hold (read back from Bandwidth).", 204)
+    return _set_flag(action, "hold", on="on hold", off="not on hold")
 
 
 @performer(ActionKind.COACH)
