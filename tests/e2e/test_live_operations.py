@@ -93,6 +93,8 @@ def test_a_supervisor_mutes_and_unmutes_a_member_and_the_sandbox_agrees(stack, p
 
     started = time.perf_counter()
     row.get_by_role("button", name="Mute", exact=True).click()
+    # Confirmed: the member reads muted and the action is done (the button offers to unmute).
+    expect(row.get_by_role("button", name="Unmute", exact=True)).to_be_visible()
     expect(row.locator(".chip-muted")).to_be_visible()
     confirmed_in = time.perf_counter() - started
     print(f"mute: click to confirmed in the browser in {confirmed_in * 1000:.0f} ms")
