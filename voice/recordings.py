@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import logging
-import math
 import struct
 import sys
 import uuid
@@ -51,10 +50,13 @@ class WavPeaks:
         self._header = bytearray()
         self._in_data = False
         self._width = 0
-        self._per_slice = 0
+        self._channels = 0
+        self._frames = 0
         self._full_scale = 1
         self._leftover = b""
         self._pending = array("h")
+        # Samples already taken into slices.
+        self._done = 0
 
     def feed(self, chunk: bytes) -> None:
         if self.failed:
@@ -70,7 +72,7 @@ class WavPeaks:
         """The peaks, or None if the file was not a PCM WAV Switchboard can read."""
         if self.failed or not self._in_data:
             return None
-        if len(self._pending):
+        if len(self._pending) and len(self.peaks) < self.count:
             self.peaks.append(self._level(self._pending))
             self._pending = self._pending[:0]
         return self.peaks
@@ -110,9 +112,9 @@ class WavPeaks:
         if size in (0, 0xFFFFFFFF):
             self.failed = "the WAV header gives no data size"
             return b""
-        frames = size // (width * channels)
         self._width = width
-        self._per_slice = max(1, math.ceil(frames / self.count)) * channels
+        self._channels = channels
+        self._frames = size // (width * channels)
         self._full_scale = 128 if width == 1 else 2 ** (bits - 1)
         # 8-bit samples are re-centred into 16-bit ones (_samples).
         self._pending = array("h" if width == 1 else self._TYPECODES[width])
@@ -132,9 +134,18 @@ class WavPeaks:
             samples = array("h", (sample - 128 for sample in samples))
         pending = self._pending + samples if len(self._pending) else samples
         start = 0
-        while len(pending) - start >= self._per_slice:
-            self.peaks.append(self._level(pending[start : start + self._per_slice]))
-            start += self._per_slice
+        # Slice i ends at frame (i + 1) * frames // count: exactly `count` slices, of sizes
+        # differing by one frame at most.
+        while len(self.peaks) < self.count:
+            end = (len(self.peaks) + 1) * self._frames // self.count * self._channels - self._done
+            if end > len(pending):
+                break
+            if end > start:
+                self.peaks.append(self._level(pending[start:end]))
+            else:
+                self.peaks.append(0)
+            start = end
+        self._done += start
         self._pending = pending[start:]
 
     def _level(self, samples: array) -> int:
