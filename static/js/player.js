@@ -153,6 +153,13 @@
       event.preventDefault();
       toggle.click();
     });
+    /* Whatever changed between rendering the page and opening its socket (the waveform
+       computed, the transcript arrived) was pushed to no one: re-read once when it opens. */
+    document.addEventListener("htmx:wsOpen", function once() {
+      document.removeEventListener("htmx:wsOpen", once);
+      var live = document.getElementById("recording-live");
+      if (live) htmx.trigger(live, "resync");
+    });
     document.addEventListener("htmx:afterSettle", readPeaks);
     window.addEventListener("resize", draw);
     readPeaks();
