@@ -12,10 +12,11 @@ register = template.Library()
 
 @register.filter
 def seconds_clock(seconds: float | None) -> str:
-    """A length in seconds as a wall clock: 0:07, 4:07, 1:02:03."""
+    """A length in seconds as a wall clock, whole seconds as the player counts them: 0:07,
+    4:07, 1:02:03."""
     if seconds is None:
         return ""
-    whole = max(0, round(seconds))
+    whole = max(0, int(seconds))
     hours, rest = divmod(whole, 3600)
     minutes, seconds = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
