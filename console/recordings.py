@@ -71,7 +71,7 @@ class RecordingSearchForm(forms.Form):
         if data["number"]:
             recordings = recordings.filter(Q(from_number__icontains=data["number"]) | Q(to_number__icontains=data["number"]))
         if data["call"]:
-            recordings = recordings.filter(Q(call_id=data["call"].strip()) | Q(parent_call_id=data["call"].strip()))
+            recordings = recordings.filter(call_id=data["call"].strip())
         if data["conference"]:
             name = data["conference"].strip()
             recordings = recordings.filter(Q(conference_id=name) | Q(conference__name__iexact=name))
@@ -88,19 +88,35 @@ class RecordingSearchForm(forms.Form):
         return recordings
 
 
+# At most this many matches are fetched by id (see transcript_search).
+SPARSE_MATCHES = 5000
+
+
 def transcript_search(recordings: QuerySet[Recording], words: str) -> QuerySet[Recording]:
     """PostgreSQL's full-text search (stemmed English, web-search syntax: "quoted phrases",
     or, -not), served by the GIN index of voice's migration 0004; elsewhere (SQLite, the
-    embedded default) every word must appear in the transcript."""
-    if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchVector
+    embedded default) every word must appear in the transcript.
 
-        return recordings.annotate(document=SearchVector("transcription__text", config="english")).filter(
-            document=SearchQuery(words, config="english", search_type="websearch")
-        )
-    for word in words.split():
-        recordings = recordings.filter(transcription__text__icontains=word.strip('"'))
-    return recordings
+    Newest first, a page of a word many transcripts hold is found fastest by walking the
+    recordings by time and checking each; a rare word that way means reading the whole
+    table (seconds on a million rows), which PostgreSQL's estimates do not foresee. So the
+    matches are first asked of the GIN index, up to SPARSE_MATCHES: fewer, and the page is
+    chosen among them by id (docs/benchmarks.md, "Recordings list")."""
+    if connection.vendor != "postgresql":
+        for word in words.split():
+            recordings = recordings.filter(transcription__text__icontains=word.strip('"'))
+        return recordings
+    from django.contrib.postgres.search import SearchQuery, SearchVector
+
+    query = SearchQuery(words, config="english", search_type="websearch")
+    matching = list(
+        Transcription.objects.alias(document=SearchVector("text", config="english"))
+        .filter(document=query)
+        .values_list("recording_id", flat=True)[: SPARSE_MATCHES + 1]
+    )
+    if len(matching) <= SPARSE_MATCHES:
+        return recordings.filter(pk__in=matching)
+    return recordings.alias(document=SearchVector("transcription__text", config="english")).filter(document=query)
 
 
 def listed() -> QuerySet[Recording]:

@@ -30,9 +30,9 @@ RUNS = int(os.environ.get("PROBE_RUNS", "15"))
 def cursor_at(words: str, depth: int) -> str:
     """The keyset cursor a reader who clicked "Load more" down to row `depth` would hold."""
     form = recordings.RecordingSearchForm({"q": words} if words else {})
-    queryset = form.apply(recordings.listed()).order_by("-start_time", "-pk").only("start_time")
-    row = queryset[depth : depth + 1].get()
-    return paging._encode(row.start_time, row.pk)
+    queryset = form.apply(recordings.listed()).order_by("-start_time", "-pk").values_list("start_time", "pk")
+    start_time, pk = queryset[depth : depth + 1].get()
+    return paging._encode(start_time, pk)
 
 
 def plan(client: Client, query: str) -> str:
@@ -77,7 +77,7 @@ def main() -> None:
     roles.sync_roles()
     admin, _ = get_user_model().objects.get_or_create(username="bench-admin")
     admin.groups.add(Group.objects.get(name=roles.ADMIN))
-    client = Client()
+    client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(admin)
     depth = int(sys.argv[1])
     common, rare = sys.argv[2], sys.argv[3]
@@ -89,6 +89,8 @@ def main() -> None:
         (f'first page, "{common}" (common word)', f"q={common}"),
         (f'deep page, "{common}" (after match {int(sys.argv[4]):,})', f"q={common}&after={deep_match}"),
         (f'first page, "{rare}" (rare word)', f"q={rare}"),
+        ("a call id", "call=c-bench-4242"),
+        ("number contains, one match", "number=0999999"),
     ]
     for name, query in cases:
         result = measure(client, name, query)

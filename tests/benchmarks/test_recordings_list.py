@@ -116,8 +116,9 @@ def test_recordings_list_on_a_million_rows(tmp_path):
         loaded = load(database_url)
         probe = subprocess.run(
             [sys.executable, "-m", "tests.benchmarks.recordings_probe", str(DEEP), COMMON, RARE, str(DEEP_MATCH)],
-            env=env, cwd=BASE_DIR, check=True, capture_output=True, text=True, timeout=1800,
+            env=env, cwd=BASE_DIR, capture_output=True, text=True, timeout=1800,
         )
+        assert probe.returncode == 0, probe.stderr
     results = [json.loads(line) for line in probe.stdout.splitlines() if line.startswith("{")]
     table = "\n".join(
         [
@@ -138,6 +139,7 @@ def test_recordings_list_on_a_million_rows(tmp_path):
     out.mkdir(parents=True, exist_ok=True)
     (out / "recordings-list.md").write_text(table + "\n")
     print("\n" + table)
-    assert len(results) == 5 and all(r["rows"] == 50 or "rare" in r["name"] for r in results)
-    # "Search is instant on a large archive": every page, deep or searched, well under a second.
-    assert all(r["p50"] < 500 for r in results), results
+    assert len(results) == 7 and all(r["rows"] == 50 for r in results[:5]), results
+    # "Search is instant on a large archive": every page, deep or searched by transcript,
+    # well under a second.
+    assert all(r["p50"] < 500 for r in results[:5]), results
