@@ -168,16 +168,21 @@ def excerpt(text: str, words: list[str]) -> SafeString:
 # One recording's page
 
 
-RECORDING_ACTIONS = frozenset({ActionKind.TRANSCRIBE, ActionKind.DELETE_RECORDING, ActionKind.ARCHIVE_RECORDING})
+# The actions on a recording, by the names templates look them up by.
+_ACTION_NAMES = {ActionKind.TRANSCRIBE: "transcribe", ActionKind.DELETE_RECORDING: "delete", ActionKind.ARCHIVE_RECORDING: "archive"}
+RECORDING_ACTIONS = frozenset(_ACTION_NAMES)
 
 
 def latest_actions(recording: Recording) -> dict[str, Action]:
-    """The latest action of each kind on this recording, shown pending, done or failed, by
-    a name templates can look up: transcribe, delete, archive."""
-    names = {ActionKind.TRANSCRIBE: "transcribe", ActionKind.DELETE_RECORDING: "delete", ActionKind.ARCHIVE_RECORDING: "archive"}
+    """The latest action of each kind on this recording (shown pending, done or failed), as
+    {"transcribe": …, "delete": …, "archive": …}. Actions carry the recording's call id,
+    which is indexed."""
     latest: dict[str, Action] = {}
-    for action in Action.objects.filter(target=recording.recording_id, kind__in=RECORDING_ACTIONS).order_by("created_at", "id"):
-        latest[names[action.kind]] = action
+    actions_on_it = Action.objects.filter(
+        call_id=recording.call_id or "", target=recording.recording_id, kind__in=RECORDING_ACTIONS
+    )
+    for action in actions_on_it.order_by("created_at", "id"):
+        latest[_ACTION_NAMES[action.kind]] = action
     return latest
 
 
@@ -193,7 +198,7 @@ def want_waveform(recording: Recording) -> None:
 
 
 def download_name(recording: Recording, extension: str) -> str:
-    """2026-11-24_0913_+15551112222_to_+19195550100_r-…​.wav, in the operator's time zone."""
+    """2026-11-24_0913_+15551112222_to_+19195550100_r-….wav, in the operator's time zone."""
     moment = timezone.localtime(recording.start_time) if recording.start_time else None
     if recording.is_conference:
         parties = f"conference_{recording.conference.name if recording.conference else recording.name or 'unknown'}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from console import paging, recordings
 from console.decorators import operator_required
@@ -39,7 +39,8 @@ def _page_context(recording: Recording) -> dict:
     }
 
 
-@require_GET
+# HEAD too: a page whose socket closed asks with HEAD whether the session still holds.
+@require_safe
 @operator_required("console.view_recordings")
 def recording_detail(request: HttpRequest, recording_id: str) -> HttpResponse:
     recording = get_object_or_404(Recording.objects.select_related("conference"), recording_id=recording_id)

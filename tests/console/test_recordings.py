@@ -76,6 +76,8 @@ def test_signed_out_visitors_are_sent_to_sign_in(client):
     recording()
     response = client.get("/recordings/r-0001/media")
     assert response.status_code == 302 and "/login/" in response["Location"]
+    # A page whose socket closed asks with HEAD whether its session still holds.
+    assert client.head("/recordings/r-0001/").status_code == 302
 
 
 def test_the_nav_links_recordings_for_those_who_may_see_them(make_operator):
