@@ -194,7 +194,7 @@ def want_waveform(recording: Recording) -> None:
     """Compute the waveform the first time someone looks at the recording; the page shows it
     when it arrives (the task's change is pushed). One request per recording at a time."""
     if recording.peaks is None and recording.is_playable and cache.add(f"waveform-wanted:{recording.pk}", True, 120):
-        tasks.compute_waveform.delay(recording.pk)
+        tasks.compute_waveform.delay_on_commit(recording.pk)
 
 
 def download_name(recording: Recording, extension: str) -> str:

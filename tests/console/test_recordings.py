@@ -253,7 +253,7 @@ def test_the_download_name_says_when_who_and_which(settings):
 def test_the_waveform_is_computed_once_when_first_looked_at(boss_client):
     cache.clear()
     recording()
-    with mock.patch("voice.tasks.compute_waveform.delay") as delay:
+    with mock.patch("voice.tasks.compute_waveform.delay_on_commit") as delay:
         boss_client.get("/recordings/r-0001/")
         boss_client.get("/recordings/r-0001/")
     delay.assert_called_once()
