@@ -12,6 +12,10 @@ Streams and their groups:
 - "conference-<conferenceId>" → live.conference.<conferenceId>: that conference's member rows
   (console/conference.html#member-row, id member-<callId>) and its summary
   (console/conference.html#conference-summary).
+- "recording-<recordingId>" → live.recording.<recordingId>, for operators who may view
+  recordings: the recording's state (console/recording.html#recording-state, id
+  recording-<recordingId>) when it, its transcript or an action on it changes; the page then
+  re-reads its own region, whose buttons depend on the viewer's permissions.
 """
 
 from __future__ import annotations
@@ -28,8 +32,9 @@ from django.dispatch import receiver
 from django.template.loader import render_to_string
 
 from console import board
+from console.recordings import RECORDING_ACTIONS
 from voice import signals
-from voice.models import Conference
+from voice.models import Action, Conference, Recording
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +42,17 @@ CALLS_GROUP = "live.calls"
 CONFERENCES_GROUP = "live.conferences"
 # Channels' group names: under 100 characters of letters, digits, '-', '_' and '.'.
 _CONFERENCE_STREAM = re.compile(r"^conference-(?P<conference_id>[A-Za-z0-9_.\-]{1,80})$")
+_RECORDING_STREAM = re.compile(r"^recording-(?P<recording_id>[A-Za-z0-9_.\-]{1,80})$")
 
 _pending = threading.local()
 
 
 def conference_group(conference_id: str) -> str:
     return f"live.conference.{conference_id}"
+
+
+def recording_group(recording_id: str) -> str:
+    return f"live.recording.{recording_id}"
 
 
 def group_for_stream(stream: str, user) -> str | None:
@@ -56,6 +66,13 @@ def group_for_stream(stream: str, user) -> str | None:
     match = _CONFERENCE_STREAM.match(stream)
     if match and Conference.objects.filter(conference_id=match["conference_id"]).exists():
         return conference_group(match["conference_id"])
+    match = _RECORDING_STREAM.match(stream)
+    if (
+        match
+        and user.has_perm("console.view_recordings")
+        and Recording.objects.filter(recording_id=match["recording_id"]).exists()
+    ):
+        return recording_group(match["recording_id"])
     return None
 
 
@@ -108,10 +125,26 @@ def push_member(conference_id: str, call_id: str) -> None:
     send(conference_group(conference_id), render_to_string("console/conference.html#member-row", {"member": member}))
 
 
+def push_recording(recording_id: str) -> None:
+    recording = Recording.objects.filter(recording_id=recording_id).first()
+    if recording is None:
+        return
+    html = render_to_string("console/recording.html#recording-state", {"recording": recording})
+    send(recording_group(recording_id), html)
+
+
+def push_recording_action(action_id: int) -> None:
+    action = Action.objects.filter(pk=action_id, kind__in=RECORDING_ACTIONS).first()
+    if action is not None:
+        push_recording(action.target)
+
+
 PUSHERS: dict[str, Callable[..., None]] = {
     "call": push_call,
     "conference": push_conference,
     "member": push_member,
+    "recording": push_recording,
+    "recording-action": push_recording_action,
 }
 
 
@@ -136,3 +169,14 @@ def _member_changed(sender, conference_id: str, call_id: str, **kwargs) -> None:
 def _action_changed(sender, action_id: int, call_id: str = "", **kwargs) -> None:
     if call_id:
         _schedule("call", call_id)
+
+
+@receiver(signals.recording_changed)
+def _recording_changed(sender, recording_id: str, **kwargs) -> None:
+    _schedule("recording", recording_id)
+
+
+@receiver(signals.action_changed)
+def _recording_action_changed(sender, action_id: int, **kwargs) -> None:
+    # Which recording, if any, is read after commit: the signal carries the call only.
+    _schedule("recording-action", action_id)

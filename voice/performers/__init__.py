@@ -6,3 +6,4 @@ classified by voice.actions.perform (retry, fail).
 """
 
 from voice.performers import calls  # noqa: F401
+from voice.performers import recordings  # noqa: F401
