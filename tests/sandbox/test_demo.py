@@ -1,5 +1,7 @@
 """The demo scenario against an application routing calls as the console's demo routes do."""
 
+from dataclasses import dataclass
+
 import pytest
 
 from console.processes import free_port
@@ -92,3 +94,37 @@ async def test_the_same_seed_gives_the_same_callers(application):
 
     assert callers(first) == callers(second)
     assert len(callers(first)) == 6
+
+
+@dataclass
+class FailsOnce(Demo):
+    """The demo, with the second caller and the first dial-out failing inside the sandbox."""
+
+    dial_outs: int = 0
+
+    def caller(self, rng, to_number, arrival):
+        if arrival == 1:
+            raise RuntimeError("the simulation tripped")
+        return super().caller(rng, to_number, arrival)
+
+    def dial_out(self, sim, rng):
+        self.dial_outs += 1
+        if self.dial_outs == 1:
+            raise RuntimeError("the simulation tripped")
+        super().dial_out(sim, rng)
+
+
+@pytest.mark.asyncio
+async def test_a_caller_or_a_dial_out_that_fails_does_not_stop_the_demos_traffic(application):
+    application.reply("initiate", route)
+    port = free_port()
+    server, sandbox = await start_sandbox(sandbox_config(application, port, speed=DEMO_SPEED, seed=3), FailsOnce(), port)
+    try:
+        await sandbox.settle(120)
+        calls = list(sandbox.sim.calls.values())
+    finally:
+        await sandbox.session.close()
+        await server.close()
+
+    assert len([c for c in calls if c.direction == "inbound"]) >= 8
+    assert [c for c in calls if c.tag == "demo-dial-out"]

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from voice.sandbox.api import Invalid
 from voice.sandbox.api_calls import place_call
+from voice.sandbox.failures import survives
 from voice.sandbox.sim import LimitExceeded, Party
 
 if TYPE_CHECKING:
@@ -166,9 +167,10 @@ class Demo(Scenario):
         numbers, weights = zip(*DEMO_ROUTES)
         arrival = 0
         while True:
-            to_number = sim.rng.choices(numbers, weights)[0]
-            party = self.caller(sim.rng, to_number, arrival)
-            sim.offer_inbound(from_number=random_number(sim.rng), to_number=to_number, party=party)
+            with survives("the demo's next caller"):
+                to_number = sim.rng.choices(numbers, weights)[0]
+                party = self.caller(sim.rng, to_number, arrival)
+                sim.offer_inbound(from_number=random_number(sim.rng), to_number=to_number, party=party)
             arrival += 1
             await sim.clock.sleep(2.0 if arrival < self.warm_up else sim.rng.expovariate(self.rate / 60.0))
 
@@ -177,7 +179,8 @@ class Demo(Scenario):
         rng = random.Random(sim.rng.random())
         await sim.clock.sleep(self.first_dial_out)
         while True:
-            self.dial_out(sim, rng)
+            with survives("the demo's next dial-out"):
+                self.dial_out(sim, rng)
             await sim.clock.sleep(rng.expovariate(self.rate * self.dial_out_share / 60.0))
 
     def dial_out(self, sim: Simulation, rng: random.Random) -> None:

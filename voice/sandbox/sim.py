@@ -207,14 +207,26 @@ class Simulation:
     # Tasks
 
     def spawn(self, coroutine: Coroutine, call: SimCall | None = None) -> asyncio.Task:
-        """Run `coroutine` in the background, owned by `call` (cancelled when it ends) or by
-        the simulation (cancelled on shutdown)."""
+        """Run `coroutine` in the background, owned by `call` (cancelled when it ends, and
+        ended if the task fails) or by the simulation (cancelled on shutdown)."""
+        if call is not None:
+            coroutine = self._ends_call_on_failure(call, coroutine)
         task = asyncio.get_running_loop().create_task(coroutine)
         owner = call.tasks if call is not None else self._background
         owner.add(task)
         task.add_done_callback(owner.discard)
         task.add_done_callback(_log_failure)
         return task
+
+    async def _ends_call_on_failure(self, call: SimCall, coroutine: Coroutine) -> None:
+        """A call's task that fails unexpectedly ends the call with application-error, so that
+        no call stays up for ever with nothing running it. The application's own mistakes do
+        not get here: they end the call with invalid-bxml or callback-error where they are found."""
+        try:
+            await coroutine
+        except Exception as failure:
+            log.exception("call %s: the sandbox failed", call.call_id)
+            self.end(call, "application-error", f"Internal error in the sandbox: {type(failure).__name__}: {failure}")
 
     async def shutdown(self) -> None:
         tasks = list(self._background) + [task for call in self.calls.values() for task in call.tasks]
