@@ -4,6 +4,7 @@ https://dev.bandwidth.com/apis/voice/#tag/Recordings"""
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from aiohttp import web
@@ -133,8 +134,11 @@ async def _media(request: web.Request, recording: Recording) -> web.StreamRespon
     response.content_length = end - start
     await response.prepare(request)
     if request.method != "HEAD":
-        for chunk in waveform.chunks(start, end):
+        async for chunk in waveform.chunks(start, end):
             await response.write(chunk)
+            # write() does not wait while the client keeps up, and cached seconds come without
+            # waiting either: let the rest of the simulation run between two seconds of audio.
+            await asyncio.sleep(0)
     await response.write_eof()
     return response
 
