@@ -191,6 +191,15 @@ class Conferences:
         if "callIdsToCoach" in changes:
             member.call_ids_to_coach = list(changes["callIdsToCoach"])
 
+    def forget(self, before: datetime) -> None:
+        """Forget the conferences completed before `before`, and the members who left a live
+        one before it (unless a recording running since then still needs to know they spoke)."""
+        for conference_id in [key for key, c in self.by_id.items() if c.is_over and c.completed_time <= before]:
+            del self.by_id[conference_id]
+        for conference in self._active.values():
+            kept_after = min(before, conference.recorder.started) if conference.recorder else before
+            conference.former_members = [member for member in conference.former_members if member.left_time > kept_after]
+
     # The conference
 
     def _create(self, name: str, verb: bxml.Verb, base_url: str, call: SimCall) -> SimConference:
