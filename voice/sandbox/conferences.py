@@ -137,6 +137,11 @@ class Conferences:
         self.by_id: dict[str, SimConference] = {}
         self._active: dict[str, SimConference] = {}
 
+    def size(self, name: str) -> int:
+        """How many members the live conference called `name` has (0 if none is live)."""
+        conference = self._active.get(name)
+        return len(conference.members) if conference is not None else 0
+
     # Members
 
     async def join(self, call: SimCall, verb: bxml.Verb, base_url: str) -> None:
