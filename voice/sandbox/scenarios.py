@@ -222,27 +222,30 @@ class Demo(Scenario):
         if self.rate <= 0:
             return
         started = sim.clock.now()
+        # The callers' own generator, seeded from the scenario's: the simulation's draws (call
+        # ids, callees) depend on what else happens at the same moment, the callers' do not.
+        rng = random.Random(sim.rng.random())
         sim.spawn(self._dial_outs(sim, started))
         stuck = StuckCallers()
         arrival = 0
         while True:
             with survives("the demo's next caller"):
                 elapsed = (sim.clock.now() - started).total_seconds()
-                self.call_in(sim, elapsed, stuck if arrival % STUCK_EVERY == STUCK_EVERY // 2 else None)
+                self.call_in(sim, rng, elapsed, stuck if arrival % STUCK_EVERY == STUCK_EVERY // 2 else None)
             arrival += 1
-            await sim.clock.sleep(2.0 if arrival < self.warm_up else sim.rng.expovariate(self.rate / 60.0))
+            await sim.clock.sleep(2.0 if arrival < self.warm_up else rng.expovariate(self.rate / 60.0))
 
-    def call_in(self, sim: Simulation, elapsed: float, stuck: StuckCallers | None) -> None:
+    def call_in(self, sim: Simulation, rng: random.Random, elapsed: float, stuck: StuckCallers | None) -> None:
         """One caller dials a number that takes calls; a stuck caller (when `stuck` has room)
         dials the conference of the stuck group instead."""
         numbers, weights = zip(*[(number, weight) for number, weight in DEMO_ROUTES if takes_calls(sim, number, elapsed)])
-        to_number = sim.rng.choices(numbers, weights)[0]
-        party = self.caller(sim.rng, to_number)
+        to_number = rng.choices(numbers, weights)[0]
+        party = self.caller(rng, to_number)
         stuck_number = stuck.number() if stuck is not None else None
         is_stuck = stuck_number is not None and takes_calls(sim, stuck_number, elapsed)
         if is_stuck:
-            to_number, party.hold_seconds = stuck_number, sim.rng.uniform(*STUCK_STAY)
-        call = sim.offer_inbound(from_number=random_number(sim.rng), to_number=to_number, party=party)
+            to_number, party.hold_seconds = stuck_number, rng.uniform(*STUCK_STAY)
+        call = sim.offer_inbound(from_number=random_number(rng), to_number=to_number, party=party)
         if is_stuck:
             stuck.group.append(call)
 
