@@ -1,13 +1,16 @@
 """What goes wrong, in an application's reply or inside the sandbox, ends the call it concerns
 and leaves nothing stranded: no call stays up for ever, no conference stops sending events."""
 
+import asyncio
 import logging
 
 import pytest
 from aiohttp import web
 
-from tests.sandbox.conftest import response
+from console.processes import free_port
+from tests.sandbox.conftest import response, sandbox_config, start_sandbox
 from voice.sandbox import bxml, verbs
+from voice.sandbox.scenarios import Scenario
 
 pytestmark = pytest.mark.asyncio
 
@@ -95,3 +98,21 @@ async def test_a_failure_handling_one_conference_event_does_not_stop_the_next_on
     ]
     (conference,) = sandbox.sim.conferences.by_id.values()
     assert [text for _, text in conference.prompts] == ["Welcome"]
+
+
+async def test_stopping_the_sandbox_in_the_middle_of_a_recorded_conference_logs_no_failure(application, caplog):
+    port = free_port()
+    server, sandbox = await start_sandbox(sandbox_config(application, port), Scenario(), port)
+    application.reply("initiate", response("<Conference conferenceEventUrl='/conference'>sales-floor</Conference>"))
+    application.reply("conferenceCreated", response("<StartRecording recordingAvailableUrl='/recorded'/>"))
+    await sandbox.offer()
+    await application.wait_for("conferenceMemberJoin")
+    await sandbox.settle(2)
+    await sandbox.session.close()
+
+    with caplog.at_level(logging.ERROR, logger="sandbox"):
+        await server.close()
+        # Long enough for a recording published on the way out to try to send its webhook.
+        await asyncio.sleep(0.5)
+
+    assert [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR] == []

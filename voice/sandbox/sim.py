@@ -243,10 +243,16 @@ class Simulation:
             self.end(call, "application-error", f"Internal error in the sandbox: {type(failure).__name__}: {failure}")
 
     async def shutdown(self) -> None:
-        tasks = list(self._background) + [task for call in self.calls.values() for task in call.tasks]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        """Cancel every task, then those the cancelled ones started as they stopped (a
+        conference its last member left publishes its recording), until none is left: none
+        outlives the webhook client."""
+        while tasks := [task for task in self._tasks() if not task.done()]:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _tasks(self) -> list[asyncio.Task]:
+        return [*self._background, *(task for call in self.calls.values() for task in call.tasks)]
 
     # Calls
 
