@@ -14,6 +14,7 @@ COPY . .
 RUN DEBUG=false VAR_DIR=/app/var SECRET_KEY=build BANDWIDTH_ACCOUNT_ID=build BANDWIDTH_USERNAME=build \
     BANDWIDTH_PASSWORD=build BANDWIDTH_APPLICATION_ID=build WEBHOOK_USERNAME=build WEBHOOK_PASSWORD=build \
     python manage.py collectstatic --noinput -v 0 \
+ && mkdir -p /app/var/media \
  && useradd --system --home /app switchboard && chown -R switchboard /app/var
 
 USER switchboard

@@ -13,9 +13,13 @@ Streams and their groups:
   (console/conference.html#member-row, id member-<callId>) and its summary with the actions
   under way on it (console/conference.html#conference-summary). Only for users who may
   control conferences: the page is theirs alone.
+- "recording-<recordingId>" → live.recording.<recordingId>, for operators who may view
+  recordings: the recording's state (console/recording.html#recording-state, id
+  recording-<recordingId>) when it, its transcript or an action on it changes; the page then
+  re-reads its own region, whose buttons depend on the viewer's permissions.
 
 An action's change pushes what shows it: its call's row, its member's row, its
-conference's summary (batch progress, dial-outs, ending, recording).
+conference's summary (batch progress, dial-outs, ending, recording), its recording's state.
 """
 
 from __future__ import annotations
@@ -33,8 +37,9 @@ from django.dispatch import receiver
 from django.template.loader import render_to_string
 
 from console import board
+from console.recordings import RECORDING_ACTIONS
 from voice import signals
-from voice.models import Action, Conference
+from voice.models import Action, Conference, Recording
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +47,17 @@ CALLS_GROUP = "live.calls"
 CONFERENCES_GROUP = "live.conferences"
 # Channels' group names: under 100 characters of letters, digits, '-', '_' and '.'.
 _CONFERENCE_STREAM = re.compile(r"^conference-(?P<conference_id>[A-Za-z0-9_.\-]{1,80})$")
+_RECORDING_STREAM = re.compile(r"^recording-(?P<recording_id>[A-Za-z0-9_.\-]{1,80})$")
 
 _pending = threading.local()
 
 
 def conference_group(conference_id: str) -> str:
     return f"live.conference.{conference_id}"
+
+
+def recording_group(recording_id: str) -> str:
+    return f"live.recording.{recording_id}"
 
 
 def group_for_stream(stream: str, user) -> str | None:
@@ -65,6 +75,13 @@ def group_for_stream(stream: str, user) -> str | None:
         and Conference.objects.filter(conference_id=match["conference_id"]).exists()
     ):
         return conference_group(match["conference_id"])
+    match = _RECORDING_STREAM.match(stream)
+    if (
+        match
+        and user.has_perm("console.view_recordings")
+        and Recording.objects.filter(recording_id=match["recording_id"]).exists()
+    ):
+        return recording_group(match["recording_id"])
     return None
 
 
@@ -151,8 +168,11 @@ def push_member(conference_id: str, call_id: str) -> None:
 
 def _action_pushes(action_id: str) -> set[tuple]:
     """What shows an action besides its call's row: its member's row, its conference's
-    summary. Resolved before pushing, so that the ten actions of a batch push one summary."""
+    summary, its recording's state. Resolved before pushing (the signal carries the call
+    only), so that the ten actions of a batch push one summary."""
     action = Action.objects.filter(pk=action_id).first()
+    if action is not None and action.kind in RECORDING_ACTIONS:
+        return {("recording", action.target)}
     conference_id = board.conference_of(action) if action is not None else None
     if conference_id is None:
         return set()
@@ -164,11 +184,20 @@ def _action_pushes(action_id: str) -> set[tuple]:
     return pushes
 
 
+def push_recording(recording_id: str) -> None:
+    recording = Recording.objects.filter(recording_id=recording_id).first()
+    if recording is None:
+        return
+    html = render_to_string("console/recording.html#recording-state", {"recording": recording})
+    send(recording_group(recording_id), html)
+
+
 PUSHERS: dict[str, Callable[..., None]] = {
     "call": push_call,
     "conference": push_conference,
     "summary": push_conference_summary,
     "member": push_member,
+    "recording": push_recording,
 }
 
 
@@ -195,3 +224,8 @@ def _action_changed(sender, action_id: int, call_id: str = "", **kwargs) -> None
     if call_id:
         _schedule("call", call_id)
     _schedule("action", str(action_id))
+
+
+@receiver(signals.recording_changed)
+def _recording_changed(sender, recording_id: str, **kwargs) -> None:
+    _schedule("recording", recording_id)

@@ -209,6 +209,13 @@ BANDWIDTH_TIMEOUT = (env_float("BANDWIDTH_CONNECT_TIMEOUT", 3.05), env_float("BA
 # Webhook bodies larger than this are refused; Bandwidth's payloads are a few KB.
 WEBHOOK_MAX_BYTES = env_int("WEBHOOK_MAX_BYTES", 64 * 1024)
 
+# Recordings: Bandwidth keeps them 30 days; an archived copy goes to Django's default storage
+# (files under MEDIA_ROOT unless STORAGES says otherwise). No MEDIA_URL serves them: archived
+# media are streamed only by the console's recording views, behind the same permission checks.
+MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
+# Archive every recording as soon as Bandwidth has processed it (voice/recordings.py).
+ARCHIVE_RECORDINGS = env_bool("ARCHIVE_RECORDINGS", False)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},

@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from console.views import board, calls, conferences, history
+from console.views import recordings
 from voice.webhooks import voice_webhook
 
 urlpatterns = [
@@ -12,6 +13,7 @@ urlpatterns = [
     *calls.urlpatterns,
     *conferences.urlpatterns,
     *history.urlpatterns,
+    *recordings.urlpatterns,
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("webhooks/voice", voice_webhook, name="voice-webhook"),

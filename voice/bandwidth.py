@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 from django.conf import settings
@@ -207,6 +207,27 @@ class Transcript:
             text="\n".join(text for text in texts if text),
             confidence=sum(confidences) / len(confidences) if confidences else None,
         )
+
+
+@dataclass(frozen=True)
+class Media:
+    """A recording's media on its way from Bandwidth: the answer's status and headers, and
+    the body, read in chunks as it arrives. Close it once done (or abandoned)."""
+
+    status: int
+    content_type: str
+    content_length: int | None
+    content_range: str
+    response: requests.Response
+
+    def chunks(self, size: int = 64 * 1024) -> Iterator[bytes]:
+        try:
+            yield from self.response.iter_content(size)
+        except requests.RequestException as error:
+            raise TransientError(f"The download from Bandwidth broke off: {error}") from error
+
+    def close(self) -> None:
+        self.response.close()
 
 
 @dataclass(frozen=True)
@@ -463,11 +484,20 @@ class BandwidthClient:
 
     # Recordings and transcriptions
 
-    def list_recordings(self, *, min_start_time: datetime | None = None) -> list[RecordingInfo]:
-        """The account's call recordings (at most 1000), with their transcriptions' metadata.
+    def list_recordings(
+        self, *, min_start_time: datetime | None = None, max_start_time: datetime | None = None
+    ) -> list[RecordingInfo]:
+        """The account's call recordings (at most 1000, no further pages), with their
+        transcriptions' metadata. Filtered by minStartTime/maxStartTime, which mean the same in
+        the real API and the seed specification (their from/to do not).
         https://dev.bandwidth.com/apis/voice/#tag/Recordings/operation/listAccountCallRecordings"""
-        params = {"minStartTime": _iso(min_start_time)} if min_start_time is not None else None
-        return [RecordingInfo.from_json(item) for item in self._request("GET", "/recordings", params=params).json()]
+        params = {}
+        if min_start_time is not None:
+            params["minStartTime"] = _iso(min_start_time)
+        if max_start_time is not None:
+            params["maxStartTime"] = _iso(max_start_time)
+        data = self._request("GET", "/recordings", params=params or None).json()
+        return [RecordingInfo.from_json(item) for item in data]
 
     def list_conference_recordings(self, conference_id: str) -> list[RecordingInfo]:
         """https://dev.bandwidth.com/apis/voice/#tag/Conferences/operation/listConferenceRecordings"""
@@ -495,6 +525,70 @@ class BandwidthClient:
         if isinstance(result, dict) and "text" in result:
             return Transcript.from_parts([result])
         raise PermanentError(f"The transcription of {recording_id} could not be read")
+
+    @staticmethod
+    def _recording_path(call_id: str, recording_id: str, *, conference_id: str = "") -> str:
+        """A call's or a conference's recording; each id quoted as one path segment (ids
+        come from webhooks, and must not lead anywhere else under the account)."""
+        owner = f"/calls/{quote(call_id, safe='')}" if call_id else f"/conferences/{quote(conference_id, safe='')}"
+        return f"{owner}/recordings/{quote(recording_id, safe='')}"
+
+    def request_transcription(
+        self, call_id: str, recording_id: str, *, callback_url: str, username: str, password: str
+    ) -> int:
+        """Ask Bandwidth to transcribe a call recording; transcriptionAvailable comes to
+        `callback_url`. Any 2xx is success (204 in the real API, 200 in the seed
+        specification). Only call recordings of 0.5 s to 4 h can be transcribed.
+        https://dev.bandwidth.com/apis/voice/#tag/Recordings/operation/transcribeCallRecording"""
+        body = {"callbackUrl": callback_url, "callbackMethod": "POST", "username": username, "password": password}
+        return self._request("POST", self._recording_path(call_id, recording_id) + "/transcription", json=body).status_code
+
+    def delete_recording(self, call_id: str, recording_id: str) -> int:
+        """Delete a call recording: its metadata, media and transcription are inaccessible at
+        once, and purged within 24 to 48 hours. Bandwidth offers no deletion of conference
+        recordings. https://dev.bandwidth.com/apis/voice/#tag/Recordings/operation/deleteRecording"""
+        return self._request("DELETE", self._recording_path(call_id, recording_id)).status_code
+
+    def recording_media(
+        self, recording_id: str, *, call_id: str = "", conference_id: str = "", byte_range: str = ""
+    ) -> Media:
+        """A call's or a conference's recording media, streamed (the caller reads the chunks
+        and closes it). `byte_range` is forwarded as the Range header: Bandwidth answers 206
+        with Content-Range, or 416 for a range beyond the file, which is returned too. The
+        URL is built from the ids on Bandwidth's own host, never taken from a mediaUrl, so
+        the credentials go nowhere else.
+        https://dev.bandwidth.com/apis/voice/#tag/Recordings/operation/downloadCallRecording"""
+        path = self._recording_path(call_id, recording_id, conference_id=conference_id) + "/media"
+        headers = {"Accept": "audio/*"}
+        if byte_range:
+            headers["Range"] = byte_range
+        try:
+            response = self.session.get(
+                self.base + path, headers=headers, stream=True, timeout=self.timeout, allow_redirects=False
+            )
+        except (requests.ConnectionError, requests.Timeout) as error:
+            raise TransientError(f"Bandwidth could not be reached: {error}") from error
+        if response.status_code < 300 or response.status_code == 416:
+            length = response.headers.get("Content-Length", "")
+            return Media(
+                status=response.status_code,
+                content_type=response.headers.get("Content-Type", ""),
+                content_length=int(length) if length.isdigit() else None,
+                content_range=response.headers.get("Content-Range", ""),
+                response=response,
+            )
+        # An error's body is small; read it for the message, then let the connection go.
+        try:
+            description = _description(response)
+            body = response.text
+        finally:
+            response.close()
+        if response.status_code == 429:
+            retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+            raise TransientError(description, status=429, body=body, retry_after=retry_after)
+        if response.status_code >= 500:
+            raise TransientError(description, status=response.status_code, body=body)
+        raise PermanentError(description, status=response.status_code, body=body)
 
 
 _local = threading.local()

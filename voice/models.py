@@ -571,10 +571,26 @@ RECORDING_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
+# Bandwidth keeps recordings and transcriptions 30 days
+# (https://dev.bandwidth.com/docs/voice/guides/recordingGuide); an archived copy outlives it.
+RECORDING_RETENTION = timedelta(days=30)
+# Bandwidth transcribes call recordings longer than 0.5 s and shorter than 4 h
+# (https://dev.bandwidth.com/apis/voice/#tag/Recordings/operation/transcribeCallRecording).
+TRANSCRIBABLE_SECONDS = (0.5, 4 * 3600.0)
+
+
+class RecordingQuerySet(models.QuerySet):
+    def listed(self) -> RecordingQuerySet:
+        """What the recordings list pages through: every recording with a start time (each
+        of Bandwidth's recording events and listings carries one)."""
+        return self.filter(start_time__isnull=False)
+
+
 class Recording(models.Model):
     """A recording of a call (<Record>, <StartRecording>) or of a conference.
 
-    Metadata only: Bandwidth keeps the media 30 days and the console fetches it on demand
+    Metadata, and optionally an archived copy of the media in Switchboard's own storage;
+    otherwise the console streams the media from Bandwidth on demand, which keeps it 30 days
     (https://dev.bandwidth.com/docs/voice/guides/recordingGuide)."""
 
     recording_id = models.CharField(max_length=100, unique=True)
@@ -616,8 +632,18 @@ class Recording(models.Model):
     tag = models.CharField(max_length=4096, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
     last_event_at = models.DateTimeField(null=True, blank=True)
+    # Switchboard's own copy of the media (Django's default storage), so that it outlives
+    # Bandwidth's retention: voice/recordings.py.
+    archive_name = models.CharField(max_length=255, blank=True)
+    archive_size = models.PositiveBigIntegerField(null=True, blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    # The waveform the player draws: peak levels (0 to 100) of equal slices of the audio,
+    # computed once from the media; null until then.
+    peaks = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RecordingQuerySet.as_manager()
 
     class Meta:
         # Lists page through recordings by (start_time, id) in either direction.
@@ -626,6 +652,96 @@ class Recording(models.Model):
 
     def __str__(self) -> str:
         return self.recording_id
+
+    @property
+    def is_conference(self) -> bool:
+        return not self.call_id
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.status == RecordingStatus.DELETED
+
+    @property
+    def is_archived(self) -> bool:
+        return bool(self.archive_name)
+
+    @property
+    def is_at_bandwidth(self) -> bool:
+        """Downloadable from Bandwidth, as far as Switchboard knows: processed, not deleted,
+        and within the retention period."""
+        return (
+            self.status in (RecordingStatus.COMPLETE, RecordingStatus.PARTIAL)
+            and not (self.expires_at and self.expires_at <= timezone.now())
+        )
+
+    @property
+    def is_playable(self) -> bool:
+        return not self.is_deleted and (self.is_archived or self.is_at_bandwidth)
+
+    @property
+    def expires_at(self) -> datetime | None:
+        """When Bandwidth's retention ends (counted from the end of the recording)."""
+        moment = self.end_time or self.start_time
+        return moment + RECORDING_RETENTION if moment else None
+
+    @property
+    def can_be_transcribed(self) -> bool:
+        low, high = TRANSCRIBABLE_SECONDS
+        return (
+            not self.is_conference
+            and self.is_at_bandwidth
+            and (self.duration_seconds is None or low < self.duration_seconds < high)
+        )
+
+    @property
+    def can_be_deleted(self) -> bool:
+        """At Bandwidth: only call recordings have a DELETE
+        (https://dev.bandwidth.com/apis/voice/#tag/Recordings/operation/deleteRecording)."""
+        return not self.is_conference and not self.is_deleted
+
+    def changed(self) -> None:
+        signals.recording_changed.send(sender=Recording, recording_id=self.recording_id)
+
+    def mark_deleted(self) -> bool:
+        """Bandwidth deleted it (or no longer has it). What Switchboard derived from its
+        content goes too: the transcript's text and the waveform. The archived copy, if any,
+        is removed by the caller, which owns the storage."""
+        moved = Recording.advance(self.recording_id, RecordingStatus.DELETED, deleted_at=timezone.now(), peaks=None)
+        if moved:
+            Transcription.objects.filter(recording=self).update(text="", confidence=None, updated_at=timezone.now())
+        self.refresh_from_db()
+        if moved:
+            self.changed()
+        return moved
+
+    def store_archive(self, name: str, size: int) -> bool:
+        """Keep the archived copy's name, once; False if another run archived it first."""
+        now = timezone.now()
+        stored = Recording.objects.filter(pk=self.pk, archive_name="").exclude(status=RecordingStatus.DELETED).update(
+            archive_name=name, archive_size=size, archived_at=now, updated_at=now
+        )
+        self.refresh_from_db()
+        if stored:
+            self.changed()
+        return bool(stored)
+
+    def forget_archive(self) -> str:
+        """Drop the reference to the archived copy; returns its name for the caller to delete."""
+        name = self.archive_name
+        if name and Recording.objects.filter(pk=self.pk, archive_name=name).update(
+            archive_name="", archive_size=None, archived_at=None, updated_at=timezone.now()
+        ):
+            self.refresh_from_db()
+            self.changed()
+            return name
+        return ""
+
+    def store_peaks(self, peaks: list[int]) -> bool:
+        stored = Recording.objects.filter(pk=self.pk, peaks__isnull=True).update(peaks=peaks, updated_at=timezone.now())
+        self.refresh_from_db()
+        if stored:
+            self.changed()
+        return bool(stored)
 
     @classmethod
     def advance(cls, recording_id: str, to_status: str, **fields) -> bool:
@@ -653,6 +769,7 @@ class Recording(models.Model):
             },
         )
         if created:
+            recording.changed()
             return recording, {"status": (None, status)}
         mine = cls.objects.filter(pk=recording.pk)
         mine.update(last_event_at=timezone.now())
@@ -664,6 +781,8 @@ class Recording(models.Model):
         if conference is not None and mine.filter(conference__isnull=True).update(conference=conference):
             changes["conference_id"] = (None, conference.conference_id)
         recording.refresh_from_db()
+        if changes:
+            recording.changed()
         return recording, changes
 
 
@@ -693,7 +812,12 @@ TRANSCRIPTION_TRANSITIONS: dict[str, frozenset[str]] = {
     TranscriptionStatus.NONE: frozenset({TranscriptionStatus.PROCESSING, *_TRANSCRIPTION_FINAL}),
     TranscriptionStatus.PROCESSING: _TRANSCRIPTION_FINAL,
     **{status: frozenset() for status in _TRANSCRIPTION_FINAL},
+    # An operator may ask again after a transcription that failed or timed out.
+    TranscriptionStatus.ERROR: frozenset({TranscriptionStatus.PROCESSING}),
+    TranscriptionStatus.TIMEOUT: frozenset({TranscriptionStatus.PROCESSING}),
 }
+# Failed in a way a new request may cure.
+TRANSCRIPTION_RETRYABLE = frozenset({TranscriptionStatus.NONE, TranscriptionStatus.ERROR, TranscriptionStatus.TIMEOUT})
 
 
 class Transcription(models.Model):
@@ -732,6 +856,7 @@ class Transcription(models.Model):
         metadata = {name: value for name, value in metadata.items() if value not in (None, "")}
         transcription, created = cls.objects.get_or_create(recording=recording, defaults={**metadata, "status": status})
         if created:
+            recording.changed()
             return transcription, {"transcription": (None, status)}
         changes: dict[str, tuple] = {}
         if status != transcription.status and cls.advance(recording, status):
@@ -739,7 +864,31 @@ class Transcription(models.Model):
         for name in fill_missing(cls.objects.filter(pk=transcription.pk), **metadata):
             changes[f"transcription.{name}"] = (getattr(transcription, name), metadata[name])
         transcription.refresh_from_db()
+        if changes:
+            recording.changed()
         return transcription, changes
+
+    @classmethod
+    def requested(cls, recording: Recording) -> bool:
+        """Bandwidth accepted an operator's request to transcribe: transcribing until
+        transcriptionAvailable says how it went. A failed earlier attempt is started over."""
+        transcription, created = cls.objects.get_or_create(
+            recording=recording, defaults={"status": TranscriptionStatus.PROCESSING}
+        )
+        moved = created or cls.advance(
+            recording,
+            TranscriptionStatus.PROCESSING,
+            transcription_id="",
+            url="",
+            completed_time=None,
+            text="",
+            confidence=None,
+            fetched_at=None,
+            fetch_error="",
+        )
+        if moved:
+            recording.changed()
+        return moved
 
     @property
     def wants_text(self) -> bool:
@@ -753,6 +902,8 @@ class Transcription(models.Model):
             text=text, confidence=confidence, fetched_at=now, fetch_error="", updated_at=now
         )
         self.refresh_from_db()
+        if stored:
+            signals.recording_changed.send(sender=Transcription, recording_id=self.recording.recording_id)
         return bool(stored)
 
 

@@ -33,7 +33,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from voice import bandwidth, signals, tasks
+from voice import bandwidth, recordings, signals, tasks
 from voice.events import parse_time
 from voice.models import (
     OPEN_ACTION_STATUSES,
@@ -458,6 +458,7 @@ def repair_recording(info: bandwidth.RecordingInfo, conference: Conference | Non
             start_time=info.start_time,
             end_time=info.end_time,
         )
+        recordings.archive_when_available(recording, changes)
         part = info.transcription or {}
         if part.get("status") and part["status"] != TranscriptionStatus.NONE:
             transcription, more = Transcription.store(
@@ -500,6 +501,68 @@ def _reconcile_recordings(
         for info in _read(client.list_conference_recordings, conference.conference_id):
             report.repairs += repair_recording(info, conference)
         Conference.objects.filter(pk=conference.pk).update(recordings_read_at=timezone.now())
+
+
+# listAccountCallRecordings answers at most 1000 recordings and has no further pages
+# (https://dev.bandwidth.com/apis/voice/#tag/Recordings/operation/listAccountCallRecordings):
+# a window that comes back full is split in two and each half listed again.
+RECORDINGS_LIST_CAP = 1000
+SMALLEST_WINDOW = timedelta(seconds=1)
+
+
+@dataclass
+class RecordingSync:
+    listed: int = 0
+    imported: int = 0
+    windows: int = 0
+    conferences: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def sync_recordings(since: datetime, until: datetime) -> RecordingSync:
+    """Import the recordings started between `since` and `until` that the mirror lacks or
+    has incomplete (a lost recordingAvailable, transcriptionAvailable or
+    conferenceRecordingAvailable): `manage.py sync_recordings`. Idempotent. Call recordings
+    are listed by minStartTime/maxStartTime (from/to differ between the two documents);
+    conference recordings per conference, for those created in the window."""
+    client = bandwidth.client()
+    report = RecordingSync()
+    windows = [(since, until)]
+    while windows:
+        low, high = windows.pop()
+        infos = _read(client.list_recordings, min_start_time=low, max_start_time=high)
+        report.windows += 1
+        if len(infos) >= RECORDINGS_LIST_CAP and high - low > SMALLEST_WINDOW:
+            middle = low + (high - low) / 2
+            windows += [(middle, high), (low, middle)]
+            continue
+        report.listed += len(infos)
+        for info in infos:
+            report.imported += repair_recording(info)
+    for conference in _conferences_created(client, since, until):
+        report.conferences += 1
+        for info in _read(client.list_conference_recordings, conference.conference_id):
+            report.listed += 1
+            report.imported += repair_recording(info, conference)
+    return report
+
+
+def _conferences_created(client: bandwidth.BandwidthClient, since: datetime, until: datetime) -> list[Conference]:
+    """As Bandwidth lists them (repaired into the mirror), or where it does not list
+    conferences, as the mirror knows them."""
+    listed_at = timezone.now()
+    try:
+        infos = _read(client.list_conferences, min_created_time=since)
+    except bandwidth.PermanentError as error:
+        if error.status not in NOT_OFFERED:
+            raise
+        return list(Conference.objects.filter(created_time__gte=since, created_time__lt=until))
+    listed = [info for info in infos if info.created_time is None or info.created_time < until]
+    for info in listed:
+        repair_conference(info, read_at=listed_at)
+    return list(Conference.objects.filter(conference_id__in=[info.conference_id for info in listed]))
 
 
 RUN_LOCK = "voice.reconcile.running"

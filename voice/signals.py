@@ -14,3 +14,9 @@ conference_changed = Signal()
 member_changed = Signal()
 # kwargs: action_id, call_id
 action_changed = Signal()
+# kwargs: recording_id — a recording or its transcription changed (status, text, archive,
+# waveform, deletion).
+recording_changed = Signal()
+# kwargs: recording_id, ok, detail — an automatic archive (ARCHIVE_RECORDINGS) finished; an
+# operator's archive is an Action and reports through action_changed.
+recording_archived = Signal()

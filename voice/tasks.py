@@ -35,3 +35,30 @@ def reconcile() -> dict:
     from voice import reconcile as reconciliation
 
     return reconciliation.run_alone()
+
+
+# Archiving streams a whole recording (up to hours of audio) from Bandwidth: more time than
+# the default limits give a task.
+@shared_task(bind=True, max_retries=8, acks_late=True, soft_time_limit=900, time_limit=960)
+def archive_recording(self, recording_pk: int) -> None:
+    from voice import bandwidth, recordings
+
+    try:
+        recordings.archive_automatically(recording_pk)
+    except bandwidth.TransientError as error:
+        delay = error.retry_after if error.retry_after is not None else min(300, 5 * 2**self.request.retries)
+        raise self.retry(countdown=delay) from error
+
+
+@shared_task(bind=True, max_retries=3, acks_late=True, soft_time_limit=300, time_limit=330)
+def compute_waveform(self, recording_pk: int) -> None:
+    from voice import bandwidth, recordings
+
+    try:
+        recordings.compute_waveform(recording_pk)
+    except bandwidth.TransientError as error:
+        delay = error.retry_after if error.retry_after is not None else 5 * 2**self.request.retries
+        raise self.retry(countdown=delay) from error
+    except bandwidth.PermanentError:
+        # Bandwidth no longer has the media (deleted, expired): no waveform, nothing to retry.
+        return

@@ -30,7 +30,7 @@ def call_history_csv(request: HttpRequest) -> HttpResponse:
     form = history.CallHistoryForm(request.GET)
     calls = form.apply(history.ended_calls()).order_by("-end_time", "-pk").iterator(chunk_size=CHUNK)
     AuditEntry.record(request.user, "export calls", "call history", outcome="ok", detail=request.GET.urlencode())
-    return streaming_csv(_filename("calls"), history.CSV_COLUMNS, calls, history.csv_row)
+    return streaming_csv(request, _filename("calls"), history.CSV_COLUMNS, calls, history.csv_row)
 
 
 @require_GET
@@ -48,7 +48,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 def audit_log_csv(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
     entries = form.apply(AuditEntry.objects.select_related("action")).order_by("-at", "-pk").iterator(chunk_size=CHUNK)
-    return streaming_csv(_filename("audit"), AUDIT_CSV_COLUMNS, entries, audit_csv_row)
+    return streaming_csv(request, _filename("audit"), AUDIT_CSV_COLUMNS, entries, audit_csv_row)
 
 
 def _template(request: HttpRequest, page: str) -> str:

@@ -77,7 +77,7 @@ class FakeApplication:
 
     def reply(self, key: str, answer: Any) -> None:
         """Script the answer to an event type ("answer") or a path ("/gather"): BXML text, an
-        HTTP status, a callable of the payload, or Slow(seconds, answer)."""
+        HTTP status, a whole aiohttp response, a callable of the payload, or Slow(seconds, answer)."""
         self.replies[key] = answer
 
     def at(self, path: str) -> str:
@@ -96,6 +96,8 @@ class FakeApplication:
             answer = answer.reply
         if callable(answer):
             answer = answer(payload)
+        if isinstance(answer, web.StreamResponse):
+            return answer
         if isinstance(answer, int):
             return web.Response(status=answer)
         if not answer:

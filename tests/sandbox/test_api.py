@@ -6,7 +6,7 @@ import json
 import pytest
 
 from console.processes import free_port
-from tests.sandbox.conftest import APPLICATION_ID, sandbox_config, start_sandbox
+from tests.sandbox.conftest import APPLICATION_ID, response, sandbox_config, start_sandbox
 from voice.sandbox.scenarios import Scenario
 from voice.sandbox.webhooks import basic_authorization
 
@@ -158,6 +158,30 @@ async def test_updating_a_calls_tag_alone_is_accepted(sandbox, application):
     status, _, _ = await sandbox.request("POST", f"/calls/{call['callId']}", json={"tag": "relabelled"})
 
     assert status == 200 and (await sandbox.call(call["callId"]))["tag"] == "relabelled"
+
+
+async def test_a_redirect_refused_with_409_changes_nothing_not_even_the_tag(sandbox, application):
+    await sandbox.callee(ringSeconds=20)
+    call = await sandbox.create_call(application, tag="first")
+
+    status, body, _ = await sandbox.request(
+        "POST", f"/calls/{call['callId']}", json={"tag": "second", "redirectUrl": application.at("/moved")}
+    )
+    await sandbox.settle(1)
+
+    assert status == 409 and body["description"].endswith("cannot be modified in its current state")
+    assert (await sandbox.call(call["callId"]))["tag"] == "first"
+    assert not application.events("redirect")
+
+
+async def test_a_redirect_without_url_is_refused_before_the_calls_state_is_looked_at(sandbox, application):
+    application.reply("answer", response("<Hangup/>"))
+    call = await sandbox.create_call(application, tag="first")
+    await application.wait_for("disconnect")
+
+    status, _, _ = await sandbox.request("POST", f"/calls/{call['callId']}", json={"state": "active"})
+
+    assert status == 400
 
 
 async def test_list_filters_refuse_a_value_that_is_not_a_date_time(sandbox):

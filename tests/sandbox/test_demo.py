@@ -1,5 +1,7 @@
 """The demo scenario against an application routing calls as the console's demo routes do."""
 
+from dataclasses import dataclass
+
 import pytest
 
 from console.processes import free_port
@@ -15,13 +17,20 @@ from voice.sandbox.scenarios import (
 
 # A simulated ten minutes pass in about four real seconds.
 DEMO_SPEED = 150.0
+# Six simulated hours pass in twelve real seconds.
+LONG_RUN_SPEED = 1800.0
+# The conference the console's demo routes record.
+RECORDED_CONFERENCE = "support-bridge"
 
 
 def route(payload: dict) -> str:
-    """What the console's demo routes answer to initiate (inbound) and answer (dial-outs)."""
+    """What the console's demo routes answer to initiate (inbound), answer (dial-outs, routed by
+    the account's number they were placed from) and conferenceCreated (recording one)."""
+    if payload["eventType"] == "conferenceCreated" and payload["name"] == RECORDED_CONFERENCE:
+        return response("<StartRecording recordingAvailableUrl='/conference'/>")
     if payload["eventType"] not in ("initiate", "answer"):
         return ""
-    number = payload["to"]
+    number = payload["from"] if payload["direction"] == "outbound" else payload["to"]
     if number in DEMO_CONFERENCES:
         name = DEMO_CONFERENCES[number]
         muted = "true" if name in MUTED_CONFERENCES else "false"
@@ -37,9 +46,9 @@ def route(payload: dict) -> str:
     return response("<SpeakSentence>Please hold.</SpeakSentence><Pause duration='3600'/>")
 
 
-async def run_demo(application, seed: int, simulated_seconds: float):
+async def run_demo(application, seed: int, simulated_seconds: float, speed: float = DEMO_SPEED):
     port = free_port()
-    config = sandbox_config(application, port, speed=DEMO_SPEED, seed=seed)
+    config = sandbox_config(application, port, speed=speed, seed=seed)
     server, sandbox = await start_sandbox(config, Demo(), port)
     try:
         await sandbox.settle(simulated_seconds)
@@ -81,14 +90,91 @@ async def test_the_demo_fills_conferences_records_voicemail_and_dials_out(applic
     assert all(a.auth == ("hooks", "hooks-password") for a in answered_dial_outs)
 
 
+def most_at_once(spans) -> int:
+    """The most (start, end) spans that overlap at any moment; an end of None is still going."""
+    steps = sorted([(start, 1) for start, _ in spans] + [(end, -1) for _, end in spans if end is not None])
+    most = current = 0
+    for _, step in steps:
+        current += step
+        most = max(most, current)
+    return most
+
+
+@pytest.mark.asyncio
+async def test_the_demo_stays_lively_and_within_bounds_for_hours(application):
+    for event in ("initiate", "answer", "conferenceCreated"):
+        application.reply(event, route)
+    application.reply("recordComplete", response("<SpeakSentence>Thank you, goodbye.</SpeakSentence><Hangup/>"))
+
+    sim = await run_demo(application, seed=11, simulated_seconds=6 * 3600, speed=LONG_RUN_SPEED)
+
+    calls = list(sim.calls.values())
+    stuck = [c for c in calls if (c.party.hold_seconds or 0) > 3600]
+    conferences = list(sim.conferences.by_id.values())
+    members = {
+        name: [(m.joined_time, m.left_time) for c in conferences if c.name == name for m in [*c.former_members, *c.members.values()]]
+        for name in DEMO_CONFERENCES.values()
+    }
+    largest = {name: most_at_once(spans) for name, spans in members.items()}
+    completed = {name: sum(1 for c in conferences if c.name == name and c.is_over) for name in DEMO_CONFERENCES.values()}
+    recorded = application.events("conferenceRecordingAvailable", name=RECORDED_CONFERENCE)
+
+    assert most_at_once([(c.start_time, c.end_time) for c in calls]) <= 40
+    assert 1 <= most_at_once([(c.start_time, c.end_time) for c in stuck]) <= 3
+    # Lively, and far from the limit of 20: nobody was refused a place ("full").
+    assert all(4 <= most <= 13 for most in largest.values()), largest
+    assert not [c for c in calls if c.disconnect_cause == "application-error"]
+    # Each conference emptied now and then, and the recorded one's recordings came.
+    assert all(count >= 2 for count in completed.values()), completed
+    assert len(recorded) >= 3
+
+
 @pytest.mark.asyncio
 async def test_the_same_seed_gives_the_same_callers(application):
     application.reply("initiate", route)
-    first = await run_demo(application, seed=5, simulated_seconds=30)
-    second = await run_demo(application, seed=5, simulated_seconds=30)
+    # Long enough for dial-outs to interleave with the callers (the first dial-out and the
+    # sixth caller are both due ten seconds in).
+    first = await run_demo(application, seed=5, simulated_seconds=90)
+    second = await run_demo(application, seed=5, simulated_seconds=90)
 
     def callers(sim):
-        return [(c.from_number, c.to_number, c.party.utterance) for c in sim.calls.values() if c.direction == "inbound"][:6]
+        return [(c.from_number, c.to_number, c.party.utterance) for c in sim.calls.values() if c.direction == "inbound"][:10]
 
     assert callers(first) == callers(second)
-    assert len(callers(first)) == 6
+    assert len(callers(first)) == 10
+
+
+@dataclass
+class FailsOnce(Demo):
+    """The demo, with the second caller and the first dial-out failing inside the sandbox."""
+
+    callers: int = 0
+    dial_outs: int = 0
+
+    def caller(self, rng, to_number):
+        self.callers += 1
+        if self.callers == 2:
+            raise RuntimeError("the simulation tripped")
+        return super().caller(rng, to_number)
+
+    def dial_out(self, sim, rng, elapsed):
+        self.dial_outs += 1
+        if self.dial_outs == 1:
+            raise RuntimeError("the simulation tripped")
+        super().dial_out(sim, rng, elapsed)
+
+
+@pytest.mark.asyncio
+async def test_a_caller_or_a_dial_out_that_fails_does_not_stop_the_demos_traffic(application):
+    application.reply("initiate", route)
+    port = free_port()
+    server, sandbox = await start_sandbox(sandbox_config(application, port, speed=DEMO_SPEED, seed=3), FailsOnce(), port)
+    try:
+        await sandbox.settle(120)
+        calls = list(sandbox.sim.calls.values())
+    finally:
+        await sandbox.session.close()
+        await server.close()
+
+    assert len([c for c in calls if c.direction == "inbound"]) >= 8
+    assert [c for c in calls if c.tag == "demo-dial-out"]

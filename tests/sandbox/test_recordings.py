@@ -1,12 +1,19 @@
 """Recordings and transcriptions: <Record>, <StartRecording> and friends, the REST API over
 them, and their sound (real WAV, different per call, served by byte range)."""
 
+import asyncio
 import io
+import time
+import urllib.request
 import wave
 
 import pytest
 
-from tests.sandbox.conftest import response
+from console.processes import free_port
+from tests.sandbox.conftest import API_AUTH, response, sandbox_config, start_sandbox
+from voice.sandbox import audio
+from voice.sandbox.scenarios import Scenario
+from voice.sandbox.webhooks import basic_authorization
 
 pytestmark = pytest.mark.asyncio
 
@@ -187,6 +194,56 @@ async def test_media_serves_byte_ranges_for_seeking(sandbox, application):
     assert tail == 206 and end == whole[-500:] and tail_headers["Content-Range"] == f"bytes {size - 500}-{size - 1}/{size}"
     assert rest == 206 and after == whole[-10:]
     assert beyond == 416 and beyond_headers["Content-Range"] == f"bytes */{size}"
+
+
+async def test_seeking_back_serves_the_seconds_already_rendered_without_rendering_them_again(sandbox, application, monkeypatch):
+    call_id, recording_id = await recorded_call(sandbox, application)
+    rendered = []
+    render = audio.Waveform._block
+    monkeypatch.setattr(audio.Waveform, "_block", lambda waveform, block: rendered.append(block) or render(waveform, block))
+    url = f"/calls/{call_id}/recordings/{recording_id}/media"
+
+    _, first, _ = await sandbox.request("GET", url, headers={"Range": "bytes=20000-40000"})
+    _, again, _ = await sandbox.request("GET", url, headers={"Range": "bytes=20000-40000"})
+
+    assert first == again and len(first) == 20001
+    # Bytes 20000-40000 are in the second and third seconds of audio (16000 bytes each, after a 44-byte header).
+    assert rendered == [1, 2]
+
+
+def fetch(url: str) -> bytes:
+    """A client of its own (a thread, off the sandbox's loop) that reads as fast as it is sent."""
+    request = urllib.request.Request(url, headers={"Authorization": basic_authorization(*API_AUTH)})
+    with urllib.request.urlopen(request, timeout=60) as media:
+        return media.read()
+
+
+async def test_the_sandbox_answers_at_once_while_it_serves_a_long_recording(application):
+    port = free_port()
+    # Five simulated minutes of recording in a tenth of a second.
+    server, sandbox = await start_sandbox(sandbox_config(application, port, speed=3000), Scenario(), port)
+    try:
+        application.reply(
+            "initiate", response("<StartRecording recordingAvailableUrl='/available'/><Pause duration='300'/><StopRecording/>" + HOLD)
+        )
+        call = await sandbox.offer()
+        (available,) = await application.wait_for("recordingAvailable")
+        download = asyncio.ensure_future(asyncio.to_thread(fetch, available.payload["mediaUrl"]))
+        answered = [time.monotonic()]
+        while not download.done():
+            status, _, _ = await sandbox.request("GET", f"/calls/{call['callId']}")
+            answered.append(time.monotonic())
+            await asyncio.sleep(0.02)
+        answered.append(time.monotonic())
+        media = await download
+    finally:
+        await sandbox.session.close()
+        await server.close()
+
+    assert status == 200 and len(media) > 300 * 8000 * 2
+    # Rendering five minutes of audio takes over a second of CPU; the API kept answering meanwhile.
+    longest_silence = max(later - earlier for earlier, later in zip(answered, answered[1:]))
+    assert len(answered) >= 10 and longest_silence < 0.5, (len(answered), longest_silence)
 
 
 async def test_deleting_media_keeps_the_metadata(sandbox, application):

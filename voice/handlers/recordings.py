@@ -6,7 +6,7 @@ https://dev.bandwidth.com/docs/voice/guides/recordingGuide
 
 from __future__ import annotations
 
-from voice import flows, tasks
+from voice import flows, recordings, tasks
 from voice.answers import NO_CONTENT, Applied, Handler, bxml_answer
 from voice.events import IncomingEvent, parse_time
 from voice.handlers.calls import in_progress
@@ -41,6 +41,7 @@ def store_recording(event: IncomingEvent, status: str, *, conference: Conference
         end_time=event.time("endTime"),
         tag=event.text("tag"),
     )
+    recordings.archive_when_available(recording, changes)
     return recording, bool(changes)
 
 

@@ -7,3 +7,4 @@ classified by voice.actions.perform (retry, fail).
 
 from voice.performers import calls  # noqa: F401
 from voice.performers import conferences  # noqa: F401
+from voice.performers import recordings  # noqa: F401

@@ -140,7 +140,9 @@ async def get_call(request: web.Request) -> web.Response:
 
 
 async def update_call(request: web.Request) -> web.Response:
-    """Hang up (state completed) or redirect (redirectUrl); 200 with no body, as Bandwidth."""
+    """Hang up (state completed) or redirect (redirectUrl); 200 with no body, as Bandwidth.
+    The body is checked (400), then the call's state (409), and only then is anything
+    applied: a refused update changes nothing, the tag included."""
     call = call_of(request)
     body = await json_body(request)
     state = body.get("state", "active")
@@ -159,20 +161,21 @@ async def update_call(request: web.Request) -> web.Response:
         fallback_username=fallback_username,
         fallback_password=fallback_password,
     )
+    redirecting = state == "active" and bool(target.url)
+    if state == "active" and not redirecting and "tag" not in body:
+        raise Invalid("redirectUrl is required when state is active")
     if call.is_over:
         raise Conflict(f"Call [{call.call_id}] cannot be modified in its current state")
+    if redirecting:
+        _modifiable(call)
     sim = simulation(request)
     if state == "completed":
         sim.hang_up(call)
         return no_content(200)
     if "tag" in body:
         call.tag = tag or None
-    if not target.url:
-        if "tag" in body:
-            return no_content(200)
-        raise Invalid("redirectUrl is required when state is active")
-    _modifiable(call)
-    sim.redirect(call, target)
+    if redirecting:
+        sim.redirect(call, target)
     return no_content(200)
 
 

@@ -4,6 +4,7 @@ https://dev.bandwidth.com/apis/voice/#tag/Recordings"""
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from aiohttp import web
@@ -34,20 +35,23 @@ SINGLE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 MAX_LISTED = 1000
 
 
+# Recordings are kept longer than the calls and conferences they come from (30 days against
+# 7), so they are found by the ids in the path, whether their call or conference is still known
+# or not.
+
+
 def _call_recording(request: web.Request) -> Recording:
-    call = call_of(request)
     recording_id = request.match_info["recordingId"]
     recording = simulation(request).recordings.get(recording_id)
-    if recording is None or recording.call_id != call.call_id:
+    if recording is None or recording.call_id != request.match_info["callId"]:
         raise NotFound(f"Recording [{recording_id}] not found")
     return recording
 
 
 def _conference_recording(request: web.Request) -> Recording:
-    conference = conference_of(request)
     recording_id = request.match_info["recordingId"]
     recording = simulation(request).recordings.get(recording_id)
-    if recording is None or recording.conference_id != conference.conference_id:
+    if recording is None or recording.conference_id != request.match_info["conferenceId"]:
         raise NotFound(f"Recording [{recording_id}] not found")
     return recording
 
@@ -57,8 +61,10 @@ def _sorted(recordings) -> list[Recording]:
 
 
 async def list_call_recordings(request: web.Request) -> web.Response:
-    call = call_of(request)
-    recordings = [r for r in simulation(request).recordings.values() if r.call_id == call.call_id]
+    call_id = request.match_info["callId"]
+    recordings = [r for r in simulation(request).recordings.values() if r.call_id == call_id]
+    if not recordings:
+        call_of(request)
     return web.json_response([recording.metadata() for recording in _sorted(recordings)])
 
 
@@ -91,8 +97,10 @@ async def list_account_recordings(request: web.Request) -> web.Response:
 
 
 async def list_conference_recordings(request: web.Request) -> web.Response:
-    conference = conference_of(request)
-    recordings = [r for r in simulation(request).recordings.values() if r.conference_id == conference.conference_id]
+    conference_id = request.match_info["conferenceId"]
+    recordings = [r for r in simulation(request).recordings.values() if r.conference_id == conference_id]
+    if not recordings:
+        conference_of(request)
     return web.json_response([recording.metadata() for recording in _sorted(recordings)])
 
 
@@ -133,8 +141,11 @@ async def _media(request: web.Request, recording: Recording) -> web.StreamRespon
     response.content_length = end - start
     await response.prepare(request)
     if request.method != "HEAD":
-        for chunk in waveform.chunks(start, end):
+        async for chunk in waveform.chunks(start, end):
             await response.write(chunk)
+            # write() does not wait while the client keeps up, and cached seconds come without
+            # waiting either: let the rest of the simulation run between two seconds of audio.
+            await asyncio.sleep(0)
     await response.write_eof()
     return response
 
@@ -144,7 +155,6 @@ async def create_transcription(request: web.Request) -> web.Response:
     transcriptionAvailable after a delay to callbackUrl, else the recording's
     transcriptionAvailableUrl, else the application's status URL."""
     sim = simulation(request)
-    call = call_of(request)
     recording_id = request.match_info["recordingId"]
     recording = sim.recordings.get(recording_id)
     if recording is not None and recording.is_conference:
@@ -155,7 +165,7 @@ async def create_transcription(request: web.Request) -> web.Response:
     url = url_field(body, "callbackUrl")
     target = Target(url=url, method=method_field(body, "callbackMethod"), username=username, password=password) if url else None
     tag = text_field(body, "tag", 256)
-    timeout = number_field(body, "callbackTimeout", 1, 25, call.callback_timeout)
+    timeout = number_field(body, "callbackTimeout", 1, 25, recording.call.callback_timeout)
     if "detectLanguage" in body and not isinstance(body["detectLanguage"], bool):
         raise Invalid("detectLanguage must be true or false")
     if recording.duration <= MIN_TRANSCRIBABLE_SECONDS:

@@ -3,17 +3,23 @@
 Speech is imitated: each word is a tone burst whose pitch follows the speaker's voice and
 whose length follows the word, over a faint line noise, so a waveform or a player shows the
 rhythm of what the scenario had the caller say. Samples are computed one second at a time,
-on demand, so serving a byte range of a long recording costs only that range.
+on demand, so serving a byte range of a long recording costs only that range. Computing
+them is pure Python (about 4 ms per second of audio), so it runs in a worker thread, off the
+event loop every call timer and webhook runs on, and the seconds computed are kept a while
+for the next range request (a player seeking back and forth).
 """
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import io
 import math
 import random
 import wave
 from array import array
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Hashable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -27,6 +33,9 @@ SPEECH_AMPLITUDE = 9000
 BLOCK_FRAMES = SAMPLE_RATE
 # The sandbox does not download the audio a <PlayAudio> names; playing takes this long.
 PLAY_AUDIO_SECONDS = 3.0
+# Rendered seconds kept for later range requests, all recordings together: 16 KB each (32 KB
+# in stereo), so at most 32 MB.
+CACHED_BLOCKS = 1024
 
 
 @dataclass(frozen=True)
@@ -78,6 +87,33 @@ def say(text: str, start: float, speaker: Speaker, channel: int = 0) -> list[Bur
     return bursts
 
 
+class BlockCache:
+    """The most recently used rendered blocks, at most `size` of them."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._blocks: OrderedDict[Hashable, bytes] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._blocks)
+
+    def get(self, key: Hashable) -> bytes | None:
+        data = self._blocks.get(key)
+        if data is not None:
+            self._blocks.move_to_end(key)
+        return data
+
+    def put(self, key: Hashable, data: bytes) -> None:
+        self._blocks[key] = data
+        self._blocks.move_to_end(key)
+        while len(self._blocks) > self.size:
+            self._blocks.popitem(last=False)
+
+
+# Used from the event loop only (the worker threads only render).
+BLOCKS = BlockCache(CACHED_BLOCKS)
+
+
 class Waveform:
     """A WAV file of `duration` seconds with the given bursts, readable by byte range."""
 
@@ -95,7 +131,7 @@ class Waveform:
     def size(self) -> int:
         return len(self.header) + self.frames * self.frame_bytes
 
-    def chunks(self, start: int, end: int):
+    async def chunks(self, start: int, end: int) -> AsyncIterator[bytes]:
         """Bytes [start, end) of the file, a second of audio at a time."""
         header_length = len(self.header)
         if start < header_length:
@@ -105,9 +141,17 @@ class Waveform:
             return
         block_bytes = BLOCK_FRAMES * self.frame_bytes
         for block in range(data_start // block_bytes, (data_end - 1) // block_bytes + 1):
-            data = self._block(block)
+            data = await self._rendered(block)
             offset = block * block_bytes
             yield data[max(0, data_start - offset):data_end - offset]
+
+    async def _rendered(self, block: int) -> bytes:
+        """A block from the cache, or rendered in a worker thread and cached."""
+        data = BLOCKS.get((self, block))
+        if data is None:
+            data = await asyncio.to_thread(self._block, block)
+            BLOCKS.put((self, block), data)
+        return data
 
     def _block(self, block: int) -> bytes:
         first = block * BLOCK_FRAMES

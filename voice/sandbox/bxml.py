@@ -8,6 +8,7 @@ https://dev.bandwidth.com/docs/voice/bxml
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 from xml.etree import ElementTree
@@ -58,7 +59,10 @@ class Verb:
         try:
             value = float(raw)
         except ValueError:
-            raise InvalidBxml(f"<{self.name} {name}> must be a number, not {raw!r}") from None
+            value = math.nan
+        # float() also reads "nan" and "inf", which no BXML attribute means.
+        if not math.isfinite(value):
+            raise InvalidBxml(f"<{self.name} {name}> must be a number, not {raw!r}")
         if (low is not None and value < low) or (high is not None and value > high):
             raise InvalidBxml(f"<{self.name} {name}> must be between {low:g} and {high:g}, not {raw}")
         return value

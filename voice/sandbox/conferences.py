@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from voice.sandbox import audio, bxml, ids, payloads
 from voice.sandbox.clock import iso
+from voice.sandbox.failures import survives
 from voice.sandbox.recordings import PROCESSING_SECONDS, Recorder, Recording, Spoken, conversation, seed_of
 from voice.sandbox.webhooks import CallbackFailed, Target
 
@@ -136,6 +137,11 @@ class Conferences:
         self.by_id: dict[str, SimConference] = {}
         self._active: dict[str, SimConference] = {}
 
+    def size(self, name: str) -> int:
+        """How many members the live conference called `name` has (0 if none is live)."""
+        conference = self._active.get(name)
+        return len(conference.members) if conference is not None else 0
+
     # Members
 
     async def join(self, call: SimCall, verb: bxml.Verb, base_url: str) -> None:
@@ -190,6 +196,15 @@ class Conferences:
         if "callIdsToCoach" in changes:
             member.call_ids_to_coach = list(changes["callIdsToCoach"])
 
+    def forget(self, before: datetime) -> None:
+        """Forget the conferences completed before `before`, and the members who left a live
+        one before it (unless a recording running since then still needs to know they spoke)."""
+        for conference_id in [key for key, c in self.by_id.items() if c.is_over and c.completed_time <= before]:
+            del self.by_id[conference_id]
+        for conference in self._active.values():
+            kept_after = min(before, conference.recorder.started) if conference.recorder else before
+            conference.former_members = [member for member in conference.former_members if member.left_time > kept_after]
+
     # The conference
 
     def _create(self, name: str, verb: bxml.Verb, base_url: str, call: SimCall) -> SimConference:
@@ -242,33 +257,42 @@ class Conferences:
         conference.outbox.put_nowait(None)
 
     async def _send_events(self, conference: SimConference) -> None:
-        """Deliver the conference's webhooks one at a time, in order; queue the BXML replies."""
-        sender = self.sim.sender
+        """Deliver the conference's webhooks one at a time, in order; queue the BXML replies.
+        One that fails, however, does not stop the ones after it."""
         while (outgoing := await conference.outbox.get()) is not None:
-            if not outgoing.expects_bxml:
-                await sender.notify(outgoing.target, outgoing.payload, timeout=conference.callback_timeout)
-                continue
-            try:
-                reply = await sender.bxml(outgoing.target, outgoing.payload, timeout=conference.callback_timeout)
-                verbs = bxml.only_conference_verbs(bxml.parse(reply.text))
-            except (CallbackFailed, bxml.InvalidBxml) as error:
-                # No call to end: the conference goes on without this document.
-                log.info("conference %s: %s not run: %s", conference.name, outgoing.payload["eventType"], error)
-                continue
-            if verbs:
-                conference.documents.put_nowait(bxml.Document(tuple(verbs), reply.url))
+            with survives(f"conference {conference.name}: {outgoing.payload['eventType']}"):
+                await self._send_event(conference, outgoing)
         conference.documents.put_nowait(None)
+
+    async def _send_event(self, conference: SimConference, outgoing: Outgoing) -> None:
+        sender = self.sim.sender
+        if not outgoing.expects_bxml:
+            await sender.notify(outgoing.target, outgoing.payload, timeout=conference.callback_timeout)
+            return
+        try:
+            reply = await sender.bxml(outgoing.target, outgoing.payload, timeout=conference.callback_timeout)
+            verbs = bxml.only_conference_verbs(bxml.parse(reply.text))
+        except (CallbackFailed, bxml.InvalidBxml) as error:
+            # No call to end: the conference goes on without this document.
+            log.info("conference %s: %s not run: %s", conference.name, outgoing.payload["eventType"], error)
+            return
+        if verbs:
+            conference.documents.put_nowait(bxml.Document(tuple(verbs), reply.url))
 
     async def _run_documents(self, conference: SimConference) -> None:
         while (document := await conference.documents.get()) is not None:
             for verb in document.verbs:
                 if conference.is_over:
                     break
-                try:
-                    await self._perform(conference, verb, document.base_url)
-                except bxml.InvalidBxml as error:
-                    # In a conference a failing verb is skipped and the document goes on.
-                    log.info("conference %s: %s skipped: %s", conference.name, verb.name, error)
+                with survives(f"conference {conference.name}: <{verb.name}>"):
+                    await self._run_verb(conference, verb, document.base_url)
+
+    async def _run_verb(self, conference: SimConference, verb: bxml.Verb, base_url: str) -> None:
+        try:
+            await self._perform(conference, verb, base_url)
+        except bxml.InvalidBxml as error:
+            # In a conference a failing verb is skipped and the document goes on.
+            log.info("conference %s: %s skipped: %s", conference.name, verb.name, error)
 
     async def _perform(self, conference: SimConference, verb: bxml.Verb, base_url: str) -> None:
         now = self.sim.clock.now()

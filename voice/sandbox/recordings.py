@@ -11,11 +11,14 @@ import random
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from voice.sandbox import audio
 from voice.sandbox.clock import iso, iso_duration
 from voice.sandbox.webhooks import Target
+
+if TYPE_CHECKING:
+    from voice.sandbox.sim import SimCall
 
 # Simulated seconds between a recording's end and recordingAvailable.
 PROCESSING_SECONDS = 2.0
@@ -94,8 +97,9 @@ class Recording:
     file_format: str
     spoken: list[Spoken]
     seed: int
-    # A call recording's call, or a conference recording's conference (exactly one is set).
-    call_id: str | None = None
+    # A call recording's call (kept with the recording, which outlives the call's record), or
+    # a conference recording's conference (exactly one is set).
+    call: SimCall | None = field(default=None, repr=False)
     conference_id: str | None = None
     conference_name: str | None = None
     call_fields: dict[str, Any] = field(default_factory=dict)
@@ -105,6 +109,10 @@ class Recording:
     transcription: Transcription | None = None
     media_deleted: bool = False
     _waveform: audio.Waveform | None = field(default=None, repr=False)
+
+    @property
+    def call_id(self) -> str | None:
+        return self.call.call_id if self.call is not None else None
 
     @property
     def is_conference(self) -> bool:

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import logging
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from voice.sandbox.api import Invalid
 from voice.sandbox.api_calls import place_call
+from voice.sandbox.failures import survives
 from voice.sandbox.sim import LimitExceeded, Party
 
 if TYPE_CHECKING:
-    from voice.sandbox.sim import Simulation
+    from voice.sandbox.sim import SimCall, Simulation
 
 log = logging.getLogger("sandbox.scenarios")
 
@@ -110,16 +112,72 @@ class Scenario:
 
 # Where demo callers call, with weights: mostly the three conferences.
 DEMO_ROUTES: tuple[tuple[str, float], ...] = (
-    (SALES_FLOOR_NUMBER, 0.3),
+    (SALES_FLOOR_NUMBER, 0.25),
     (SUPPORT_BRIDGE_NUMBER, 0.25),
-    (EXEC_BRIEFING_NUMBER, 0.15),
-    (VOICEMAIL_NUMBER, 0.15),
-    (ANNOUNCEMENT_NUMBER, 0.07),
+    (EXEC_BRIEFING_NUMBER, 0.25),
+    (VOICEMAIL_NUMBER, 0.12),
+    (ANNOUNCEMENT_NUMBER, 0.05),
     (UNROUTED_NUMBER, 0.08),
 )
+# The numbers the demo dials out from (the console routes such calls into their conference).
+DIAL_OUT_NUMBERS = (SALES_FLOOR_NUMBER, SUPPORT_BRIDGE_NUMBER)
 
-# One conference caller in this many stays for hours (a stuck call).
+# How long (seconds) a conference caller or a callee stays: at the default rate a conference
+# holds three to five of them on average.
+CONFERENCE_STAY = (30.0, 240.0)
+# A conference with this many members takes no more demo callers (they dial another number)
+# and no dial-outs, however the arrivals bunch up: far from Bandwidth's 20, so that nobody
+# hears "full".
+CROWDED = 10
+
+# Conferences take calls in sessions: every hour, each conference's number takes a break of
+# ten minutes (nobody calls it and the demo does not dial out from it), longer than anyone but
+# a stuck caller stays, so that the conference empties and completes (its recording with it)
+# and the next caller opens a new one. The breaks are staggered: one conference at a time.
+SESSION_CYCLE = 3600.0
+BREAK_SECONDS = 600.0
+
+# One caller in this many is a stuck caller, if the group of stuck callers has room
+# (StuckCallers): one who stays for hours, long enough for the console to flag the call as
+# stuck (after two hours by default) and for an operator to find it.
 STUCK_EVERY = 12
+STUCK_STAY = (2.5 * 3600.0, 4 * 3600.0)
+MAX_STUCK = 3
+
+
+def on_break(number: str, elapsed: float) -> bool:
+    """Whether a conference's number is between sessions `elapsed` seconds into the demo."""
+    if number not in DEMO_CONFERENCES:
+        return False
+    offset = list(DEMO_CONFERENCES).index(number) * SESSION_CYCLE / len(DEMO_CONFERENCES)
+    return (elapsed - offset) % SESSION_CYCLE >= SESSION_CYCLE - BREAK_SECONDS
+
+
+def takes_calls(sim: Simulation, number: str, elapsed: float) -> bool:
+    """Whether the demo sends a caller to `number` now: any number but a conference's that is
+    on a break or crowded."""
+    if number not in DEMO_CONFERENCES:
+        return True
+    return not on_break(number, elapsed) and sim.conferences.size(DEMO_CONFERENCES[number]) < CROWDED
+
+
+@dataclass
+class StuckCallers:
+    """At most MAX_STUCK stuck callers at once, all in one conference. Only when the last of a
+    group has gone does the next group start, in the next conference in turn, so that every
+    conference is free of them for hours and empties at its breaks."""
+
+    turn: int = 0
+    group: list[SimCall] = field(default_factory=list)
+
+    def number(self) -> str | None:
+        """The conference number the next stuck caller calls, or None while the group is full."""
+        if len(self.group) >= MAX_STUCK and all(call.is_over for call in self.group):
+            self.turn += 1
+            self.group = []
+        if len(self.group) >= MAX_STUCK:
+            return None
+        return list(DEMO_CONFERENCES)[self.turn % len(DEMO_CONFERENCES)]
 
 
 @dataclass
@@ -127,8 +185,9 @@ class Demo(Scenario):
     """Callers dialling the account's numbers at `rate` calls a minute (after a first few in
     quick succession, so conferences fill up at once); most stay minutes, a few stay for
     hours (stuck calls an agent should find); voicemail callers leave a message and hang up
-    or key #. Now and then the account dials out, as another client of the account would:
-    some callees are busy or do not answer."""
+    or key #. Conferences take calls in sessions with a break between. Now and then the
+    account dials out, as another client of the account would: some callees are busy or do
+    not answer."""
 
     name = "demo"
     rate: float = 6.0
@@ -139,7 +198,7 @@ class Demo(Scenario):
     first_dial_out: float = 10.0
 
     def callee(self, rng: random.Random, to_number: str) -> Party:
-        callee = random_caller(rng, hold_seconds=rng.uniform(60, 600))
+        callee = random_caller(rng, hold_seconds=rng.uniform(*CONFERENCE_STAY))
         callee.ring_seconds = rng.uniform(2, 6)
         roll = rng.random()
         if roll < 0.1:
@@ -150,44 +209,65 @@ class Demo(Scenario):
             callee.outcome = "rejected"
         return callee
 
-    def caller(self, rng: random.Random, to_number: str, arrival: int) -> Party:
+    def caller(self, rng: random.Random, to_number: str) -> Party:
         if to_number == VOICEMAIL_NUMBER:
             return random_caller(rng, hold_seconds=rng.uniform(90, 150))
         if to_number == ANNOUNCEMENT_NUMBER:
             return random_caller(rng, hold_seconds=rng.uniform(40, 90))
-        if arrival % STUCK_EVERY == STUCK_EVERY // 2:
-            return random_caller(rng, hold_seconds=rng.uniform(2 * 3600, 6 * 3600))
+        if to_number in DEMO_CONFERENCES:
+            return random_caller(rng, hold_seconds=rng.uniform(*CONFERENCE_STAY))
         return random_caller(rng, hold_seconds=rng.uniform(45, 600))
 
     async def run(self, sim: Simulation) -> None:
         if self.rate <= 0:
             return
-        sim.spawn(self._dial_outs(sim))
-        numbers, weights = zip(*DEMO_ROUTES)
+        started = sim.clock.now()
+        # The callers' own generator, seeded from the scenario's: the simulation's draws (call
+        # ids, callees) depend on what else happens at the same moment, the callers' do not.
+        rng = random.Random(sim.rng.random())
+        sim.spawn(self._dial_outs(sim, started))
+        stuck = StuckCallers()
         arrival = 0
         while True:
-            to_number = sim.rng.choices(numbers, weights)[0]
-            party = self.caller(sim.rng, to_number, arrival)
-            sim.offer_inbound(from_number=random_number(sim.rng), to_number=to_number, party=party)
+            with survives("the demo's next caller"):
+                elapsed = (sim.clock.now() - started).total_seconds()
+                self.call_in(sim, rng, elapsed, stuck if arrival % STUCK_EVERY == STUCK_EVERY // 2 else None)
             arrival += 1
-            await sim.clock.sleep(2.0 if arrival < self.warm_up else sim.rng.expovariate(self.rate / 60.0))
+            await sim.clock.sleep(2.0 if arrival < self.warm_up else rng.expovariate(self.rate / 60.0))
 
-    async def _dial_outs(self, sim: Simulation) -> None:
+    def call_in(self, sim: Simulation, rng: random.Random, elapsed: float, stuck: StuckCallers | None) -> None:
+        """One caller dials a number that takes calls; a stuck caller (when `stuck` has room)
+        dials the conference of the stuck group instead."""
+        numbers, weights = zip(*[(number, weight) for number, weight in DEMO_ROUTES if takes_calls(sim, number, elapsed)])
+        to_number = rng.choices(numbers, weights)[0]
+        party = self.caller(rng, to_number)
+        stuck_number = stuck.number() if stuck is not None else None
+        is_stuck = stuck_number is not None and takes_calls(sim, stuck_number, elapsed)
+        if is_stuck:
+            to_number, party.hold_seconds = stuck_number, rng.uniform(*STUCK_STAY)
+        call = sim.offer_inbound(from_number=random_number(rng), to_number=to_number, party=party)
+        if is_stuck:
+            stuck.group.append(call)
+
+    async def _dial_outs(self, sim: Simulation, started: datetime) -> None:
         # Its own generator for the numbers dialled, seeded from the scenario's.
         rng = random.Random(sim.rng.random())
         await sim.clock.sleep(self.first_dial_out)
         while True:
-            self.dial_out(sim, rng)
+            with survives("the demo's next dial-out"):
+                self.dial_out(sim, rng, (sim.clock.now() - started).total_seconds())
             await sim.clock.sleep(rng.expovariate(self.rate * self.dial_out_share / 60.0))
 
-    def dial_out(self, sim: Simulation, rng: random.Random) -> None:
-        """createCall as another client of the account would send it: the answer and disconnect
-        webhooks to the application's status URL with its callback credentials."""
+    def dial_out(self, sim: Simulation, rng: random.Random, elapsed: float) -> None:
+        """createCall as another client of the account would send it, from a number whose
+        conference takes calls: the answer and disconnect webhooks to the application's status
+        URL with its callback credentials."""
         application = sim.config.application
-        if not application.call_status_url:
+        numbers = [number for number in DIAL_OUT_NUMBERS if takes_calls(sim, number, elapsed)]
+        if not application.call_status_url or not numbers:
             return
         body = {
-            "from": rng.choice((SALES_FLOOR_NUMBER, SUPPORT_BRIDGE_NUMBER)),
+            "from": rng.choice(numbers),
             "to": random_number(rng),
             "applicationId": sim.config.application_id,
             "answerUrl": application.call_status_url,

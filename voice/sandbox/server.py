@@ -35,6 +35,7 @@ def build_app(config: SandboxConfig, scenario: Scenario) -> web.Application:
         sim = Simulation(config, clock, sender, random.Random(config.seed), callee=scenario.callee)
         app[api.SIMULATION] = sim
         sim.spawn(scenario.run(sim))
+        sim.spawn(sim.keep_retention())
         yield
         await sim.shutdown()
         await session.close()

@@ -16,13 +16,14 @@ import time
 from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from voice.sandbox import audio, bxml, ids, payloads
 from voice.sandbox.clock import Clock, iso
 from voice.sandbox.conferences import Conferences
 from voice.sandbox.config import SandboxConfig
+from voice.sandbox.failures import survives
 from voice.sandbox.recordings import (
     PROCESSING_SECONDS,
     Recorder,
@@ -44,6 +45,17 @@ INITIATED = "initiated"
 ANSWERED = "answered"
 # The seed specification's final state (the real API says "disconnected").
 COMPLETED = "completed"
+
+# How long Bandwidth keeps what has ended: a call's record 7 days (getCall answers 404 after),
+# a recording 30 days. https://dev.bandwidth.com/apis/voice/#operation/getCallState,
+# https://dev.bandwidth.com/docs/voice/guides/recordingGuide
+CALL_RETENTION = timedelta(days=7)
+RECORDING_RETENTION = timedelta(days=30)
+# Bandwidth documents none for conferences: the sandbox keeps a completed one, and a member
+# who left, as long as the calls they are made of.
+CONFERENCE_RETENTION = CALL_RETENTION
+# How often (simulated seconds) the sandbox forgets what is past its retention.
+SWEEP_SECONDS = 3600.0
 
 # Verbs that leave an unanswered inbound call unanswered (Bandwidth answers it on the
 # first other verb; Ring only with answerCall="true"). https://dev.bandwidth.com/docs/voice/bxml
@@ -199,6 +211,8 @@ class Simulation:
         # Callees the inspection API scripted by number; the scenario decides for the others.
         self.scripted_callees: dict[str, Party] = {}
         self.calls: dict[str, SimCall] = {}
+        # The calls not over yet, so that the account limits need not look at every call.
+        self.live: dict[str, SimCall] = {}
         self.recordings: dict[str, Recording] = {}
         self.conferences: Conferences = Conferences(self)
         self._created: deque[float] = deque()
@@ -207,8 +221,10 @@ class Simulation:
     # Tasks
 
     def spawn(self, coroutine: Coroutine, call: SimCall | None = None) -> asyncio.Task:
-        """Run `coroutine` in the background, owned by `call` (cancelled when it ends) or by
-        the simulation (cancelled on shutdown)."""
+        """Run `coroutine` in the background, owned by `call` (cancelled when it ends, and
+        ended if the task fails) or by the simulation (cancelled on shutdown)."""
+        if call is not None:
+            coroutine = self._ends_call_on_failure(call, coroutine)
         task = asyncio.get_running_loop().create_task(coroutine)
         owner = call.tasks if call is not None else self._background
         owner.add(task)
@@ -216,11 +232,27 @@ class Simulation:
         task.add_done_callback(_log_failure)
         return task
 
+    async def _ends_call_on_failure(self, call: SimCall, coroutine: Coroutine) -> None:
+        """A call's task that fails unexpectedly ends the call with application-error, so that
+        no call stays up for ever with nothing running it. The application's own mistakes do
+        not get here: they end the call with invalid-bxml or callback-error where they are found."""
+        try:
+            await coroutine
+        except Exception as failure:
+            log.exception("call %s: the sandbox failed", call.call_id)
+            self.end(call, "application-error", f"Internal error in the sandbox: {type(failure).__name__}: {failure}")
+
     async def shutdown(self) -> None:
-        tasks = list(self._background) + [task for call in self.calls.values() for task in call.tasks]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        """Cancel every task, then those the cancelled ones started as they stopped (a
+        conference its last member left publishes its recording), until none is left: none
+        outlives the webhook client."""
+        while tasks := [task for task in self._tasks() if not task.done()]:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _tasks(self) -> list[asyncio.Task]:
+        return [*self._background, *(task for call in self.calls.values() for task in call.tasks)]
 
     # Calls
 
@@ -242,6 +274,7 @@ class Simulation:
             callback_timeout=self.config.application.callback_timeout,
         )
         self.calls[call_id] = call
+        self.live[call_id] = call
         return call
 
     def callee_for(self, number: str) -> Party:
@@ -252,7 +285,7 @@ class Simulation:
         return self.callee(self.rng, number)
 
     def live_calls(self) -> list[SimCall]:
-        return [call for call in self.calls.values() if not call.is_over]
+        return list(self.live.values())
 
     def check_limits(self) -> None:
         """Bandwidth's account limits on creating calls: calls per second and concurrent calls.
@@ -262,7 +295,7 @@ class Simulation:
             self._created.popleft()
         if len(self._created) >= self.config.calls_per_second:
             raise LimitExceeded("Account call creation rate limit exceeded", retry_after=1)
-        if len(self.live_calls()) >= self.config.max_concurrent_calls:
+        if len(self.live) >= self.config.max_concurrent_calls:
             raise LimitExceeded("Account concurrent call limit exceeded", retry_after=5)
         self._created.append(now)
 
@@ -295,6 +328,7 @@ class Simulation:
             return
         now = self.clock.now()
         call.state = COMPLETED
+        self.live.pop(call.call_id, None)
         call.end_time = now
         call.last_update = now
         call.disconnect_cause = cause
@@ -350,6 +384,27 @@ class Simulation:
         call.last_update = now
         if call.party.hold_seconds is not None and call.direction == "outbound":
             self.spawn(self._far_end_hangs_up(call, call.party.hold_seconds), call)
+
+    # Retention
+
+    async def keep_retention(self) -> None:
+        """Forget, every simulated hour, what Bandwidth would no longer know."""
+        while True:
+            await self.clock.sleep(SWEEP_SECONDS)
+            with survives("the retention sweep"):
+                self.sweep(self.clock.now())
+
+    def sweep(self, now: datetime) -> None:
+        """Forget the calls that ended more than CALL_RETENTION before `now`, the recordings
+        that ended more than RECORDING_RETENTION before, and the conferences completed (and
+        members who left) more than CONFERENCE_RETENTION before. A recording outlives its
+        call, as on Bandwidth: it is still served under the call's URL."""
+        call_cutoff, recording_cutoff = now - CALL_RETENTION, now - RECORDING_RETENTION
+        for call_id in [call_id for call_id, call in self.calls.items() if call.is_over and call.end_time <= call_cutoff]:
+            del self.calls[call_id]
+        for recording_id in [key for key, recording in self.recordings.items() if recording.end_time <= recording_cutoff]:
+            del self.recordings[recording_id]
+        self.conferences.forget(now - CONFERENCE_RETENTION)
 
     # Lifecycles
 
@@ -517,7 +572,7 @@ class Simulation:
             file_format="wav",
             spoken=spoken,
             seed=seed_of(recording_id),
-            call_id=call.call_id,
+            call=call,
             transcription_target=recorder.transcription_target,
             call_fields=payloads.without_none(
                 {
@@ -573,7 +628,7 @@ class Simulation:
             completed_time=self.clock.now(),
             transcripts=recording.transcripts(random.Random(seed_of(transcription_id))),
         )
-        call = self.calls.get(recording.call_id or "")
+        call = recording.call
         if target is None or call is None:
             return
         payload = payloads.transcription_available(call, self.clock.now(), recording)

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('voice', '0003_action_kinds'),
+        ('voice', '0004_recording_archive_and_search'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,467 @@
+"""Recordings in the console: the search, the rows it shows, streaming the media to the
+browser (from Bandwidth through an authenticated proxy, or from the archive), and what an
+operator does to a recording (with its audit record)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from asgiref.sync import sync_to_async
+from django import forms
+from django.core.cache import cache
+from django.core.files.storage import default_storage
+from django.db import connection
+from django.db.models import Q, QuerySet
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.http import content_disposition_header
+from django.utils.safestring import SafeString, mark_safe
+
+from console.models import AuditEntry
+from voice import actions, bandwidth, signals, tasks
+from voice.models import TRANSCRIPTION_RETRYABLE, Action, ActionKind, Recording, RecordingStatus, Transcription
+
+# The search
+
+
+class RecordingSearchForm(forms.Form):
+    q = forms.CharField(required=False, max_length=200, label="Words in the transcript")
+    since = forms.DateField(required=False, label="Recorded from", widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, label="to", widget=forms.DateInput(attrs={"type": "date"}))
+    number = forms.CharField(required=False, max_length=64)
+    call = forms.CharField(required=False, max_length=100, label="Call id")
+    conference = forms.CharField(required=False, max_length=100, label="Conference (name or id)")
+    min_seconds = forms.IntegerField(required=False, min_value=0, label="Longer than (s)")
+    max_seconds = forms.IntegerField(required=False, min_value=0, label="Shorter than (s)")
+    transcript = forms.ChoiceField(
+        required=False, choices=[("", "With or without a transcript"), ("yes", "With a transcript"), ("no", "Without")]
+    )
+    deleted = forms.BooleanField(required=False, label="Include deleted")
+
+    def clean_number(self) -> str:
+        return re.sub(r"[\s().-]", "", self.cleaned_data["number"])
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            raise forms.ValidationError("The start of the range is after its end.")
+        return data
+
+    @property
+    def words(self) -> list[str]:
+        return self.cleaned_data.get("q", "").split() if self.is_valid() else []
+
+    def apply(self, recordings: QuerySet[Recording]) -> QuerySet[Recording]:
+        """Dates are days in the operator's time zone (the active one)."""
+        if not self.is_valid():
+            return recordings.none()
+        data = self.cleaned_data
+        zone = timezone.get_current_timezone()
+        if not data["deleted"]:
+            recordings = recordings.exclude(status=RecordingStatus.DELETED)
+        if data["since"]:
+            recordings = recordings.filter(start_time__gte=datetime.combine(data["since"], time.min, zone))
+        if data["until"]:
+            recordings = recordings.filter(start_time__lt=datetime.combine(data["until"] + timedelta(days=1), time.min, zone))
+        if data["number"]:
+            recordings = recordings.filter(Q(from_number__icontains=data["number"]) | Q(to_number__icontains=data["number"]))
+        if data["call"]:
+            recordings = recordings.filter(call_id=data["call"].strip())
+        if data["conference"]:
+            name = data["conference"].strip()
+            recordings = recordings.filter(Q(conference_id=name) | Q(conference__name__iexact=name))
+        if data["min_seconds"] is not None:
+            recordings = recordings.filter(duration_seconds__gt=data["min_seconds"])
+        if data["max_seconds"] is not None:
+            recordings = recordings.filter(duration_seconds__lt=data["max_seconds"])
+        if data["transcript"] == "yes":
+            recordings = recordings.filter(transcription__fetched_at__isnull=False, transcription__text__gt="")
+        elif data["transcript"] == "no":
+            recordings = recordings.exclude(transcription__fetched_at__isnull=False, transcription__text__gt="")
+        if data["q"].strip():
+            recordings = transcript_search(recordings, data["q"])
+        return recordings
+
+
+# At most this many matches are fetched by id (see transcript_search).
+SPARSE_MATCHES = 5000
+
+
+def transcript_search(recordings: QuerySet[Recording], words: str) -> QuerySet[Recording]:
+    """PostgreSQL's full-text search (stemmed English, web-search syntax: "quoted phrases",
+    or, -not), served by the GIN index of voice's migration 0004; elsewhere (SQLite, the
+    embedded default) every word must appear in the transcript.
+
+    Newest first, a page of a word many transcripts hold is found fastest by walking the
+    recordings by time and checking each; a rare word that way means reading the whole
+    table (seconds on a million rows), which PostgreSQL's estimates do not foresee. So the
+    matches are first asked of the GIN index, up to SPARSE_MATCHES: fewer, and the page is
+    chosen among them by id (docs/benchmarks.md, "Recordings list")."""
+    if connection.vendor != "postgresql":
+        for word in words.split():
+            recordings = recordings.filter(transcription__text__icontains=word.strip('"'))
+        return recordings
+    from django.contrib.postgres.search import SearchQuery, SearchVector
+
+    query = SearchQuery(words, config="english", search_type="websearch")
+    matching = list(
+        Transcription.objects.alias(document=SearchVector("text", config="english"))
+        .filter(document=query)
+        .values_list("recording_id", flat=True)[: SPARSE_MATCHES + 1]
+    )
+    if len(matching) <= SPARSE_MATCHES:
+        return recordings.filter(pk__in=matching)
+    return recordings.alias(document=SearchVector("transcription__text", config="english")).filter(document=query)
+
+
+def listed() -> QuerySet[Recording]:
+    return Recording.objects.listed().select_related("transcription", "conference")
+
+
+@dataclass(frozen=True)
+class RecordingRow:
+    recording: Recording
+    excerpt: SafeString
+
+    @property
+    def dom_id(self) -> str:
+        return f"recording-row-{self.recording.recording_id}"
+
+
+def rows(recordings: list[Recording], words: list[str]) -> list[RecordingRow]:
+    return [RecordingRow(recording, excerpt(_text(recording), words)) for recording in recordings]
+
+
+def _text(recording: Recording) -> str:
+    try:
+        return recording.transcription.text
+    except Transcription.DoesNotExist:
+        return ""
+
+
+EXCERPT_CHARS = 160
+
+
+def excerpt(text: str, words: list[str]) -> SafeString:
+    """Up to EXCERPT_CHARS of the transcript around the first word searched for, the words
+    marked (a word matches where it begins one in the text: "invoice" marks "invoices")."""
+    terms = [re.escape(word.strip('"-').lower()) for word in words if len(word.strip('"-')) > 1]
+    if not text or not terms:
+        return mark_safe(escape(text[:EXCERPT_CHARS]) + ("…" if len(text) > EXCERPT_CHARS else ""))
+    pattern = re.compile(r"\b(?:" + "|".join(terms) + r")\w*", re.IGNORECASE)
+    first = pattern.search(text)
+    start = max(0, first.start() - EXCERPT_CHARS // 3) if first else 0
+    shown = text[start : start + EXCERPT_CHARS]
+    parts, position = [], 0
+    for match in pattern.finditer(shown):
+        parts += [escape(shown[position : match.start()]), f"<mark>{escape(match.group())}</mark>"]
+        position = match.end()
+    parts.append(escape(shown[position:]))
+    return mark_safe(("…" if start else "") + "".join(parts) + ("…" if start + EXCERPT_CHARS < len(text) else ""))
+
+
+# One recording's page
+
+
+# The actions on a recording, by the names templates look them up by.
+_ACTION_NAMES = {ActionKind.TRANSCRIBE: "transcribe", ActionKind.DELETE_RECORDING: "delete", ActionKind.ARCHIVE_RECORDING: "archive"}
+RECORDING_ACTIONS = frozenset(_ACTION_NAMES)
+
+
+def latest_actions(recording: Recording) -> dict[str, Action]:
+    """The latest action of each kind on this recording (shown pending, done or failed), as
+    {"transcribe": …, "delete": …, "archive": …}. Actions carry the recording's call id,
+    which is indexed."""
+    latest: dict[str, Action] = {}
+    actions_on_it = Action.objects.filter(
+        call_id=recording.call_id or "", target=recording.recording_id, kind__in=RECORDING_ACTIONS
+    )
+    for action in actions_on_it.order_by("created_at", "id"):
+        latest[_ACTION_NAMES[action.kind]] = action
+    return latest
+
+
+def transcription_of(recording: Recording) -> Transcription | None:
+    return Transcription.objects.filter(recording=recording).first()
+
+
+def want_waveform(recording: Recording) -> None:
+    """Compute the waveform the first time someone looks at the recording; the page shows it
+    when it arrives (the task's change is pushed). One request per recording at a time."""
+    if recording.peaks is None and recording.is_playable and cache.add(f"waveform-wanted:{recording.pk}", True, 120):
+        tasks.compute_waveform.delay_on_commit(recording.pk)
+
+
+def download_name(recording: Recording, extension: str) -> str:
+    """2026-11-24_0913_+15551112222_to_+19195550100_r-….wav, in the operator's time zone."""
+    moment = timezone.localtime(recording.start_time) if recording.start_time else None
+    if recording.is_conference:
+        parties = f"conference_{recording.conference.name if recording.conference else recording.name or 'unknown'}"
+    else:
+        parties = f"{recording.from_number or 'unknown'}_to_{recording.to_number or 'unknown'}"
+    name = f"{moment:%Y-%m-%d_%H%M}_{parties}_{recording.recording_id}" if moment else f"{parties}_{recording.recording_id}"
+    return re.sub(r"[^A-Za-z0-9+_.-]", "-", name) + f".{extension}"
+
+
+# Streaming the media
+
+
+SINGLE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class ByteRange:
+    """One range of bytes asked for (RFC 9110 §14.1.2): first-last, first-, or the last
+    `suffix` bytes."""
+
+    first: int | None
+    last: int | None
+
+    @property
+    def header(self) -> str:
+        if self.first is None:
+            return f"bytes=-{self.last}"
+        return f"bytes={self.first}-{'' if self.last is None else self.last}"
+
+    @property
+    def from_start(self) -> bool:
+        return self.first == 0
+
+    def within(self, size: int) -> tuple[int, int] | None:
+        """The [start, end) slice of a file of `size` bytes; None if unsatisfiable."""
+        if self.first is None:
+            if not self.last or not size:
+                return None
+            return max(0, size - self.last), size
+        if self.first >= size:
+            return None
+        return self.first, size if self.last is None else min(size, self.last + 1)
+
+
+def requested_range(header: str) -> ByteRange | None:
+    """The single range of a Range header, or None for the whole file: no header, or one
+    that RFC 9110 §14.2 lets a server ignore (several ranges, another unit, an invalid one)."""
+    match = SINGLE_RANGE.match(header.strip()) if header else None
+    if not match or not (match[1] or match[2]):
+        return None
+    first = int(match[1]) if match[1] else None
+    last = int(match[2]) if match[2] else None
+    if first is not None and last is not None and last < first:
+        return None
+    return ByteRange(first, last)
+
+
+class Relay:
+    """A response body read chunk by chunk from a blocking source (Bandwidth's answer, a
+    stored file) in a worker thread and handed to the server as it comes. Under ASGI,
+    Django reads a synchronous iterator to the end before sending anything; an asynchronous
+    one streams, and holds one chunk at a time."""
+
+    def __init__(self, chunks: Iterator[bytes], close: Callable[[], None]) -> None:
+        self._chunks = chunks
+        self._close = close
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            while (chunk := await sync_to_async(next, thread_sensitive=False)(self._chunks, None)) is not None:
+                yield chunk
+        finally:
+            await sync_to_async(self._close, thread_sensitive=False)()
+
+    def close(self) -> None:
+        """Django closes the response at the end of the request, even if it was never read."""
+        self._close()
+
+
+def _content_type(declared: str, extension: str) -> str:
+    """Bandwidth's WAV type is audio/vnd.wave, which browsers do not all play; audio/wav is
+    the same file (https://dev.bandwidth.com/apis/voice/#tag/Recordings/operation/downloadCallRecording)."""
+    kind = declared.split(";")[0].strip().lower()
+    if "wav" in kind or (not kind and extension == "wav"):
+        return "audio/wav"
+    return kind or "audio/mpeg"
+
+
+def _unsatisfiable(content_range: str) -> HttpResponse:
+    response = HttpResponse(status=416)
+    response["Content-Range"] = content_range
+    response["Accept-Ranges"] = "bytes"
+    return response
+
+
+def _stream(chunks: Iterator[bytes], close: Callable[[], None], *, status: int, content_type: str, length: int | None, content_range: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(Relay(chunks, close), status=status, content_type=content_type)
+    response["Accept-Ranges"] = "bytes"
+    # Recorded calls are personal data: no shared cache, no copy left on disk.
+    response["Cache-Control"] = "private, no-store"
+    if length is not None:
+        response["Content-Length"] = str(length)
+    if content_range:
+        response["Content-Range"] = content_range
+    return response
+
+
+def _file_chunks(handle, length: int) -> Iterator[bytes]:
+    while length > 0:
+        chunk = handle.read(min(CHUNK, length))
+        if not chunk:
+            return
+        length -= len(chunk)
+        yield chunk
+
+
+def archived_media(recording: Recording, byte_range: ByteRange | None) -> HttpResponseBase:
+    """The archived copy, with the same Range handling as Bandwidth's."""
+    name = recording.archive_name
+    size = recording.archive_size if recording.archive_size is not None else default_storage.size(name)
+    start, end, status, content_range = 0, size, 200, ""
+    if byte_range is not None:
+        span = byte_range.within(size)
+        if span is None:
+            return _unsatisfiable(f"bytes */{size}")
+        (start, end), status = span, 206
+        content_range = f"bytes {start}-{end - 1}/{size}"
+    handle = default_storage.open(name, "rb")
+    handle.seek(start)
+    extension = name.rsplit(".", 1)[-1]
+    return _stream(
+        _file_chunks(handle, end - start),
+        handle.close,
+        status=status,
+        content_type=_content_type("", extension),
+        length=end - start,
+        content_range=content_range,
+    )
+
+
+class MediaUnavailable(Exception):
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+def relayed_media(recording: Recording, byte_range: ByteRange | None) -> HttpResponseBase:
+    """Bandwidth's media, relayed as it arrives: the client's range goes to Bandwidth, and
+    its 200, 206 or 416 comes back with its Content-Range."""
+    try:
+        media = bandwidth.client().recording_media(
+            recording.recording_id,
+            call_id=recording.call_id or "",
+            conference_id=recording.conference_id or "",
+            byte_range=byte_range.header if byte_range else "",
+        )
+    except bandwidth.TransientError as error:
+        raise MediaUnavailable(503, f"Bandwidth did not answer: {error}") from error
+    except bandwidth.PermanentError as error:
+        if error.status == 404:
+            raise MediaUnavailable(404, "Bandwidth no longer has this recording (it keeps them 30 days).") from error
+        raise MediaUnavailable(502, f"Bandwidth refused: {error}") from error
+    if media.status == 416:
+        media.close()
+        return _unsatisfiable(media.content_range or "bytes */*")
+    return _stream(
+        media.chunks(CHUNK),
+        media.close,
+        status=media.status,
+        content_type=_content_type(media.content_type, recording.file_format or "wav"),
+        length=media.content_length,
+        content_range=media.content_range,
+    )
+
+
+# A play is audited once, not once per seek: the first request from the start of the file
+# opens a listening, and one within this time of the last by the same operator continues it.
+LISTENING = timedelta(minutes=5)
+
+
+def media_response(request: HttpRequest, recording: Recording, *, download: bool) -> HttpResponseBase:
+    """Play (inline) or download (attachment) a recording, from the archive when there is
+    one, else from Bandwidth; audited when it starts from the beginning."""
+    byte_range = requested_range(request.headers.get("Range", ""))
+    verb = "download recording" if download else "play recording"
+    starts = byte_range is None or byte_range.from_start
+    try:
+        if recording.is_deleted:
+            raise MediaUnavailable(410, "The recording was deleted.")
+        if recording.is_archived:
+            response = archived_media(recording, byte_range)
+        elif recording.is_at_bandwidth:
+            response = relayed_media(recording, byte_range)
+        else:
+            raise MediaUnavailable(404, "Bandwidth no longer has this recording, and it was not archived.")
+    except MediaUnavailable as unavailable:
+        if starts:
+            AuditEntry.record(request.user, verb, recording.recording_id, outcome="failed", detail=str(unavailable))
+        return HttpResponse(str(unavailable), status=unavailable.status, content_type="text/plain; charset=utf-8")
+    if response.status_code in (200, 206):
+        if download:
+            extension = "mp3" if response["Content-Type"] == "audio/mpeg" else "wav"
+            response["Content-Disposition"] = content_disposition_header(True, download_name(recording, extension))
+        if starts and (download or not _listening(request, recording)):
+            source = "the archive" if recording.is_archived else "Bandwidth"
+            AuditEntry.record(request.user, verb, recording.recording_id, outcome="ok", detail=f"from {source}")
+    return response
+
+
+def _listening(request: HttpRequest, recording: Recording) -> bool:
+    return AuditEntry.objects.filter(
+        at__gte=timezone.now() - LISTENING,
+        actor=request.user,
+        verb="play recording",
+        target=recording.recording_id,
+        outcome="ok",
+    ).exists()
+
+
+# What operators do to a recording
+
+
+def may_transcribe(recording: Recording, transcription: Transcription | None) -> bool:
+    """Not for a conference recording (Bandwidth cannot transcribe those), one Bandwidth no
+    longer has, or one transcribed or being transcribed; again after a failure a new
+    request may cure."""
+    return recording.can_be_transcribed and (transcription is None or transcription.status in TRANSCRIPTION_RETRYABLE)
+
+
+def request_transcription(user, recording: Recording) -> Action | None:
+    if not may_transcribe(recording, transcription_of(recording)):
+        return None
+    return _request(user, recording, ActionKind.TRANSCRIBE, "transcribe recording")
+
+
+def delete(user, recording: Recording) -> Action | None:
+    if not recording.can_be_deleted:
+        return None
+    return _request(user, recording, ActionKind.DELETE_RECORDING, "delete recording")
+
+
+def archive(user, recording: Recording) -> Action | None:
+    if recording.is_archived or not recording.is_at_bandwidth:
+        return None
+    return _request(user, recording, ActionKind.ARCHIVE_RECORDING, "archive recording")
+
+
+def _request(user, recording: Recording, kind: str, verb: str) -> Action:
+    """A second request while one is under way returns that one and is not audited twice."""
+    action, created = actions.request(kind, target=recording.recording_id, call_id=recording.call_id or "", user=user)
+    if created:
+        AuditEntry.record(user, verb, recording.recording_id, action=action, detail=_describe(recording))
+    return action
+
+
+def _describe(recording: Recording) -> str:
+    if recording.is_conference:
+        return f"conference {recording.conference.name if recording.conference else recording.conference_id}"
+    return f"{recording.from_number} → {recording.to_number}"
+
+
+@receiver(signals.recording_archived)
+def _archived_automatically(sender, recording_id: str, ok: bool, detail: str, **kwargs) -> None:
+    """ARCHIVE_RECORDINGS archives without an operator: the audit log says the system did."""
+    AuditEntry.record(None, "archive recording", recording_id, outcome="ok" if ok else "failed", detail=detail)

@@ -1,0 +1,106 @@
+"""Recordings: the searchable list, one recording's page with its player and transcript,
+its media (played or downloaded through the console), and the actions on it."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path
+from django.views.decorators.http import require_GET, require_POST, require_safe
+
+from console import paging, recordings
+from console.decorators import operator_required
+from voice.models import Recording
+
+
+@require_GET
+@operator_required("console.view_recordings")
+def recording_list(request: HttpRequest) -> HttpResponse:
+    form = recordings.RecordingSearchForm(request.GET)
+    page = paging.newest_first(form.apply(recordings.listed()), "start_time", request.GET.get("after"))
+    query = request.GET.copy()
+    query.pop("after", None)
+    context = {"form": form, "page": page, "rows": recordings.rows(page.items, form.words), "query": query.urlencode()}
+    if not request.htmx or request.htmx.history_restore_request:
+        template = "console/recordings.html"
+    else:
+        # A new search replaces the results; "Load more" appends rows.
+        template = "console/recordings.html#rows" if request.GET.get("after") else "console/recordings.html#results"
+    return render(request, template, context)
+
+
+def _page_context(recording: Recording) -> dict:
+    transcription = recordings.transcription_of(recording)
+    return {
+        "recording": recording,
+        "transcription": transcription,
+        "may_transcribe": recordings.may_transcribe(recording, transcription),
+        "actions": recordings.latest_actions(recording),
+    }
+
+
+# HEAD too: a page whose socket closed asks with HEAD whether the session still holds.
+@require_safe
+@operator_required("console.view_recordings")
+def recording_detail(request: HttpRequest, recording_id: str) -> HttpResponse:
+    recording = get_object_or_404(Recording.objects.select_related("conference"), recording_id=recording_id)
+    recordings.want_waveform(recording)
+    partial = request.htmx and not request.htmx.history_restore_request
+    template = "console/recording.html#recording-live" if partial else "console/recording.html"
+    return render(request, template, _page_context(recording))
+
+
+@require_GET
+@operator_required("console.view_recordings")
+def recording_media(request: HttpRequest, recording_id: str) -> HttpResponseBase:
+    recording = get_object_or_404(Recording.objects.select_related("conference"), recording_id=recording_id)
+    return recordings.media_response(request, recording, download=False)
+
+
+@require_GET
+@operator_required("console.view_recordings")
+def recording_download(request: HttpRequest, recording_id: str) -> HttpResponseBase:
+    recording = get_object_or_404(Recording.objects.select_related("conference"), recording_id=recording_id)
+    return recordings.media_response(request, recording, download=True)
+
+
+def _acted(request: HttpRequest, recording: Recording) -> HttpResponse:
+    if not request.htmx:
+        return redirect("console-recording", recording_id=recording.recording_id)
+    recording.refresh_from_db()
+    return render(request, "console/recording.html#recording-live", _page_context(recording))
+
+
+@require_POST
+@operator_required("console.manage_recordings")
+def recording_transcribe(request: HttpRequest, recording_id: str) -> HttpResponse:
+    recording = get_object_or_404(Recording, recording_id=recording_id)
+    recordings.request_transcription(request.user, recording)
+    return _acted(request, recording)
+
+
+@require_POST
+@operator_required("console.manage_recordings")
+def recording_delete(request: HttpRequest, recording_id: str) -> HttpResponse:
+    recording = get_object_or_404(Recording, recording_id=recording_id)
+    recordings.delete(request.user, recording)
+    return _acted(request, recording)
+
+
+@require_POST
+@operator_required("console.manage_recordings")
+def recording_archive(request: HttpRequest, recording_id: str) -> HttpResponse:
+    recording = get_object_or_404(Recording, recording_id=recording_id)
+    recordings.archive(request.user, recording)
+    return _acted(request, recording)
+
+
+urlpatterns = [
+    path("recordings/", recording_list, name="console-recordings"),
+    path("recordings/<str:recording_id>/", recording_detail, name="console-recording"),
+    path("recordings/<str:recording_id>/media", recording_media, name="console-recording-media"),
+    path("recordings/<str:recording_id>/download", recording_download, name="console-recording-download"),
+    path("recordings/<str:recording_id>/transcribe", recording_transcribe, name="console-recording-transcribe"),
+    path("recordings/<str:recording_id>/delete", recording_delete, name="console-recording-delete"),
+    path("recordings/<str:recording_id>/archive", recording_archive, name="console-recording-archive"),
+]
