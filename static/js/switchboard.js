@@ -5,10 +5,6 @@
   "use strict";
 
   var LEAVE_AFTER_MS = 4000;
-  /* The sockets that have opened once: a page may hold several (the board follows calls
-     and conferences), and only a socket opening again has missed pushes. */
-  var opened = new WeakSet();
-
   /* Times are shown in the operator's own time zone: tell the server which one it is. */
   (function rememberTimeZone() {
     var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
@@ -72,18 +68,22 @@
     }
   }
 
-  /* A pushed row whose id is not on the page is a new call: insert it in start-time order.
-     An ended call the page never showed is ignored. */
+  /* A pushed row whose id is not on the page is a new one (a call, a conference, a member):
+     it goes into the list its data-list names, in data-start order. A row that is already
+     leaving (an ended call the page never showed) is ignored. */
   function insertRow(row) {
-    var body = document.getElementById("call-rows");
-    if (!body || !row.matches("tr.call-row") || row.classList.contains("leaving")) return;
+    if (!row.dataset || !row.dataset.list || row.classList.contains("leaving")) return;
+    var body = document.getElementById(row.dataset.list);
+    if (!body) return;
     var before = null;
-    body.querySelectorAll("tr.call-row").forEach(function (other) {
+    body.querySelectorAll("tr[data-list]").forEach(function (other) {
       if (!before && other.dataset.start > row.dataset.start) before = other;
     });
     body.insertBefore(row, before);
     htmx.process(row);
     localTimes(row);
+    row.classList.add("arrived");
+    setTimeout(function () { row.classList.remove("arrived"); }, 1500);
   }
 
   function setLive(state, label) {
@@ -98,7 +98,16 @@
   var pending = new Map();
   function resync(el) {
     if (pending.has(el)) return;
-    pending.set(el, setTimeout(function () { pending.delete(el); htmx.trigger(el, "resync"); }, 250));
+    pending.set(el, setTimeout(function again() {
+      /* Not under an open dialog: its confirmation would act on a row swapped out from
+         under it, and htmx drops a request from an element no longer on the page. */
+      if (document.querySelector("dialog[open]")) {
+        pending.set(el, setTimeout(again, 250));
+        return;
+      }
+      pending.delete(el);
+      htmx.trigger(el, "resync");
+    }, 250));
   }
   function resyncAll() { document.querySelectorAll("[data-resync]").forEach(resync); }
 
@@ -111,11 +120,11 @@
   }
 
   document.addEventListener("htmx:wsConnecting", function () { setLive("connecting", "Connecting…"); });
-  document.addEventListener("htmx:wsOpen", function (event) {
+  document.addEventListener("htmx:wsOpen", function () {
     setLive("live", "Live");
-    /* After a reconnect the page may have missed pushes: re-read every live region. */
-    if (opened.has(event.target)) resyncAll();
-    opened.add(event.target);
+    /* Pushes sent before this socket opened (between the page's render and now, or while
+       it was reconnecting) never reached the page: re-read every live region. */
+    resyncAll();
   });
   document.addEventListener("htmx:wsClose", function (event) {
     setLive("offline", "Offline — reconnecting");
@@ -279,6 +288,9 @@
   });
 
   document.addEventListener("DOMContentLoaded", function () {
+    /* Only a page that follows something live says whether it is live. */
+    var indicator = document.getElementById("live-indicator");
+    if (indicator && document.querySelector("[ws-connect]")) indicator.hidden = false;
     tick();
     setInterval(tick, 1000);
   });

@@ -8,12 +8,19 @@ from tests.support.sandbox import wait_until
 from tests.support.stack import Stack
 
 
+def wait_until_live(page: Page) -> None:
+    expect(page.locator("#live-indicator")).to_have_attribute("data-state", "live")
+    # Once its sockets are open the page re-reads its live regions (pushes sent before they
+    # opened never reached it): let that settle before acting.
+    page.wait_for_load_state("networkidle")
+
+
 def sign_in(page: Page, stack: Stack, username: str) -> None:
     page.goto(stack.url + "/")
     page.fill("#id_username", username)
     page.fill("#id_password", stack.passwords[username])
     page.click("button[type=submit]")
-    expect(page.locator("#live-indicator")).to_have_attribute("data-state", "live")
+    wait_until_live(page)
 
 
 def agent_hangs_up_a_call_that_appears_live(page: Page, stack: Stack) -> None:

@@ -15,7 +15,7 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect
 
-from tests.e2e.flows import sign_in
+from tests.e2e.flows import sign_in, wait_until_live
 from tests.support.sandbox import wait_until
 from tests.support.stack import Stack, running_stack
 from voice.sandbox.scenarios import EXEC_BRIEFING_NUMBER, SALES_FLOOR_NUMBER, SUPPORT_BRIDGE_NUMBER, UNROUTED_NUMBER
@@ -65,7 +65,7 @@ def requests_to(stack: Stack, method: str, path_end: str, since: int = 0) -> lis
 
 def open_conference(page: Page, stack: Stack, conference_id: str) -> None:
     page.goto(f"{stack.url}/conferences/{conference_id}/")
-    expect(page.locator("#live-indicator")).to_have_attribute("data-state", "live")
+    wait_until_live(page)
 
 
 def record_texts(page: Page, selector: str) -> None:

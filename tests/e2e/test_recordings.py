@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.flows import sign_in
+from tests.e2e.flows import sign_in, wait_until_live
 from tests.support.sandbox import wait_until
 from tests.support.services import require_postgres, require_redis
 from tests.support.stack import Stack, running_stack
@@ -61,7 +61,7 @@ def admin_finds_plays_downloads_and_deletes_a_recording(page: Page, stack: Stack
     page.on("response", lambda response: media.append(response) if response.url.endswith("/media") else None)
     row.get_by_role("link").click()
     expect(page.locator(".transcript")).to_contain_text(MESSAGE)
-    expect(page.locator("#live-indicator")).to_have_attribute("data-state", "live")
+    wait_until_live(page)
     # The waveform the server computed is drawn (its peaks arrive live if computed after load).
     wait_until(lambda: page.evaluate("JSON.parse(document.getElementById('waveform-peaks').textContent || 'null')"), timeout=15)
 
