@@ -289,9 +289,10 @@ def _repair_members(conference: Conference, members: list[bandwidth.MemberInfo],
     """Members Bandwidth lists are in, with its mute, hold and coach; the others are out.
 
     The caller holds the conference row locked, as member webhooks do, so none is applied
-    in between. A repaired member's latest_event_time becomes now: a join or exit older
-    than what Bandwidth just said, delivered late, changes nothing. Mute, hold and coaching
-    of a member an operator is changing are left to that change."""
+    in between, and has checked that no event arrived since Bandwidth was read. A repaired
+    member's latest_event_time becomes the moment of that read: a join or exit older than
+    what Bandwidth said then, delivered late, changes nothing. Mute, hold and coaching of a
+    member an operator is changing are left to that change."""
     now = timezone.now()
     repairs = 0
     under_change = _fields_under_change(conference.conference_id, read_at)
@@ -301,7 +302,7 @@ def _repair_members(conference: Conference, members: list[bandwidth.MemberInfo],
         if member.state != MemberState.JOINED or call_id in active:
             continue
         ConferenceMember.objects.filter(pk=member.pk).update(
-            state=MemberState.LEFT, left_at=now, latest_event_time=now, updated_at=now
+            state=MemberState.LEFT, left_at=read_at, latest_event_time=read_at, updated_at=now
         )
         member.changed()
         record_repair(
@@ -322,13 +323,13 @@ def _repair_members(conference: Conference, members: list[bandwidth.MemberInfo],
             continue
         values = {name: after for name, (_, after) in changes.items()}
         if "state" in values:
-            values.update(left_at=None, latest_event_time=now)
+            values.update(left_at=None, latest_event_time=read_at)
         if member is None:
             call = calls.get(call_id)
             ConferenceMember.objects.create(
                 conference=conference,
                 call_id=call_id,
-                joined_at=now,
+                joined_at=read_at,
                 from_number=call.from_number if call else "",
                 to_number=call.to_number if call else "",
                 **values,
@@ -369,7 +370,10 @@ def repair_conference(info: bandwidth.ConferenceInfo, *, read_at: datetime) -> i
             conference.changed()
             record_repair("conferenceRepair", payload=info.raw, changes=changes, conference_id=conference.conference_id)
             repairs += 1
-        if info.completed_time is None and info.active_members is not None:
+        # A member event that arrived after Bandwidth was read is newer than this answer's
+        # member list (a list read before the run's loop, say): the next run reads again.
+        heard_since = conference.last_event_at is not None and conference.last_event_at >= read_at
+        if info.completed_time is None and info.active_members is not None and not heard_since:
             repairs += _repair_members(conference, info.active_members, info.raw, read_at)
         return repairs
 

@@ -451,3 +451,17 @@ def test_a_periodic_run_is_skipped_while_another_is_going(no_listings):
     finally:
         cache.delete(reconcile.RUN_LOCK)
     assert reconcile.run_alone()["errors"] == []
+
+
+def test_a_member_list_read_before_a_newer_event_does_not_undo_it():
+    from voice import bandwidth
+
+    read_at = timezone.now() - timedelta(seconds=5)
+    conference = quiet_conference()
+    ConferenceMember.objects.create(conference=conference, call_id="c-1", state=MemberState.LEFT, left_at=timezone.now())
+    # The member's exit arrived after Bandwidth's list was read.
+    Conference.objects.filter(pk=conference.pk).update(last_event_at=timezone.now())
+    stale = bandwidth.ConferenceInfo.from_json(conference_state(members=[("c-1", False)]))
+    reconcile.repair_conference(stale, read_at=read_at)
+    assert ConferenceMember.objects.get().state == MemberState.LEFT
+    assert not repairs(event_type="memberRepair")
