@@ -33,7 +33,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from voice import bandwidth, recordings, signals, tasks
+from voice import bandwidth, recordings, signals, tasks, transcripts
 from voice.events import parse_time
 from voice.models import (
     OPEN_ACTION_STATUSES,
@@ -79,6 +79,7 @@ class Report:
     repairs: int = 0
     # Live calls up longer than STUCK_CALL_AFTER, repaired or not.
     stuck: int = 0
+    transcripts_refetched: int = 0
     errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -584,6 +585,16 @@ def run_alone() -> dict:
         cache.delete(RUN_LOCK)
 
 
+def _refetch_transcripts() -> int:
+    """Transcripts whose fetch gave up during an outage: asked for again (the task marks
+    each try, so one is asked for at most every transcripts.REFETCH_AFTER)."""
+    overdue = transcripts.overdue()
+    Transcription.objects.filter(pk__in=overdue).update(updated_at=timezone.now())
+    for pk in overdue:
+        tasks.fetch_transcription.delay_on_commit(pk)
+    return len(overdue)
+
+
 def run(*, full: bool = False) -> Report:
     """One reconciliation. `full` (manage.py sync_bandwidth) re-reads every live object
     and lists everything Bandwidth still keeps, as for a first import of an account."""
@@ -599,5 +610,6 @@ def run(*, full: bool = False) -> Report:
             # The next run tries again; what was repaired so far stays repaired.
             log.warning("reconciliation: %s stopped: %s", step.__name__, error)
             report.errors.append(f"{step.__name__}: {error}")
+    report.transcripts_refetched = _refetch_transcripts()
     report.stuck = Call.objects.stuck().count()
     return report

@@ -26,6 +26,10 @@ def fetch_transcription(self, transcription_pk: int) -> None:
     try:
         transcripts.fetch(transcription_pk)
     except bandwidth.TransientError as error:
+        if self.request.retries >= self.max_retries:
+            # Reconciliation asks again later (voice.reconcile._refetch_transcripts).
+            transcripts.postpone(transcription_pk, error)
+            return
         delay = error.retry_after if error.retry_after is not None else min(300, 5 * 2**self.request.retries)
         raise self.retry(countdown=delay) from error
 

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import logging
 
+from datetime import timedelta
+
+from django.utils import timezone
+
 from voice import bandwidth
-from voice.models import Transcription
+from voice.models import Transcription, TranscriptionStatus
+
+# A transcript Bandwidth has but Switchboard could not fetch (an outage longer than the
+# task's retries) is asked for again after this long, for as long as this.
+REFETCH_AFTER = timedelta(minutes=10)
+REFETCH_FOR = timedelta(days=1)
 
 log = logging.getLogger(__name__)
 
@@ -31,3 +40,24 @@ def fetch(transcription_pk: int) -> bool:
     # False from store_text means a concurrent run stored it first: stored either way.
     transcription.store_text(transcript.text, transcript.confidence)
     return True
+
+
+def postpone(transcription_pk: int, error: Exception) -> None:
+    """The fetch gave up for now: note when, so that reconciliation asks again later."""
+    log.warning("transcription %s not fetched yet: %s", transcription_pk, error)
+    Transcription.objects.filter(pk=transcription_pk).update(updated_at=timezone.now())
+
+
+def overdue() -> list[int]:
+    """Transcripts available at Bandwidth, never fetched and not refused, whose last try is
+    older than REFETCH_AFTER (and not older than REFETCH_FOR)."""
+    now = timezone.now()
+    return list(
+        Transcription.objects.filter(
+            status=TranscriptionStatus.AVAILABLE,
+            fetched_at__isnull=True,
+            fetch_error="",
+            updated_at__lt=now - REFETCH_AFTER,
+            updated_at__gte=now - REFETCH_FOR,
+        ).values_list("pk", flat=True)
+    )

@@ -66,3 +66,40 @@ def test_the_task_retries_a_transient_failure(announced, bandwidth_api, monkeypa
     with pytest.raises(Retry):
         fetch_transcription.run(announced)
     assert countdowns == [7.0]
+
+
+def test_a_transcript_not_fetched_during_an_outage_is_asked_for_again_later(monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from voice import reconcile, tasks
+    from voice.models import Recording, Transcription, TranscriptionStatus
+
+    recording = Recording.objects.create(recording_id="r-1", call_id="c-1", status="complete")
+    transcription = Transcription.objects.create(recording=recording, status=TranscriptionStatus.AVAILABLE)
+    enqueued = []
+    monkeypatch.setattr(tasks.fetch_transcription, "delay_on_commit", lambda pk: enqueued.append(pk))
+
+    assert reconcile._refetch_transcripts() == 0  # just tried: not yet
+    Transcription.objects.filter(pk=transcription.pk).update(updated_at=timezone.now() - timedelta(minutes=11))
+    assert reconcile._refetch_transcripts() == 1
+    assert enqueued == [transcription.pk]
+    assert reconcile._refetch_transcripts() == 0  # marked as tried again
+    Transcription.objects.filter(pk=transcription.pk).update(updated_at=timezone.now() - timedelta(minutes=11), fetch_error="Not Found")
+    assert reconcile._refetch_transcripts() == 0  # Bandwidth refused it: final
+
+
+def test_a_fetch_that_runs_out_of_retries_is_postponed_not_lost(monkeypatch):
+    from voice.models import Recording, TranscriptionStatus
+
+    recording = Recording.objects.create(recording_id="r-2", call_id="c-2", status="complete")
+    transcription = Transcription.objects.create(recording=recording, status=TranscriptionStatus.AVAILABLE)
+    monkeypatch.setattr(transcripts, "fetch", lambda pk: (_ for _ in ()).throw(bandwidth.TransientError("down", status=503)))
+    fetch_transcription.push_request(retries=fetch_transcription.max_retries)
+    try:
+        fetch_transcription.run(transcription.pk)  # no Retry raised: given up for now
+    finally:
+        fetch_transcription.pop_request()
+    transcription.refresh_from_db()
+    assert transcription.fetched_at is None and transcription.fetch_error == ""
