@@ -505,9 +505,11 @@ class ConferenceMember(models.Model):
         mine.update(last_event_at=timezone.now())
         changed = bool(fill_missing(mine, from_number=from_number, to_number=to_number))
         changed |= keep_latest(mine, "joined_at", at)
+        # A newer join (a coach who left and came back, a call redirected back in) joins
+        # with the mute, hold and coaching its BXML gave this time.
         changed |= bool(
             mine.filter(Q(latest_event_time__isnull=True) | Q(latest_event_time__lt=at)).update(
-                state=state, left_at=left_at, latest_event_time=at, updated_at=timezone.now()
+                state=state, left_at=left_at, latest_event_time=at, updated_at=timezone.now(), **flags
             )
         )
         if changed:

@@ -129,3 +129,20 @@ def test_a_tag_change_alone_is_applied_and_pushed():
     assert Call.objects.get(call_id=CALL).tag == "escalated"
     assert CALL in changed
     assert Event.objects.get(event_type="dtmf").outcome == Event.Outcome.APPLIED
+
+
+def test_a_member_who_rejoins_gets_the_flags_of_the_newer_join():
+    from datetime import datetime, timedelta, timezone as dt_timezone
+
+    from voice.models import Conference, ConferenceMember
+
+    conference = Conference.objects.create(conference_id="conf-1", name="sales-floor")
+    first = datetime(2026, 1, 1, 10, 0, tzinfo=dt_timezone.utc)
+    ConferenceMember.record_join(conference, "c-1", at=first, mute=True, call_ids_to_coach=["c-2"])
+    ConferenceMember.record_exit(conference, "c-1", at=first + timedelta(minutes=1))
+    ConferenceMember.record_join(conference, "c-1", at=first + timedelta(minutes=2), mute=False, call_ids_to_coach=[])
+    member = ConferenceMember.objects.get()
+    assert (member.state, member.mute, member.call_ids_to_coach) == ("joined", False, [])
+    # An older join delivered late changes nothing.
+    ConferenceMember.record_join(conference, "c-1", at=first, mute=True)
+    assert ConferenceMember.objects.get().mute is False
