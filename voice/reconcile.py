@@ -488,15 +488,33 @@ def repair_recording(info: bandwidth.RecordingInfo, conference: Conference | Non
         return 1
 
 
+def _recording_state(info: bandwidth.RecordingInfo) -> tuple[str, str]:
+    """What a listing can tell the mirror about a recording it already has."""
+    status = str((info.transcription or {}).get("status") or "")
+    return info.status, "" if status == TranscriptionStatus.NONE else status
+
+
+def _mirrored_recordings(recording_ids: list[str]) -> dict[str, tuple[str, str]]:
+    rows = Recording.objects.filter(recording_id__in=recording_ids).values_list(
+        "recording_id", "status", "transcription__status"
+    )
+    return {recording_id: (status, transcription or "") for recording_id, status, transcription in rows}
+
+
 def _reconcile_recordings(
     client: bandwidth.BandwidthClient, report: Report, *, since: datetime, lookback: datetime | None
 ) -> None:
     """Recordings whose recordingAvailable (or transcriptionAvailable) was lost. Call
     recordings are listed for the account; a conference's are read once, when it has been
     over for RECONCILE_QUIET_AFTER (a recording is listed once processed)."""
-    for info in _read(client.list_recordings, min_start_time=lookback):
-        if info.end_time is None or info.end_time < since:
-            report.repairs += repair_recording(info)
+    infos = _read(client.list_recordings, min_start_time=lookback)
+    mirrored = _mirrored_recordings([info.recording_id for info in infos])
+    for info in infos:
+        if info.end_time is not None and info.end_time >= since:
+            continue  # just finished: its recordingAvailable is on the way
+        if mirrored.get(info.recording_id) == _recording_state(info):
+            continue  # nothing to learn: no write, every run, for the whole lookback
+        report.repairs += repair_recording(info)
     settled = Conference.objects.filter(
         state=ConferenceState.COMPLETED, completed_time__lt=since, recordings_read_at__isnull=True
     )

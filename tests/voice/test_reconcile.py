@@ -5,6 +5,8 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.support.bandwidth import API, payload
@@ -368,6 +370,19 @@ def test_a_recording_whose_webhooks_were_lost_is_stored_with_its_transcription(n
     assert report.repairs == 1
     reconcile.run()
     assert len(repairs()) == 1
+
+
+def test_a_recording_the_mirror_already_has_costs_one_read_and_no_write(no_listings):
+    transcription = {"id": "t-1", "status": "available", "completedTime": LONG_AGO}
+    no_listings.replace("GET", f"{API}/recordings", json=[recording_metadata(transcription=transcription)])
+    reconcile.run()
+    known = Recording.objects.get()
+    with CaptureQueriesContext(connection) as queries:
+        reconcile._reconcile_recordings(
+            reconcile.bandwidth.client(), reconcile.Report(), since=timezone.now(), lookback=None
+        )
+    assert [q["sql"] for q in queries if not q["sql"].startswith("SELECT")] == []
+    assert Recording.objects.get().updated_at == known.updated_at
 
 
 def test_a_recording_just_finished_is_left_to_its_webhook(no_listings):
