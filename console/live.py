@@ -1,10 +1,15 @@
 """Live push: after a change commits, render the changed row once and send it to every viewer.
 
-voice emits signals (voice/signals.py); the receivers here collect the changed ids during
-the transaction and, once it has committed, render each row with the same partial the page
-uses and send it to the stream's group. The htmx ws extension swaps it in by id. A push that
-fails is logged, never raised: the database, not the socket, is the source of truth, and a
-browser that reconnects re-reads the page.
+voice emits signals (voice/signals.py); the receivers here queue the changed ids when the
+transaction commits (a rolled-back change pushes nothing), and a background thread of the
+process renders each row with the same partial the page uses and sends it to the stream's
+group. The htmx ws extension swaps it in by id. The thread, not the committer, pushes: the
+commit is the only thing on a webhook's critical path, and a slow or unreachable Redis
+delays the pushes, never Bandwidth's answer. The thread takes what has queued in a short
+window at once, so that a burst of changes to one row pushes it once. A push that fails is
+logged, never raised: the database, not the socket, is the source of truth, and a browser
+that reconnects re-reads the page (pushes still queued when the process stops are lost the
+same way).
 
 Streams and their groups:
 - "calls" → live.calls: call rows (console/calls.html#call-row);
@@ -25,14 +30,18 @@ conference's summary (batch progress, dial-outs, ending, recording), its recordi
 from __future__ import annotations
 
 import logging
+import os
+import queue
 import re
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import transaction
+from django.conf import settings
+from django.db import close_old_connections, connections, transaction
 from django.dispatch import receiver
 from django.template.loader import render_to_string
 
@@ -49,7 +58,9 @@ CONFERENCES_GROUP = "live.conferences"
 _CONFERENCE_STREAM = re.compile(r"^conference-(?P<conference_id>[A-Za-z0-9_.\-]{1,80})$")
 _RECORDING_STREAM = re.compile(r"^recording-(?P<recording_id>[A-Za-z0-9_.\-]{1,80})$")
 
-_pending = threading.local()
+# How long the pusher waits after a change for the rest of its burst (a transaction's changes
+# arrive one after another as it commits).
+COALESCE_SECONDS = 0.02
 
 
 def conference_group(conference_id: str) -> str:
@@ -85,21 +96,79 @@ def group_for_stream(stream: str, user) -> str | None:
     return None
 
 
-def _pending_pushes() -> set[tuple]:
-    if not hasattr(_pending, "pushes"):
-        _pending.pushes = set()
-    return _pending.pushes
-
-
 def _schedule(*push: str) -> None:
-    _pending_pushes().add(push)
-    # Several changes in one transaction push once: the first flush takes them all.
-    transaction.on_commit(_flush, robust=True)
+    transaction.on_commit(partial(pusher.put, push), robust=True)
 
 
-def _flush() -> None:
-    pending = set(_pending_pushes())
-    _pending_pushes().clear()
+class Pusher:
+    """The process's push thread: it takes the queued pushes, a burst at a time, and sends them."""
+
+    def __init__(self) -> None:
+        self.queue: queue.SimpleQueue[tuple | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._pid: int | None = None
+        self._lock = threading.Lock()
+
+    def put(self, push: tuple) -> None:
+        self.queue.put(push)
+        if settings.LIVE_PUSH_IN_BACKGROUND:
+            self._ensure_running()
+
+    def _ensure_running(self) -> None:
+        # Per process: a forked Celery worker child does not inherit its parent's thread.
+        if self._pid == os.getpid() and self._thread.is_alive():
+            return
+        with self._lock:
+            if self._pid != os.getpid() or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="live-push", daemon=True)
+                self._thread.start()
+                self._pid = os.getpid()
+
+    def _run(self) -> None:
+        while (first := self.queue.get()) is not None:
+            time.sleep(COALESCE_SECONDS)
+            pushes, stopping = self.take({first})
+            try:
+                push_all(pushes)
+            except Exception:
+                log.exception("live pushes failed")
+            finally:
+                # A thread outside any request: nothing else closes its connections.
+                close_old_connections()
+            if stopping:
+                break
+        connections.close_all()
+
+    def take(self, pushes: set[tuple] | None = None) -> tuple[set[tuple], bool]:
+        """Everything queued now, and whether a stop was among it."""
+        pushes = set(pushes or ())
+        while True:
+            try:
+                push = self.queue.get_nowait()
+            except queue.Empty:
+                return pushes, False
+            if push is None:
+                return pushes, True
+            pushes.add(push)
+
+    def stop(self) -> None:
+        """Push what is queued, then end the thread (tests)."""
+        if self._thread is not None and self._thread.is_alive():
+            self.queue.put(None)
+            self._thread.join(timeout=10)
+        self._thread = self._pid = None
+
+
+pusher = Pusher()
+
+
+def drain() -> None:
+    """Push what is queued, now, in this thread: where LIVE_PUSH_IN_BACKGROUND is off (tests)."""
+    pushes, _ = pusher.take()
+    push_all(pushes)
+
+
+def push_all(pending: set[tuple]) -> None:
     pushes: set[tuple] = set()
     for push in pending:
         pushes |= _action_pushes(push[1]) if push[0] == "action" else {push}

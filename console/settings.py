@@ -202,6 +202,10 @@ CELERY_BEAT_SCHEDULE = {
 LONG_CALL_AFTER = env_int("LONG_CALL_AFTER", 30 * 60)
 STUCK_CALL_AFTER = env_int("STUCK_CALL_AFTER", 2 * 60 * 60)
 
+# Live pushes are sent by a thread of each process, off the committer's path (console/live.py).
+# Tests turn it off and push with console.live.drain(), in their own transaction.
+LIVE_PUSH_IN_BACKGROUND = True
+
 # Operator actions: a queued action older than this is dropped, never applied late.
 ACTION_STALE_AFTER = env_float("ACTION_STALE_AFTER", 30.0)
 ACTION_MAX_ATTEMPTS = env_int("ACTION_MAX_ATTEMPTS", 6)

@@ -9,6 +9,17 @@ def _fast_tests(settings):
     settings.BANDWIDTH_ACCOUNT_ID = "9900000"
 
 
+@pytest.fixture(autouse=True)
+def _pushes_drained_by_the_test(settings):
+    """Live pushes wait for console.live.drain(), called by the tests that look at them: a
+    pusher thread could not see a test's uncommitted rows."""
+    from console import live
+
+    settings.LIVE_PUSH_IN_BACKGROUND = False
+    yield
+    live.pusher.take()
+
+
 @pytest.fixture
 def bandwidth_api():
     """Canned answers for the Bandwidth API (unit tests of the client and actions)."""

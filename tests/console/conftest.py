@@ -2,7 +2,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from console import roles
+from console import live, roles
 
 
 @pytest.fixture
@@ -28,3 +28,12 @@ def agent_client(client, make_operator):
 def supervisor_client(client, make_operator):
     client.force_login(make_operator(roles.SUPERVISOR))
     return client
+
+
+@pytest.fixture
+def pusher_thread(settings):
+    """Pushes sent by the process's pusher thread, as when running (transactional tests only:
+    the thread reads the rows with a connection of its own)."""
+    settings.LIVE_PUSH_IN_BACKGROUND = True
+    yield live.pusher
+    live.pusher.stop()

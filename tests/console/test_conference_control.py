@@ -337,6 +337,7 @@ def test_an_action_pushes_its_member_row_pending_to_the_conference(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         post(supervisor_client, "mute", route)
+    live.drain()
     rows = [html for group, html in pushed if group == live.conference_group(CONFERENCE) and f'id="member-{MEMBER}"' in html]
     assert len(rows) == 1 and "Muting…" in rows[0] and "data-stamp=" in rows[0]
 
@@ -346,6 +347,7 @@ def test_a_batch_pushes_its_summary_once_with_its_members_rows(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         post(supervisor_client, "mute all", route)
+    live.drain()
     group = [html for name, html in pushed if name == live.conference_group(CONFERENCE)]
     summaries = [html for html in group if 'id="conference-summary"' in html]
     assert len(summaries) == 1 and "0/2 muted" in summaries[0]
@@ -361,6 +363,7 @@ def test_a_member_confirmed_pushes_its_row_done(conference, enqueued, pushed, dj
         ConferenceMember.record_controls(CONFERENCE, MEMBER, mute=True, hold=False, call_ids_to_coach=[])
         action.transition(ActionStatus.SENDING)
         action.transition(ActionStatus.DONE, detail="Muted.")
+    live.drain()
     (row,) = {html for group, html in pushed if f'id="member-{MEMBER}"' in html and "chip-muted" in html and "Unmute" in html}
     assert "Muting…" not in row
 

@@ -83,6 +83,7 @@ def test_a_conference_page_needs_a_signed_in_user(client, conference):
 def test_a_member_join_pushes_its_row_and_the_conferences_count(db, pushed, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         deliver(payload("conferenceMemberJoin"))
+    live.drain()
     groups = [group for group, _ in pushed]
     assert groups.count(live.CONFERENCES_GROUP) == 1
     member_rows = [html for group, html in pushed if group == live.conference_group(CONFERENCE) and "member-row" in html]
@@ -95,6 +96,7 @@ def test_a_completion_pushes_the_conference_leaving_and_its_members_out(db, push
     deliver(payload("conferenceMemberJoin"))
     with django_capture_on_commit_callbacks(execute=True):
         deliver(payload("conferenceCompleted"))
+    live.drain()
     (row,) = [html for group, html in pushed if group == live.CONFERENCES_GROUP]
     assert "leaving" in row and "0/20" in row
     member = [html for group, html in pushed if f'id="member-{MEMBER}"' in html]
@@ -107,6 +109,7 @@ def test_a_duplicate_pushes_nothing(db, pushed, django_capture_on_commit_callbac
     deliver(payload("conferenceMemberJoin"))
     with django_capture_on_commit_callbacks(execute=True):
         deliver(payload("conferenceMemberJoin"))
+    live.drain()
     assert pushed == []
 
 
@@ -118,6 +121,7 @@ def test_a_repair_is_pushed_like_a_webhook(db, pushed, django_capture_on_commit_
     info = CallInfo.from_json({"callId": "c-1", "state": "disconnected", "endTime": "2024-01-01T10:00:00Z"})
     with django_capture_on_commit_callbacks(execute=True):
         reconcile.repair_call(info)
+    live.drain()
     ((group, html),) = pushed
     assert group == live.CALLS_GROUP and 'id="call-c-1"' in html and "leaving" in html
 
@@ -147,8 +151,7 @@ def test_an_agent_may_follow_calls_and_the_conference_list_but_no_conference(con
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.asyncio
-async def test_a_member_change_reaches_a_browser_on_the_conference_page(make_operator, settings):
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+async def test_a_member_change_reaches_a_browser_on_the_conference_page(make_operator, pusher_thread):
     await sync_to_async(deliver)(payload("conferenceCreated"))
     user = await sync_to_async(make_operator)("supervisor")
     comm = WebsocketCommunicator(LiveConsumer.as_asgi(), f"/ws/live/conference-{CONFERENCE}/")

@@ -269,8 +269,10 @@ def test_the_recording_stream_is_only_for_those_who_may_view_recordings(make_ope
 def test_a_stored_transcript_is_pushed_to_the_recordings_viewers(django_capture_on_commit_callbacks):
     made = recording()
     transcription = Transcription.objects.create(recording=made, status=TranscriptionStatus.AVAILABLE)
-    with mock.patch("console.live.send") as send, django_capture_on_commit_callbacks(execute=True):
-        transcription.store_text("call me back", 0.9)
+    with mock.patch("console.live.send") as send:
+        with django_capture_on_commit_callbacks(execute=True):
+            transcription.store_text("call me back", 0.9)
+        live.drain()
     ((group, html),) = [call.args for call in send.call_args_list]
     assert group == "live.recording.r-0001"
     assert 'id="recording-r-0001"' in html
@@ -278,8 +280,10 @@ def test_a_stored_transcript_is_pushed_to_the_recordings_viewers(django_capture_
 
 def test_a_recording_action_changing_state_is_pushed(django_capture_on_commit_callbacks, enqueued):
     recording()
-    with mock.patch("console.live.send") as send, django_capture_on_commit_callbacks(execute=True):
-        recordings.delete(None, recordings.Recording.objects.get())
+    with mock.patch("console.live.send") as send:
+        with django_capture_on_commit_callbacks(execute=True):
+            recordings.delete(None, recordings.Recording.objects.get())
+        live.drain()
     assert [call.args[0] for call in send.call_args_list] == ["live.recording.r-0001"]
 
 
