@@ -67,13 +67,6 @@ class CallInfo:
     application_id: str
     raw: dict[str, Any]
 
-    # Final in both documents: "disconnected" (the real API), "completed" (the seed spec).
-    FINAL_STATES = frozenset({"disconnected", "completed"})
-
-    @property
-    def is_final(self) -> bool:
-        return self.state in self.FINAL_STATES
-
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CallInfo:
         return cls(
@@ -164,6 +157,8 @@ class RecordingInfo:
     # The transcription's metadata (id, status, completedTime, url), if any.
     transcription: dict[str, Any] | None
     raw: dict[str, Any]
+    # Only webhooks carry the call's tag.
+    tag: str = ""
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RecordingInfo:

@@ -64,11 +64,21 @@ def fill_missing(queryset: models.QuerySet, **fields) -> list[str]:
     return gaps
 
 
-def keep_earliest(queryset: models.QuerySet, name: str, value: datetime | None) -> bool:
-    """Lower a time field to `value` if it is unset or later (order-independent minimum)."""
-    if value is None:
-        return False
-    return bool(queryset.filter(Q(**{f"{name}__isnull": True}) | Q(**{f"{name}__gt": value})).update(**{name: value}))
+def event_noted(event_time: datetime, tag: str) -> dict:
+    """The UPDATE that records an event's arrival on a call or a conference: now, and if it
+    is the newest by eventTime, its time and its tag (one statement, whatever the order)."""
+    newest = Q(latest_event_time__isnull=True) | Q(latest_event_time__lte=event_time)
+    return {
+        "last_event_at": timezone.now(),
+        "latest_event_time": models.Case(
+            models.When(newest, then=models.Value(event_time, output_field=models.DateTimeField())),
+            default=models.F("latest_event_time"),
+        ),
+        "tag": models.Case(
+            models.When(newest, then=models.Value(tag, output_field=models.CharField())),
+            default=models.F("tag"),
+        ),
+    }
 
 
 def keep_latest(queryset: models.QuerySet, name: str, value: datetime | None) -> bool:
@@ -226,19 +236,8 @@ class Call(models.Model):
         event was applied; the UPDATE itself is the guard).
         https://dev.bandwidth.com/docs/voice/bxml/tag"""
         call_id = self.call_id
-        newest = Q(latest_event_time__isnull=True) | Q(latest_event_time__lte=event_time)
         retagged = (self.latest_event_time is None or self.latest_event_time <= event_time) and self.tag != tag
-        Call.objects.filter(call_id=call_id).update(
-            last_event_at=timezone.now(),
-            latest_event_time=models.Case(
-                models.When(newest, then=models.Value(event_time, output_field=models.DateTimeField())),
-                default=models.F("latest_event_time"),
-            ),
-            tag=models.Case(
-                models.When(newest, then=models.Value(tag, output_field=models.CharField())),
-                default=models.F("tag"),
-            ),
-        )
+        Call.objects.filter(call_id=call_id).update(**event_noted(event_time, tag))
         if retagged:
             signals.call_changed.send(sender=Call, call_id=call_id)
         return retagged
@@ -382,11 +381,13 @@ class Conference(models.Model):
 
     def note_event(self, *, event_time: datetime, tag: str) -> None:
         """As Call.note_event: the newest event's tag (the creating call's) wins."""
-        mine = Conference.objects.filter(pk=self.pk)
-        mine.update(last_event_at=timezone.now())
-        keep_earliest(mine, "created_time", event_time)
-        mine.filter(Q(latest_event_time__isnull=True) | Q(latest_event_time__lte=event_time)).update(
-            latest_event_time=event_time, tag=tag
+        earliest = Q(created_time__isnull=True) | Q(created_time__gt=event_time)
+        Conference.objects.filter(pk=self.pk).update(
+            **event_noted(event_time, tag),
+            created_time=models.Case(
+                models.When(earliest, then=models.Value(event_time, output_field=models.DateTimeField())),
+                default=models.F("created_time"),
+            ),
         )
 
 
@@ -397,8 +398,6 @@ class MemberState(models.TextChoices):
 
     JOINED = "joined", "in the conference"
     LEFT = "left", "left"
-
-
 
 
 class ConferenceMember(models.Model):
@@ -1214,10 +1213,9 @@ class Action(models.Model):
 
     def transition(self, to_status: str, **fields) -> bool:
         """Conditionally move this action to `to_status`; refresh and return whether it moved."""
-        allowed_from = [s for s, targets in ACTION_TRANSITIONS.items() if to_status in targets]
         if to_status not in OPEN_ACTION_STATUSES:
             fields.setdefault("finished_at", timezone.now())
-        moved = Action.objects.filter(pk=self.pk, status__in=allowed_from).update(
+        moved = Action.objects.filter(pk=self.pk, status__in=allowed_from(ACTION_TRANSITIONS, to_status)).update(
             status=to_status, updated_at=timezone.now(), **fields
         )
         self.refresh_from_db()

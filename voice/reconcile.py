@@ -34,7 +34,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from voice import bandwidth, recordings, signals, tasks, transcripts
-from voice.events import parse_time
 from voice.models import (
     OPEN_ACTION_STATUSES,
     Action,
@@ -445,37 +444,10 @@ def repair_recording(info: bandwidth.RecordingInfo, conference: Conference | Non
     """Store a recording (and its transcription's metadata) webhooks did not bring."""
     status = info.status if info.status in RecordingStatus.values else RecordingStatus.PROCESSING
     with transaction.atomic():
-        recording, changes = Recording.store(
-            info.recording_id,
-            status,
-            call_id=info.call_id,
-            conference=conference,
-            account_id=info.account_id,
-            parent_call_id=info.parent_call_id,
-            direction=info.direction,
-            from_number=info.from_number,
-            to_number=info.to_number,
-            name=info.name,
-            channels=info.channels,
-            duration_seconds=info.duration_seconds,
-            file_format=info.file_format,
-            media_url=info.media_url,
-            start_time=info.start_time,
-            end_time=info.end_time,
-        )
-        recordings.archive_when_available(recording, changes)
+        recording, changes = recordings.store(info, status, conference=conference)
         part = info.transcription or {}
         if part.get("status") and part["status"] != TranscriptionStatus.NONE:
-            transcription, more = Transcription.store(
-                recording,
-                str(part["status"]),
-                transcription_id=str(part.get("id") or ""),
-                url=str(part.get("url") or ""),
-                completed_time=parse_time(part["completedTime"]) if part.get("completedTime") else None,
-            )
-            changes.update(more)
-            if more and transcription.wants_text:
-                tasks.fetch_transcription.delay_on_commit(transcription.pk)
+            changes.update(recordings.store_transcription(recording, str(part["status"]), part))
         if not changes:
             return 0
         record_repair(

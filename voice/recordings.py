@@ -21,7 +21,8 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 
 from voice import bandwidth, signals, tasks
-from voice.models import Recording, RecordingStatus
+from voice.events import parse_time
+from voice.models import Conference, Recording, RecordingStatus, Transcription
 
 log = logging.getLogger(__name__)
 
@@ -279,6 +280,47 @@ def archive_automatically(recording_pk: int) -> None:
     signals.recording_archived.send(
         sender=Recording, recording_id=recording.recording_id, ok=True, detail=f"{size} bytes, automatically"
     )
+
+
+def store(info: bandwidth.RecordingInfo, status: str, *, conference: Conference | None = None) -> tuple[Recording, dict]:
+    """Create the recording from its metadata (a webhook's or the API's), or move it to
+    `status` and fill what it lacks; returns it and what changed."""
+    recording, changes = Recording.store(
+        info.recording_id,
+        status,
+        call_id=info.call_id,
+        conference=conference,
+        account_id=info.account_id,
+        parent_call_id=info.parent_call_id,
+        direction=info.direction,
+        from_number=info.from_number,
+        to_number=info.to_number,
+        name=info.name,
+        channels=info.channels,
+        duration_seconds=info.duration_seconds,
+        file_format=info.file_format,
+        media_url=info.media_url,
+        start_time=info.start_time,
+        end_time=info.end_time,
+        tag=info.tag,
+    )
+    archive_when_available(recording, changes)
+    return recording, changes
+
+
+def store_transcription(recording: Recording, status: str, part: dict) -> dict:
+    """Store a transcription's metadata (`part`: Bandwidth's id, url, completedTime); once
+    it is available, a task fetches the text. Returns what changed."""
+    transcription, changes = Transcription.store(
+        recording,
+        status,
+        transcription_id=str(part.get("id") or ""),
+        url=str(part.get("url") or ""),
+        completed_time=parse_time(part["completedTime"]) if part.get("completedTime") else None,
+    )
+    if changes and transcription.wants_text:
+        tasks.fetch_transcription.delay_on_commit(transcription.pk)
+    return changes
 
 
 def archive_when_available(recording: Recording, changes: dict[str, tuple]) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from voice import bxml, flows, signals
@@ -27,38 +26,35 @@ def call_facts(event: IncomingEvent, *, call_times: bool = True) -> dict:
     return facts
 
 
-def _ensure_call(event: IncomingEvent, state: str, facts: dict, **fields) -> tuple[Call, bool]:
-    """The call this event is about, created in `state` if Switchboard never saw it."""
-    defaults = {**facts, "state": state, "tag": event.text("tag"), **fields}
-    with transaction.atomic():
-        try:
-            return Call.objects.get_or_create(call_id=event.call_id, defaults=defaults)
-        except IntegrityError:
-            # Created by a concurrent webhook for the same call between our read and insert.
-            return Call.objects.get(call_id=event.call_id), False
-
-
 def move_call(event: IncomingEvent, state: str, *, call_times: bool = True, **fields) -> bool:
     """Create the call in `state`, or advance it there; True if anything changed. Then
     note the event (its tag, its time)."""
     facts = call_facts(event, call_times=call_times)
-    call, created = _ensure_call(event, state, facts, **fields)
+    # get_or_create also settles a race with a concurrent webhook creating the same call.
+    call, created = Call.objects.get_or_create(
+        call_id=event.call_id, defaults={**facts, "state": state, "tag": event.text("tag"), **fields}
+    )
     if created:
         signals.call_changed.send(sender=Call, call_id=call.call_id)
         changed = True
     else:
-        changed = Call.advance(call.call_id, state, **{k: v for k, v in fields.items() if v not in (None, "")})
-        # Facts an earlier-dropped or reordered event would have brought (the start time,
-        # an answer time that arrives after the disconnect) fill gaps but never overwrite.
-        changed |= Call.fill_missing(call.call_id, **facts, **fields)
-        # Bandwidth's answer time replaces Switchboard's estimate (see on_initiate).
-        answered = event.time("answerTime")
-        if answered is not None and Call.objects.filter(pk=call.pk).exclude(answer_time=answered).update(
-            answer_time=answered
-        ):
-            signals.call_changed.send(sender=Call, call_id=call.call_id)
-            changed = True
+        changed = _catch_up(call, event, state, facts, fields)
     changed |= call.note_event(event_time=event.event_time, tag=event.text("tag"))
+    return changed
+
+
+def _catch_up(call: Call, event: IncomingEvent, state: str, facts: dict, fields: dict) -> bool:
+    """Apply an event to a call Switchboard knows: advance it (never backwards) and fill in
+    what earlier-dropped or reordered events would have brought; True if anything changed."""
+    changed = Call.advance(call.call_id, state, **{k: v for k, v in fields.items() if v not in (None, "")})
+    # Facts (the start time, an answer time that arrives after the disconnect) fill gaps
+    # but never overwrite.
+    changed |= Call.fill_missing(call.call_id, **facts, **fields)
+    # Bandwidth's answer time replaces Switchboard's estimate (see on_initiate).
+    answered = event.time("answerTime")
+    if answered is not None and Call.objects.filter(pk=call.pk).exclude(answer_time=answered).update(answer_time=answered):
+        signals.call_changed.send(sender=Call, call_id=call.call_id)
+        changed = True
     return changed
 
 

@@ -6,11 +6,11 @@ https://dev.bandwidth.com/docs/voice/guides/recordingGuide
 
 from __future__ import annotations
 
-from voice import flows, recordings, tasks
+from voice import bandwidth, flows, recordings
 from voice.answers import NO_CONTENT, Applied, Handler, bxml_answer
-from voice.events import IncomingEvent, parse_time
+from voice.events import IncomingEvent
 from voice.handlers.calls import in_progress
-from voice.models import Conference, Recording, RecordingStatus, Transcription, TranscriptionStatus
+from voice.models import Conference, Recording, RecordingStatus, TranscriptionStatus
 
 
 def recording_status(event: IncomingEvent) -> str:
@@ -22,27 +22,34 @@ def recording_status(event: IncomingEvent) -> str:
 
 def store_recording(event: IncomingEvent, status: str, *, conference: Conference | None = None) -> tuple[Recording, bool]:
     """Create the recording, or move it to `status` and fill what it lacks."""
-    recording, changes = Recording.store(
-        event.recording_id,
-        status,
+    recording, changes = recordings.store(recording_info(event, conference=conference), status, conference=conference)
+    return recording, bool(changes)
+
+
+def recording_info(event: IncomingEvent, *, conference: Conference | None) -> bandwidth.RecordingInfo:
+    """A recording's metadata as a webhook gives it (a GET webhook's values are all text)."""
+    return bandwidth.RecordingInfo(
+        recording_id=event.recording_id,
         call_id=event.call_id,
-        conference=conference,
+        conference_id=event.conference_id,
         account_id=event.text("accountId"),
         parent_call_id=event.text("parentCallId"),
         direction=event.text("direction"),
         from_number=event.text("from"),
         to_number=event.text("to"),
+        # A conference's events name the conference; only its recording events are stored here.
         name=event.text("recordingName") or (event.text("name") if conference else ""),
         channels=event.channels,
         duration_seconds=event.duration_seconds,
         file_format=event.text("fileFormat"),
+        status=event.text("status"),
         media_url=event.text("mediaUrl"),
         start_time=event.time("startTime"),
         end_time=event.time("endTime"),
+        transcription=event.part("transcription"),
+        raw=event.payload,
         tag=event.text("tag"),
     )
-    recordings.archive_when_available(recording, changes)
-    return recording, bool(changes)
 
 
 def on_record_complete(event: IncomingEvent) -> Applied:
@@ -64,15 +71,7 @@ def on_transcription_available(event: IncomingEvent) -> Applied:
     recording, changed = store_recording(event, RecordingStatus.PROCESSING)
     part = event.part("transcription")
     # A GET webhook cannot carry the nested object; the event itself means available.
-    transcription, changes = Transcription.store(
-        recording,
-        str(part.get("status") or TranscriptionStatus.AVAILABLE),
-        transcription_id=str(part.get("id") or ""),
-        url=str(part.get("url") or ""),
-        completed_time=parse_time(part["completedTime"]) if part.get("completedTime") else None,
-    )
-    if transcription.wants_text:
-        tasks.fetch_transcription.delay_on_commit(transcription.pk)
+    changes = recordings.store_transcription(recording, str(part.get("status") or TranscriptionStatus.AVAILABLE), part)
     return Applied(NO_CONTENT, changed or bool(changes))
 
 
