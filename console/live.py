@@ -29,6 +29,7 @@ conference's summary (batch progress, dial-outs, ending, recording), its recordi
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import queue
@@ -41,7 +42,7 @@ from functools import partial
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db import close_old_connections, connections, transaction
+from django.db import connections, transaction
 from django.dispatch import receiver
 from django.template.loader import render_to_string
 
@@ -61,6 +62,8 @@ _RECORDING_STREAM = re.compile(r"^recording-(?P<recording_id>[A-Za-z0-9_.\-]{1,8
 # How long the pusher waits after a change for the rest of its burst (a transaction's changes
 # arrive one after another as it commits).
 COALESCE_SECONDS = 0.02
+# The pusher thread's own event loop.
+_sending = threading.local()
 
 
 def conference_group(conference_id: str) -> str:
@@ -125,6 +128,9 @@ class Pusher:
                 self._pid = os.getpid()
 
     def _run(self) -> None:
+        # One event loop for the thread's sends: async_to_sync would make one per send, at
+        # twenty times the cost, and channels_redis keeps its connections per loop.
+        _sending.loop = asyncio.new_event_loop()
         while (first := self.queue.get()) is not None:
             time.sleep(COALESCE_SECONDS)
             pushes, stopping = self.take({first})
@@ -132,12 +138,13 @@ class Pusher:
                 push_all(pushes)
             except Exception:
                 log.exception("live pushes failed")
-            finally:
-                # A thread outside any request: nothing else closes its connections.
-                close_old_connections()
+                # The thread keeps its database connection between bursts; a failure may
+                # have broken it, and the next burst opens a new one.
+                connections.close_all()
             if stopping:
                 break
         connections.close_all()
+        _sending.loop.close()
 
     def take(self, pushes: set[tuple] | None = None) -> tuple[set[tuple], bool]:
         """Everything queued now, and whether a stop was among it."""
@@ -182,7 +189,12 @@ def push_all(pending: set[tuple]) -> None:
 
 
 def send(group: str, html: str) -> None:
-    async_to_sync(get_channel_layer().group_send)(group, {"type": "live.html", "html": html})
+    layer, message = get_channel_layer(), {"type": "live.html", "html": html}
+    loop = getattr(_sending, "loop", None)
+    if loop is not None:
+        loop.run_until_complete(layer.group_send(group, message))
+    else:
+        async_to_sync(layer.group_send)(group, message)
 
 
 def stamp() -> int:
