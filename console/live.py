@@ -42,7 +42,7 @@ from functools import partial
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import close_old_connections, connections, transaction
 from django.dispatch import receiver
 from django.template.loader import render_to_string
 
@@ -138,9 +138,9 @@ class Pusher:
                 push_all(pushes)
             except Exception:
                 log.exception("live pushes failed")
-                # The thread keeps its database connection between bursts; a failure may
-                # have broken it, and the next burst opens a new one.
-                connections.close_all()
+            finally:
+                # A thread outside any request: nothing else replaces a broken or old connection.
+                close_old_connections()
             if stopping:
                 break
         connections.close_all()
