@@ -37,7 +37,7 @@ def recording_info(event: IncomingEvent, *, conference: Conference | None) -> ba
         direction=event.text("direction"),
         from_number=event.text("from"),
         to_number=event.text("to"),
-        # A conference's events name the conference; only its recording events are stored here.
+        # A conference recording has no recordingName: its event's name is the conference's.
         name=event.text("recordingName") or (event.text("name") if conference else ""),
         channels=event.channels,
         duration_seconds=event.duration_seconds,
