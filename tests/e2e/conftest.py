@@ -1,3 +1,5 @@
+from contextlib import contextmanager
+
 import pytest
 
 from tests.support.services import chromium_path
@@ -29,20 +31,24 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser):
+@contextmanager
+def _operator_page(browser):
+    """A page in a browser context of its own: its own cookies, its own session."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def page(browser):
+    with _operator_page(browser) as page:
+        yield page
 
 
 @pytest.fixture
 def second_page(browser):
-    """A second operator, in a browser context of their own."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
+    """A second operator."""
+    with _operator_page(browser) as page:
+        yield page

@@ -11,11 +11,7 @@ pytestmark = pytest.mark.e2e
 
 def test_agent_hangs_up_a_live_call_in_the_embedded_default(page, tmp_path):
     with running_stack(tmp_path) as stack:
-        try:
-            agent_hangs_up_a_call_that_appears_live(page, stack)
-        except Exception:
-            print(stack.log_text())
-            raise
+        agent_hangs_up_a_call_that_appears_live(page, stack)
 
 
 @pytest.mark.production
@@ -23,8 +19,4 @@ def test_agent_hangs_up_a_live_call_on_postgresql_redis_and_a_separate_worker(pa
     require_postgres()
     require_redis()
     with running_stack(tmp_path, production=True) as stack:
-        try:
-            agent_hangs_up_a_call_that_appears_live(page, stack)
-        except Exception:
-            print(stack.log_text())
-            raise
+        agent_hangs_up_a_call_that_appears_live(page, stack)

@@ -105,11 +105,7 @@ def admin_finds_plays_downloads_and_deletes_a_recording(page: Page, stack: Stack
 
 def test_an_admin_finds_plays_downloads_and_deletes_a_recording(page, tmp_path):
     with running_stack(tmp_path) as stack:
-        try:
-            admin_finds_plays_downloads_and_deletes_a_recording(page, stack)
-        except Exception:
-            print(stack.log_text())
-            raise
+        admin_finds_plays_downloads_and_deletes_a_recording(page, stack)
 
 
 @pytest.mark.production
@@ -117,8 +113,4 @@ def test_the_same_on_postgresql_full_text_search_and_a_separate_worker(page, tmp
     require_postgres()
     require_redis()
     with running_stack(tmp_path, production=True) as stack:
-        try:
-            admin_finds_plays_downloads_and_deletes_a_recording(page, stack)
-        except Exception:
-            print(stack.log_text())
-            raise
+        admin_finds_plays_downloads_and_deletes_a_recording(page, stack)

@@ -102,12 +102,18 @@ def running_stack(tmp_path: Path, *, production: bool = False):
             if not wait_for_port("127.0.0.1", sandbox_port, 20, alive=lambda: sandbox.poll() is None):
                 raise RuntimeError("the sandbox did not start:\n" + (logs / "sandbox.log").read_text())
             auth = (env.get("BANDWIDTH_USERNAME", "sandbox"), env.get("BANDWIDTH_PASSWORD", "sandbox-password"))
-            yield Stack(
+            stack = Stack(
                 url=f"http://127.0.0.1:{console_port}",
                 sandbox=SandboxHandle(url=f"http://127.0.0.1:{sandbox_port}", log=logs / "sandbox.log", auth=auth),
                 passwords=passwords,
                 logs=logs,
             )
+            try:
+                yield stack
+            except Exception:
+                # A failing test shows what the processes said (pytest prints captured output).
+                print(stack.log_text())
+                raise
         finally:
             group.stop()
             for output in files:
