@@ -8,8 +8,9 @@ the member has left, the conference is over).
 from __future__ import annotations
 
 from console.models import AuditEntry
+from console.recordings import may_transcribe, transcription_of
 from voice import actions
-from voice.models import Action, ActionBatch, ActionKind, Call, Conference, ConferenceMember, MemberState, Route
+from voice.models import Action, ActionBatch, ActionKind, Call, Conference, ConferenceMember, MemberState, Recording, Route
 
 
 def _request(
@@ -135,3 +136,32 @@ def dial_out(user, conference: Conference, to: str, from_number: str) -> Action 
         params={"conference": conference.conference_id, "to": to, "from": from_number},
         detail=f"{from_number} → {to} into {conference.name}",
     )
+
+
+# Recordings
+
+
+def request_transcription(user, recording: Recording) -> Action | None:
+    if not may_transcribe(recording, transcription_of(recording)):
+        return None
+    return _on_recording(user, recording, ActionKind.TRANSCRIBE, "transcribe recording")
+
+
+def delete_recording(user, recording: Recording) -> Action | None:
+    if not recording.can_be_deleted:
+        return None
+    return _on_recording(user, recording, ActionKind.DELETE_RECORDING, "delete recording")
+
+
+def archive_recording(user, recording: Recording) -> Action | None:
+    if recording.is_archived or not recording.is_at_bandwidth:
+        return None
+    return _on_recording(user, recording, ActionKind.ARCHIVE_RECORDING, "archive recording")
+
+
+def _on_recording(user, recording: Recording, kind: str, verb: str) -> Action:
+    if recording.is_conference:
+        detail = f"conference {recording.conference.name if recording.conference else recording.conference_id}"
+    else:
+        detail = f"{recording.from_number} → {recording.to_number}"
+    return _request(user, verb, kind, target=recording.recording_id, call_id=recording.call_id or "", detail=detail)

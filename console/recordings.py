@@ -23,7 +23,7 @@ from django.utils.http import content_disposition_header
 from django.utils.safestring import SafeString, mark_safe
 
 from console.models import AuditEntry
-from voice import actions, bandwidth, signals, tasks
+from voice import bandwidth, signals, tasks
 from voice.models import TRANSCRIPTION_RETRYABLE, Action, ActionKind, Recording, RecordingStatus, Transcription
 
 # The search
@@ -427,38 +427,6 @@ def may_transcribe(recording: Recording, transcription: Transcription | None) ->
     longer has, or one transcribed or being transcribed; again after a failure a new
     request may cure."""
     return recording.can_be_transcribed and (transcription is None or transcription.status in TRANSCRIPTION_RETRYABLE)
-
-
-def request_transcription(user, recording: Recording) -> Action | None:
-    if not may_transcribe(recording, transcription_of(recording)):
-        return None
-    return _request(user, recording, ActionKind.TRANSCRIBE, "transcribe recording")
-
-
-def delete(user, recording: Recording) -> Action | None:
-    if not recording.can_be_deleted:
-        return None
-    return _request(user, recording, ActionKind.DELETE_RECORDING, "delete recording")
-
-
-def archive(user, recording: Recording) -> Action | None:
-    if recording.is_archived or not recording.is_at_bandwidth:
-        return None
-    return _request(user, recording, ActionKind.ARCHIVE_RECORDING, "archive recording")
-
-
-def _request(user, recording: Recording, kind: str, verb: str) -> Action:
-    """A second request while one is under way returns that one and is not audited twice."""
-    action, created = actions.request(kind, target=recording.recording_id, call_id=recording.call_id or "", user=user)
-    if created:
-        AuditEntry.record(user, verb, recording.recording_id, action=action, detail=_describe(recording))
-    return action
-
-
-def _describe(recording: Recording) -> str:
-    if recording.is_conference:
-        return f"conference {recording.conference.name if recording.conference else recording.conference_id}"
-    return f"{recording.from_number} → {recording.to_number}"
 
 
 @receiver(signals.recording_archived)

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
-from console import paging, recordings
+from console import operations, paging, recordings
 from console.decorators import operator_required
 from voice.models import Recording
 
@@ -75,7 +75,7 @@ def _acted(request: HttpRequest, recording: Recording) -> HttpResponse:
 @operator_required("console.manage_recordings")
 def recording_transcribe(request: HttpRequest, recording_id: str) -> HttpResponse:
     recording = get_object_or_404(Recording, recording_id=recording_id)
-    recordings.request_transcription(request.user, recording)
+    operations.request_transcription(request.user, recording)
     return _acted(request, recording)
 
 
@@ -83,7 +83,7 @@ def recording_transcribe(request: HttpRequest, recording_id: str) -> HttpRespons
 @operator_required("console.manage_recordings")
 def recording_delete(request: HttpRequest, recording_id: str) -> HttpResponse:
     recording = get_object_or_404(Recording, recording_id=recording_id)
-    recordings.delete(request.user, recording)
+    operations.delete_recording(request.user, recording)
     return _acted(request, recording)
 
 
@@ -91,7 +91,7 @@ def recording_delete(request: HttpRequest, recording_id: str) -> HttpResponse:
 @operator_required("console.manage_recordings")
 def recording_archive(request: HttpRequest, recording_id: str) -> HttpResponse:
     recording = get_object_or_404(Recording, recording_id=recording_id)
-    recordings.archive(request.user, recording)
+    operations.archive_recording(request.user, recording)
     return _acted(request, recording)
 
 

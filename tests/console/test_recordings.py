@@ -9,7 +9,7 @@ from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.utils import timezone
 
-from console import live, recordings, roles
+from console import live, operations, recordings, roles
 from console.models import AuditEntry
 from tests.support.recordings import NOON, recording
 from voice import signals
@@ -282,7 +282,7 @@ def test_a_recording_action_changing_state_is_pushed(django_capture_on_commit_ca
     recording()
     with mock.patch("console.live.send") as send:
         with django_capture_on_commit_callbacks(execute=True):
-            recordings.delete(None, recordings.Recording.objects.get())
+            operations.delete_recording(None, recordings.Recording.objects.get())
         live.drain()
     assert [call.args[0] for call in send.call_args_list] == ["live.recording.r-0001"]
 
