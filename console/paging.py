@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 
 PAGE_SIZE = 50
 
@@ -34,9 +35,14 @@ def _decode(cursor: str) -> tuple[datetime, int] | None:
         return None
 
 
+def newest_first_order(queryset: QuerySet, field: str) -> QuerySet:
+    """The lists' order: by (`field`, id), newest first (pages and CSV exports alike)."""
+    return queryset.order_by(f"-{field}", "-pk")
+
+
 def newest_first(queryset: QuerySet, field: str, cursor: str | None, size: int = PAGE_SIZE) -> Page:
     """One page ordered by (`field`, id), newest first; `field` must not be null."""
-    queryset = queryset.order_by(f"-{field}", "-pk")
+    queryset = newest_first_order(queryset, field)
     position = _decode(cursor) if cursor else None
     if position is not None:
         value, pk = position
@@ -49,3 +55,18 @@ def newest_first(queryset: QuerySet, field: str, cursor: str | None, size: int =
     more = len(items) > size
     items = items[:size]
     return Page(items, _encode(getattr(items[-1], field), items[-1].pk) if more else None)
+
+
+def list_template(request: HttpRequest, page: str) -> str:
+    """A paged list's template: the whole page; for htmx, the results (a new search) or only
+    more rows ("Load more", which sends the cursor as `after`)."""
+    if not request.htmx or request.htmx.history_restore_request:
+        return page
+    return f"{page}#rows" if request.GET.get("after") else f"{page}#results"
+
+
+def query_without_cursor(request: HttpRequest) -> str:
+    """The list's query string without its cursor, for "Load more" to add the next one to."""
+    query = request.GET.copy()
+    query.pop("after", None)
+    return query.urlencode()

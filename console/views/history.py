@@ -20,15 +20,15 @@ from console.models import AuditEntry
 def call_history(request: HttpRequest) -> HttpResponse:
     form = history.CallHistoryForm(request.GET)
     page = paging.newest_first(form.apply(history.ended_calls()), "end_time", request.GET.get("after"))
-    context = {"form": form, "page": page, "query": _without(request, "after")}
-    return render(request, _template(request, "console/history.html"), context)
+    context = {"form": form, "page": page, "query": paging.query_without_cursor(request)}
+    return render(request, paging.list_template(request, "console/history.html"), context)
 
 
 @require_GET
 @operator_required("console.view_call_history")
 def call_history_csv(request: HttpRequest) -> HttpResponse:
     form = history.CallHistoryForm(request.GET)
-    calls = form.apply(history.ended_calls()).order_by("-end_time", "-pk").iterator(chunk_size=CHUNK)
+    calls = paging.newest_first_order(form.apply(history.ended_calls()), "end_time").iterator(chunk_size=CHUNK)
     AuditEntry.record(request.user, "export calls", "call history", outcome="ok", detail=request.GET.urlencode())
     return streaming_csv(request, _filename("calls"), history.CSV_COLUMNS, calls, history.csv_row)
 
@@ -39,29 +39,17 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
     entries = form.apply(AuditEntry.objects.select_related("action"))
     page = paging.newest_first(entries, "at", request.GET.get("after"))
-    context = {"form": form, "page": page, "query": _without(request, "after")}
-    return render(request, _template(request, "console/audit.html"), context)
+    context = {"form": form, "page": page, "query": paging.query_without_cursor(request)}
+    return render(request, paging.list_template(request, "console/audit.html"), context)
 
 
 @require_GET
 @operator_required("console.view_audit_log")
 def audit_log_csv(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
-    entries = form.apply(AuditEntry.objects.select_related("action")).order_by("-at", "-pk").iterator(chunk_size=CHUNK)
+    entries = form.apply(AuditEntry.objects.select_related("action"))
+    entries = paging.newest_first_order(entries, "at").iterator(chunk_size=CHUNK)
     return streaming_csv(request, _filename("audit"), AUDIT_CSV_COLUMNS, entries, audit_csv_row)
-
-
-def _template(request: HttpRequest, page: str) -> str:
-    """The whole page; for htmx, the results (a new search) or only more rows ("Load more")."""
-    if not request.htmx or request.htmx.history_restore_request:
-        return page
-    return f"{page}#rows" if request.GET.get("after") else f"{page}#results"
-
-
-def _without(request: HttpRequest, name: str) -> str:
-    query = request.GET.copy()
-    query.pop(name, None)
-    return query.urlencode()
 
 
 def _filename(kind: str) -> str:

@@ -18,15 +18,13 @@ from voice.models import Recording
 def recording_list(request: HttpRequest) -> HttpResponse:
     form = recordings.RecordingSearchForm(request.GET)
     page = paging.newest_first(form.apply(recordings.listed()), "start_time", request.GET.get("after"))
-    query = request.GET.copy()
-    query.pop("after", None)
-    context = {"form": form, "page": page, "rows": recordings.rows(page.items, form.words), "query": query.urlencode()}
-    if not request.htmx or request.htmx.history_restore_request:
-        template = "console/recordings.html"
-    else:
-        # A new search replaces the results; "Load more" appends rows.
-        template = "console/recordings.html#rows" if request.GET.get("after") else "console/recordings.html#results"
-    return render(request, template, context)
+    context = {
+        "form": form,
+        "page": page,
+        "rows": recordings.rows(page.items, form.words),
+        "query": paging.query_without_cursor(request),
+    }
+    return render(request, paging.list_template(request, "console/recordings.html"), context)
 
 
 def _page_context(recording: Recording) -> dict:
