@@ -60,10 +60,6 @@ def call_rows(calls: Iterable[Call]) -> list[CallRow]:
     return [CallRow(call, latest.get(call.call_id), conferences.get(call.call_id)) for call in calls]
 
 
-def live_call_rows() -> list[CallRow]:
-    return call_rows(Call.objects.live())
-
-
 def call_row(call_id: str) -> CallRow | None:
     call = Call.objects.filter(call_id=call_id).first()
     return call_rows([call])[0] if call else None

@@ -10,9 +10,9 @@ from django.http import HttpRequest, HttpResponse
 from django_htmx.http import HttpResponseClientRedirect
 
 
-def operator_required(permission: str | None = None):
+def operator_required(*permissions: str):
     """Signed in (else to the login page, also for htmx requests, which would otherwise
-    swap the login form into a table row) and, if given, holding `permission` (else 403)."""
+    swap the login form into a table row) and holding every one of `permissions` (else 403)."""
 
     def decorator(view):
         @wraps(view)
@@ -21,7 +21,7 @@ def operator_required(permission: str | None = None):
                 if request.htmx:
                     return HttpResponseClientRedirect(redirect_to_login(request.htmx.current_url or "/").url)
                 return redirect_to_login(request.get_full_path())
-            if permission and not request.user.has_perm(permission):
+            if not request.user.has_perms(permissions):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 

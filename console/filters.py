@@ -4,16 +4,12 @@ and kept in the URL so that a view can be bookmarked."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
-
 from django import forms
-from django.conf import settings
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
-from voice.models import Call, CallState
+from voice.models import LIVE_CALL_STATES, Call, stuck_call_cutoff
 
-LIVE_STATES = [(state.value, state.label) for state in CallState if state != CallState.ENDED]
+LIVE_STATES = [(state.value, state.label) for state in LIVE_CALL_STATES]
 
 
 class CallFilterForm(forms.Form):
@@ -44,5 +40,5 @@ class CallFilterForm(forms.Form):
         if data["tag"]:
             calls = calls.filter(tag__icontains=data["tag"])
         if data["stuck"]:
-            calls = calls.filter(start_time__lte=timezone.now() - timedelta(seconds=settings.STUCK_CALL_AFTER))
+            calls = calls.filter(start_time__lte=stuck_call_cutoff())
         return calls

@@ -11,8 +11,12 @@ def clock(value: timedelta | None) -> str:
     """A duration as a wall clock: 4:07, 1:02:03."""
     if value is None:
         return ""
-    seconds = max(0, int(value.total_seconds()))
-    hours, rest = divmod(seconds, 3600)
+    return wall_clock(value.total_seconds())
+
+
+def wall_clock(seconds: float) -> str:
+    """Whole seconds as a wall clock: 0:07, 4:07, 1:02:03."""
+    hours, rest = divmod(max(0, int(seconds)), 3600)
     minutes, seconds = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 

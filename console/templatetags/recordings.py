@@ -7,6 +7,8 @@ from datetime import datetime
 from django import template
 from django.utils import timezone
 
+from console.templatetags.console import wall_clock
+
 register = template.Library()
 
 
@@ -16,10 +18,7 @@ def seconds_clock(seconds: float | None) -> str:
     4:07, 1:02:03."""
     if seconds is None:
         return ""
-    whole = max(0, int(seconds))
-    hours, rest = divmod(whole, 3600)
-    minutes, seconds = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+    return wall_clock(seconds)
 
 
 @register.filter

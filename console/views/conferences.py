@@ -153,8 +153,7 @@ def recording(request: HttpRequest, conference_id: str) -> HttpResponse:
 
 
 @require_POST
-@operator_required(CONTROL)
-@operator_required("console.dial_out")
+@operator_required(CONTROL, "console.dial_out")
 def dial_out(request: HttpRequest, conference_id: str) -> HttpResponse:
     conference = _conference(conference_id)
     form = DialOutForm(conference, request.POST)

@@ -8,12 +8,8 @@
 
   var SKIP_SECONDS = 5;
 
-  function clock(seconds) {
-    seconds = Math.max(0, Math.floor(seconds || 0));
-    var h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
-    var mm = (h && m < 10 ? "0" : "") + m, ss = (s < 10 ? "0" : "") + s;
-    return h ? h + ":" + mm + ":" + ss : mm + ":" + ss;
-  }
+  /* switchboard.js, loaded first, formats durations as every page does. */
+  function clock(seconds) { return window.Switchboard.clock(seconds || 0); }
 
   function setUp(player) {
     var audio = player.querySelector("audio");
@@ -152,13 +148,6 @@
       if (event.target.closest("input, select, textarea, button, a, [contenteditable]") || document.querySelector("dialog[open]")) return;
       event.preventDefault();
       toggle.click();
-    });
-    /* Whatever changed between rendering the page and opening its socket (the waveform
-       computed, the transcript arrived) was pushed to no one: re-read once when it opens. */
-    document.addEventListener("htmx:wsOpen", function once() {
-      document.removeEventListener("htmx:wsOpen", once);
-      var live = document.getElementById("recording-live");
-      if (live) htmx.trigger(live, "resync");
     });
     document.addEventListener("htmx:afterSettle", readPeaks);
     window.addEventListener("resize", draw);

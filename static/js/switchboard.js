@@ -31,6 +31,8 @@
     var mm = (h && m < 10 ? "0" : "") + m, ss = (s < 10 ? "0" : "") + s;
     return h ? h + ":" + mm + ":" + ss : mm + ":" + ss;
   }
+  /* For the page scripts that come after this one (player.js). */
+  window.Switchboard = { clock: clock };
 
   /* Durations tick in the browser from the server-sent start time: no per-second pushes.
      Rows turn "long" and "stuck" as their duration passes the board's thresholds. */
