@@ -68,7 +68,7 @@ async def test_a_failure_inside_the_sandbox_ends_the_call_with_application_error
     assert disconnect.payload["cause"] == "application-error"
     assert "RuntimeError: the simulation tripped" in disconnect.payload["errorMessage"]
     assert (await sandbox.call(call["callId"]))["state"] == "completed"
-    assert call["callId"] not in {live.call_id for live in sandbox.sim.live_calls()}
+    assert call["callId"] not in {live.call_id for live in sandbox.sim.live.values()}
     assert any("the simulation tripped" in str(record.exc_info[1]) for record in caplog.records if record.exc_info)
 
 

@@ -48,7 +48,7 @@ async def test_a_live_call_is_never_forgotten(sandbox, application):
     sandbox.sim.sweep(sandbox.sim.clock.now() + timedelta(days=365))
 
     assert (await sandbox.call(call["callId"]))["state"] == "answered"
-    assert [live.call_id for live in sandbox.sim.live_calls()] == [call["callId"]]
+    assert [live.call_id for live in sandbox.sim.live.values()] == [call["callId"]]
 
 
 async def test_a_recording_outlives_its_call_and_is_forgotten_thirty_days_after_it_ended(sandbox, application):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 
 from aiohttp import web
 
@@ -40,32 +41,39 @@ MAX_LISTED = 1000
 # or not.
 
 
-def _call_recording(request: web.Request) -> Recording:
+def _recording(request: web.Request, owner: str, key: str) -> Recording:
+    """The recording in the path, if its `owner` (call_id, conference_id) is the path's `key`."""
     recording_id = request.match_info["recordingId"]
     recording = simulation(request).recordings.get(recording_id)
-    if recording is None or recording.call_id != request.match_info["callId"]:
+    if recording is None or getattr(recording, owner) != request.match_info[key]:
         raise NotFound(f"Recording [{recording_id}] not found")
     return recording
+
+
+def _call_recording(request: web.Request) -> Recording:
+    return _recording(request, "call_id", "callId")
 
 
 def _conference_recording(request: web.Request) -> Recording:
-    recording_id = request.match_info["recordingId"]
-    recording = simulation(request).recordings.get(recording_id)
-    if recording is None or recording.conference_id != request.match_info["conferenceId"]:
-        raise NotFound(f"Recording [{recording_id}] not found")
-    return recording
+    return _recording(request, "conference_id", "conferenceId")
 
 
 def _sorted(recordings) -> list[Recording]:
     return sorted(recordings, key=lambda recording: recording.start_time)
 
 
-async def list_call_recordings(request: web.Request) -> web.Response:
-    call_id = request.match_info["callId"]
-    recordings = [r for r in simulation(request).recordings.values() if r.call_id == call_id]
+def _list(request: web.Request, owner: str, key: str, owner_of: Callable[[web.Request], object]) -> web.Response:
+    """The recordings whose `owner` (call_id, conference_id) is the path's `key`; none at all
+    answers as `owner_of` does (404 for an unknown call or conference)."""
+    owner_id = request.match_info[key]
+    recordings = [r for r in simulation(request).recordings.values() if getattr(r, owner) == owner_id]
     if not recordings:
-        call_of(request)
+        owner_of(request)
     return web.json_response([recording.metadata() for recording in _sorted(recordings)])
+
+
+async def list_call_recordings(request: web.Request) -> web.Response:
+    return _list(request, "call_id", "callId", call_of)
 
 
 async def get_call_recording(request: web.Request) -> web.Response:
@@ -97,11 +105,7 @@ async def list_account_recordings(request: web.Request) -> web.Response:
 
 
 async def list_conference_recordings(request: web.Request) -> web.Response:
-    conference_id = request.match_info["conferenceId"]
-    recordings = [r for r in simulation(request).recordings.values() if r.conference_id == conference_id]
-    if not recordings:
-        conference_of(request)
-    return web.json_response([recording.metadata() for recording in _sorted(recordings)])
+    return _list(request, "conference_id", "conferenceId", conference_of)
 
 
 async def get_conference_recording(request: web.Request) -> web.Response:
@@ -170,7 +174,7 @@ async def create_transcription(request: web.Request) -> web.Response:
         raise Invalid("detectLanguage must be true or false")
     if recording.duration <= MIN_TRANSCRIBABLE_SECONDS:
         raise Invalid("Only recordings longer than 0.5 seconds can be transcribed")
-    target = sim.transcription_target(target or recording.transcription_target)
+    target = sim.transcription_target(recording, target)
     sim.spawn(sim.transcribe(recording, target, tag=tag, timeout=timeout))
     return no_content(200)
 

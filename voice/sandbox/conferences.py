@@ -261,23 +261,20 @@ class Conferences:
         One that fails, however, does not stop the ones after it."""
         while (outgoing := await conference.outbox.get()) is not None:
             with survives(f"conference {conference.name}: {outgoing.payload['eventType']}"):
-                await self._send_event(conference, outgoing)
+                sender = self.sim.sender
+                if not outgoing.expects_bxml:
+                    await sender.notify(outgoing.target, outgoing.payload, timeout=conference.callback_timeout)
+                    continue
+                try:
+                    reply = await sender.bxml(outgoing.target, outgoing.payload, timeout=conference.callback_timeout)
+                    verbs = bxml.only_conference_verbs(bxml.parse(reply.text))
+                except (CallbackFailed, bxml.InvalidBxml) as error:
+                    # No call to end: the conference goes on without this document.
+                    log.info("conference %s: %s not run: %s", conference.name, outgoing.payload["eventType"], error)
+                    continue
+                if verbs:
+                    conference.documents.put_nowait(bxml.Document(tuple(verbs), reply.url))
         conference.documents.put_nowait(None)
-
-    async def _send_event(self, conference: SimConference, outgoing: Outgoing) -> None:
-        sender = self.sim.sender
-        if not outgoing.expects_bxml:
-            await sender.notify(outgoing.target, outgoing.payload, timeout=conference.callback_timeout)
-            return
-        try:
-            reply = await sender.bxml(outgoing.target, outgoing.payload, timeout=conference.callback_timeout)
-            verbs = bxml.only_conference_verbs(bxml.parse(reply.text))
-        except (CallbackFailed, bxml.InvalidBxml) as error:
-            # No call to end: the conference goes on without this document.
-            log.info("conference %s: %s not run: %s", conference.name, outgoing.payload["eventType"], error)
-            return
-        if verbs:
-            conference.documents.put_nowait(bxml.Document(tuple(verbs), reply.url))
 
     async def _run_documents(self, conference: SimConference) -> None:
         while (document := await conference.documents.get()) is not None:
@@ -285,14 +282,11 @@ class Conferences:
                 if conference.is_over:
                     break
                 with survives(f"conference {conference.name}: <{verb.name}>"):
-                    await self._run_verb(conference, verb, document.base_url)
-
-    async def _run_verb(self, conference: SimConference, verb: bxml.Verb, base_url: str) -> None:
-        try:
-            await self._perform(conference, verb, base_url)
-        except bxml.InvalidBxml as error:
-            # In a conference a failing verb is skipped and the document goes on.
-            log.info("conference %s: %s skipped: %s", conference.name, verb.name, error)
+                    try:
+                        await self._perform(conference, verb, document.base_url)
+                    except bxml.InvalidBxml as error:
+                        # In a conference a failing verb is skipped and the document goes on.
+                        log.info("conference %s: %s skipped: %s", conference.name, verb.name, error)
 
     async def _perform(self, conference: SimConference, verb: bxml.Verb, base_url: str) -> None:
         now = self.sim.clock.now()

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from voice.sandbox import audio
+from voice.sandbox import audio, payloads
 from voice.sandbox.clock import iso, iso_duration
 from voice.sandbox.webhooks import Target
 
@@ -102,7 +102,6 @@ class Recording:
     call: SimCall | None = field(default=None, repr=False)
     conference_id: str | None = None
     conference_name: str | None = None
-    call_fields: dict[str, Any] = field(default_factory=dict)
     status: str = "complete"
     # Where transcriptionAvailable goes when a transcription request names no callbackUrl.
     transcription_target: Target | None = None
@@ -124,10 +123,27 @@ class Recording:
 
     def metadata(self) -> dict[str, Any]:
         """The seed spec's Recording with the real API's fields of a call or conference recording."""
+        call = self.call
+        call_fields = (
+            payloads.without_none(
+                {
+                    "callId": call.call_id,
+                    "applicationId": call.application_id,
+                    "parentCallId": call.parent_call_id,
+                    "to": call.to_number,
+                    "from": call.from_number,
+                    "transferCallerId": call.transfer_caller_id,
+                    "transferTo": call.transfer_to,
+                    "direction": call.direction,
+                }
+            )
+            if call is not None
+            else {}
+        )
         body = {
             "recordingId": self.recording_id,
             "accountId": self.account_id,
-            **self.call_fields,
+            **call_fields,
             "conferenceId": self.conference_id,
             "name": self.conference_name,
             "duration": iso_duration(self.duration),

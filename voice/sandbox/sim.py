@@ -284,9 +284,6 @@ class Simulation:
             return replace(scripted, digits=list(scripted.digits))
         return self.callee(self.rng, number)
 
-    def live_calls(self) -> list[SimCall]:
-        return list(self.live.values())
-
     def check_limits(self) -> None:
         """Bandwidth's account limits on creating calls: calls per second and concurrent calls.
         https://dev.bandwidth.com/docs/voice/rateLimits"""
@@ -335,11 +332,9 @@ class Simulation:
         if error_message:
             call.error_message = error_message
             call.error_id = ids.error_id(self.rng)
-        if call.conference is not None:
-            self.conferences.leave(call)
-        for recorder in (call.message_recorder, call.background_recorder):
-            if recorder is not None:
-                self.finish_call_recording(call, recorder)
+        self._interrupt(call)
+        if call.background_recorder is not None:
+            self.finish_call_recording(call, call.background_recorder)
         current = asyncio.current_task()
         for task in list(call.tasks):
             if task is not current:
@@ -369,13 +364,18 @@ class Simulation:
     def replace_script(self, call: SimCall, script: Coroutine) -> None:
         """New BXML interrupts whatever verb runs: the call leaves its conference, and a
         <Record> in progress stops (its recording is kept)."""
+        self._interrupt(call)
+        if call.script is not None:
+            call.script.cancel()
+        call.script = self.spawn(script, call)
+
+    def _interrupt(self, call: SimCall) -> None:
+        """What ending a call and replacing its BXML both do first: the call leaves its
+        conference, then a <Record> in progress stops (its recording is kept)."""
         if call.conference is not None:
             self.conferences.leave(call)
         if call.message_recorder is not None:
             self.finish_call_recording(call, call.message_recorder)
-        if call.script is not None:
-            call.script.cancel()
-        call.script = self.spawn(script, call)
 
     def answer(self, call: SimCall) -> None:
         now = self.clock.now()
@@ -574,24 +574,13 @@ class Simulation:
             seed=seed_of(recording_id),
             call=call,
             transcription_target=recorder.transcription_target,
-            call_fields=payloads.without_none(
-                {
-                    "callId": call.call_id,
-                    "applicationId": call.application_id,
-                    "parentCallId": call.parent_call_id,
-                    "to": call.to_number,
-                    "from": call.from_number,
-                    "transferCallerId": call.transfer_caller_id,
-                    "transferTo": call.transfer_to,
-                    "direction": call.direction,
-                }
-            ),
         )
         call.recording_ids.append(recording_id)
-        self.spawn(self._publish_call_recording(call, recording, recorder))
+        self.spawn(self._publish_call_recording(recording, recorder))
         return recording
 
-    async def _publish_call_recording(self, call: SimCall, recording: Recording, recorder: Recorder) -> None:
+    async def _publish_call_recording(self, recording: Recording, recorder: Recorder) -> None:
+        call = recording.call
         await self.clock.sleep(PROCESSING_SECONDS)
         self.recordings[recording.recording_id] = recording
         if recorder.available_target is not None:
@@ -600,10 +589,12 @@ class Simulation:
                 payload["tag"] = recorder.tag
             await self.sender.notify(recorder.available_target, payload, timeout=call.callback_timeout)
         if recorder.transcribe:
-            await self.transcribe(recording, self.transcription_target(recorder.transcription_target), tag=recorder.tag)
+            await self.transcribe(recording, self.transcription_target(recording), tag=recorder.tag)
 
-    def transcription_target(self, target: Target | None) -> Target | None:
-        """Where transcriptionAvailable goes: the URL given, else the application's status URL."""
+    def transcription_target(self, recording: Recording, target: Target | None = None) -> Target | None:
+        """Where transcriptionAvailable goes: the URL given, else the recording's
+        transcriptionAvailableUrl, else the application's status URL."""
+        target = target or recording.transcription_target
         application = self.config.application
         if target is not None or not application.call_status_url:
             return target

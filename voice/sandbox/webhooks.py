@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import codecs
 import logging
 import random
 from collections import deque
@@ -92,22 +91,6 @@ def basic_authorization(username: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
 
 
-def _text(body: bytes, charset: str | None, url: str) -> str:
-    """A reply's text in its declared charset (UTF-8 when none or an unknown one is declared,
-    as Bandwidth asks BXML replies to be). Bandwidth does not document what it does with bytes
-    that are not in that charset; the sandbox reads them as HTTP clients commonly do, as
-    U+FFFD, so a mis-encoded accent costs a character, not the call, and says so in its log."""
-    try:
-        encoding = codecs.lookup(charset or "utf-8").name
-    except LookupError:
-        encoding = "utf-8"
-    try:
-        return body.decode(encoding)
-    except UnicodeDecodeError:
-        log.warning("the reply from %s is not valid %s: undecodable bytes read as U+FFFD", url, encoding)
-        return body.decode(encoding, errors="replace")
-
-
 def _query_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -140,7 +123,16 @@ class WebhookSender:
         else:
             request = self.session.post(url, json=body, headers=headers, timeout=client_timeout)
         async with request as response:
-            return response.status, _text(await response.read(), response.charset, url)
+            # The declared charset (UTF-8 when none or an unknown one is declared, as Bandwidth
+            # asks BXML replies to be). Bandwidth does not document what it does with bytes that
+            # are not in that charset; the sandbox reads them as HTTP clients commonly do, as
+            # U+FFFD, so a mis-encoded accent costs a character, not the call, and says so in its log.
+            try:
+                text = await response.text()
+            except UnicodeDecodeError:
+                log.warning("the reply from %s is not valid %s: undecodable bytes read as U+FFFD", url, response.get_encoding())
+                text = await response.text(errors="replace")
+            return response.status, text
 
     def _record(self, payload: dict, url: str, method: str, status: int | None, error: str = "", fault: str = "") -> None:
         self.history.append(
