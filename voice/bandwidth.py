@@ -228,7 +228,6 @@ class Media:
 @dataclass(frozen=True)
 class CreatedCall:
     call_id: str
-    call_url: str
 
 
 def _time(value: str | None) -> datetime | None:
@@ -272,6 +271,17 @@ def _description(response: requests.Response) -> str:
     if isinstance(body, dict) and body.get("description"):
         return str(body["description"])
     return f"HTTP {response.status_code} {response.reason or ''}".strip()
+
+
+def _http_error(response: requests.Response, description: str, body: str) -> BandwidthError:
+    """The error an answer of 400 or more means: a 429 (with its Retry-After) or a 5xx is
+    worth retrying; any other is Bandwidth refusing."""
+    if response.status_code == 429:
+        retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+        return TransientError(description, status=429, body=body, retry_after=retry_after)
+    if response.status_code >= 500:
+        return TransientError(description, status=response.status_code, body=body)
+    return PermanentError(description, status=response.status_code, body=body)
 
 
 class BandwidthClient:
@@ -335,17 +345,7 @@ class BandwidthClient:
 
         if response.status_code < 400:
             return response
-        description = _description(response)
-        if response.status_code == 429:
-            raise TransientError(
-                description,
-                status=429,
-                body=response.text,
-                retry_after=retry_after_seconds(response.headers.get("Retry-After")),
-            )
-        if response.status_code >= 500:
-            raise TransientError(description, status=response.status_code, body=response.text)
-        raise PermanentError(description, status=response.status_code, body=response.text)
+        raise _http_error(response, _description(response), response.text)
 
     # Calls
 
@@ -376,7 +376,7 @@ class BandwidthClient:
         if call_timeout is not None:
             body["callTimeout"] = call_timeout
         data = self._request("POST", "/calls", json=body, idempotent=False).json()
-        return CreatedCall(call_id=data["callId"], call_url=data.get("callUrl", ""))
+        return CreatedCall(call_id=data["callId"])
 
     def get_call(self, call_id: str) -> CallInfo:
         return CallInfo.from_json(self._request("GET", f"/calls/{call_id}").json())
@@ -578,12 +578,7 @@ class BandwidthClient:
             body = response.text
         finally:
             response.close()
-        if response.status_code == 429:
-            retry_after = retry_after_seconds(response.headers.get("Retry-After"))
-            raise TransientError(description, status=429, body=body, retry_after=retry_after)
-        if response.status_code >= 500:
-            raise TransientError(description, status=response.status_code, body=body)
-        raise PermanentError(description, status=response.status_code, body=body)
+        raise _http_error(response, description, body)
 
 
 _local = threading.local()

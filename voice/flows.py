@@ -28,7 +28,6 @@ from voice.models import (
     Conference,
     ConferenceMember,
     ConferenceState,
-    MemberState,
     Route,
 )
 
@@ -184,7 +183,8 @@ def _join(
     conference = Conference.objects.filter(name=name, state=ConferenceState.ACTIVE).order_by("-created_time").first()
     present = (
         list(
-            ConferenceMember.objects.filter(conference=conference, state=MemberState.JOINED)
+            ConferenceMember.objects.filter(conference=conference)
+            .present()
             .exclude(call_id=call.call_id)
             .values_list("call_id", flat=True)
         )
@@ -272,7 +272,7 @@ def dial_out_caller_id(conference: Conference) -> str:
     )
     if route is not None:
         return route.number
-    present = conference.members.filter(state=MemberState.JOINED).values_list("call_id", flat=True)
+    present = conference.members.present().values_list("call_id", flat=True)
     call = Call.objects.filter(call_id__in=list(present)).order_by("start_time", "id").first()
     return routed_number(call) if call is not None else ""
 

@@ -109,10 +109,6 @@ CALL_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
-def states_that_may_become(target: str) -> list[str]:
-    return allowed_from(CALL_TRANSITIONS, target)
-
-
 def stuck_call_cutoff() -> datetime:
     return timezone.now() - timedelta(seconds=settings.STUCK_CALL_AFTER)
 
@@ -120,7 +116,18 @@ def stuck_call_cutoff() -> datetime:
 LIVE_CALL_STATES = [state for state in CallState if state != CallState.ENDED]
 
 
-class CallQuerySet(models.QuerySet):
+class MirrorQuerySet(models.QuerySet):
+    """Shared by the objects reconciliation re-reads (calls, conferences), which note when
+    they were last heard of (last_event_at) and last read from Bandwidth (last_synced_at)."""
+
+    def quiet(self, since: datetime) -> MirrorQuerySet:
+        """Objects neither webhooks nor reconciliation have told us about since `since`."""
+        return self.filter(Q(last_event_at__isnull=True) | Q(last_event_at__lt=since)).filter(
+            Q(last_synced_at__isnull=True) | Q(last_synced_at__lt=since)
+        )
+
+
+class CallQuerySet(MirrorQuerySet):
     def live(self) -> CallQuerySet:
         # An IN on the live states, not "not ended": the (state, start_time) index serves
         # it, and the table holds every call ever made.
@@ -133,12 +140,6 @@ class CallQuerySet(models.QuerySet):
         """Live calls up longer than STUCK_CALL_AFTER: forgotten on hold, or a far end that
         never hung up; an agent should look at them."""
         return self.live().filter(start_time__lt=stuck_call_cutoff())
-
-    def quiet(self, since: datetime) -> CallQuerySet:
-        """Calls neither webhooks nor reconciliation have told us about since `since`."""
-        return self.filter(Q(last_event_at__isnull=True) | Q(last_event_at__lt=since)).filter(
-            Q(last_synced_at__isnull=True) | Q(last_synced_at__lt=since)
-        )
 
 
 class Call(models.Model):
@@ -213,7 +214,7 @@ class Call(models.Model):
         predecessor states, and an event older than the current state matches none.
         """
         moved = cls.objects.filter(
-            call_id=call_id, state__in=states_that_may_become(to_state)
+            call_id=call_id, state__in=allowed_from(CALL_TRANSITIONS, to_state)
         ).update(state=to_state, updated_at=timezone.now(), **fields)
         if moved:
             signals.call_changed.send(sender=cls, call_id=call_id)
@@ -273,14 +274,9 @@ CONFERENCE_NAME = RegexValidator(
 )
 
 
-class ConferenceQuerySet(models.QuerySet):
+class ConferenceQuerySet(MirrorQuerySet):
     def live(self) -> ConferenceQuerySet:
         return self.filter(state=ConferenceState.ACTIVE)
-
-    def quiet(self, since: datetime) -> ConferenceQuerySet:
-        return self.filter(Q(last_event_at__isnull=True) | Q(last_event_at__lt=since)).filter(
-            Q(last_synced_at__isnull=True) | Q(last_synced_at__lt=since)
-        )
 
     def with_member_count(self) -> ConferenceQuerySet:
         return self.annotate(member_count=models.Count("members", filter=Q(members__state=MemberState.JOINED)))
@@ -400,6 +396,12 @@ class MemberState(models.TextChoices):
     LEFT = "left", "left"
 
 
+class ConferenceMemberQuerySet(models.QuerySet):
+    def present(self) -> ConferenceMemberQuerySet:
+        """Members in the conference now, in the order they joined."""
+        return self.filter(state=MemberState.JOINED).order_by("joined_at", "id")
+
+
 class ConferenceMember(models.Model):
     """One call in one conference. Bandwidth names a member by its callId.
 
@@ -433,6 +435,8 @@ class ConferenceMember(models.Model):
     last_event_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ConferenceMemberQuerySet.as_manager()
 
     class Meta:
         ordering = ["joined_at", "id"]
@@ -482,6 +486,31 @@ class ConferenceMember(models.Model):
         return changed
 
     @classmethod
+    def _heard(
+        cls, conference: Conference, call_id: str, *, from_number: str, to_number: str, **defaults
+    ) -> tuple[ConferenceMember, models.QuerySet | None, bool]:
+        """What a join and an exit share: create the member with `defaults` (announcing it),
+        or note the event's arrival on it and fill the from and to it lacks. Returns the
+        member; its one-row queryset for the caller's own conditional UPDATE, or None if it
+        was just created (nothing more to apply); and whether from or to was filled."""
+        member, created = cls.objects.get_or_create(
+            conference=conference,
+            call_id=call_id,
+            defaults=dict(
+                from_number=from_number,
+                to_number=to_number,
+                last_event_at=timezone.now(),
+                **defaults,
+            ),
+        )
+        if created:
+            member.changed()
+            return member, None, True
+        mine = cls.objects.filter(pk=member.pk)
+        mine.update(last_event_at=timezone.now())
+        return member, mine, bool(fill_missing(mine, from_number=from_number, to_number=to_number))
+
+    @classmethod
     def record_join(
         cls, conference: Conference, call_id: str, *, at: datetime, from_number: str = "", to_number: str = "", **flags
     ) -> bool:
@@ -493,26 +522,19 @@ class ConferenceMember(models.Model):
         present = conference.is_live
         state = MemberState.JOINED if present else MemberState.LEFT
         left_at = None if present else conference.completed_time
-        member, created = cls.objects.get_or_create(
-            conference=conference,
-            call_id=call_id,
-            defaults=dict(
-                state=state,
-                joined_at=at,
-                left_at=left_at,
-                latest_event_time=at,
-                from_number=from_number,
-                to_number=to_number,
-                last_event_at=timezone.now(),
-                **flags,
-            ),
+        member, mine, changed = cls._heard(
+            conference,
+            call_id,
+            from_number=from_number,
+            to_number=to_number,
+            state=state,
+            joined_at=at,
+            left_at=left_at,
+            latest_event_time=at,
+            **flags,
         )
-        if created:
-            member.changed()
+        if mine is None:
             return True
-        mine = cls.objects.filter(pk=member.pk)
-        mine.update(last_event_at=timezone.now())
-        changed = bool(fill_missing(mine, from_number=from_number, to_number=to_number))
         changed |= keep_latest(mine, "joined_at", at)
         # A newer join (a coach who left and came back, a call redirected back in) joins
         # with the mute, hold and coaching its BXML gave this time.
@@ -530,24 +552,17 @@ class ConferenceMember(models.Model):
         """Apply a conferenceMemberExit at eventTime `at`. An exit that arrives before its
         join records the member as gone, so the join, older, cannot bring a ghost back. On
         equal eventTimes the exit wins."""
-        member, created = cls.objects.get_or_create(
-            conference=conference,
-            call_id=call_id,
-            defaults=dict(
-                state=MemberState.LEFT,
-                left_at=at,
-                latest_event_time=at,
-                from_number=from_number,
-                to_number=to_number,
-                last_event_at=timezone.now(),
-            ),
+        member, mine, changed = cls._heard(
+            conference,
+            call_id,
+            from_number=from_number,
+            to_number=to_number,
+            state=MemberState.LEFT,
+            left_at=at,
+            latest_event_time=at,
         )
-        if created:
-            member.changed()
+        if mine is None:
             return True
-        mine = cls.objects.filter(pk=member.pk)
-        mine.update(last_event_at=timezone.now())
-        changed = bool(fill_missing(mine, from_number=from_number, to_number=to_number))
         changed |= bool(
             mine.filter(Q(latest_event_time__isnull=True) | Q(latest_event_time__lte=at))
             .exclude(state=MemberState.LEFT, left_at=at)
@@ -570,6 +585,9 @@ class RecordingStatus(models.TextChoices):
     ERROR = "error", "error"
     DELETED = "deleted", "deleted"
 
+
+# The statuses in which Bandwidth has the media to download.
+DOWNLOADABLE_RECORDING_STATUSES = (RecordingStatus.COMPLETE, RecordingStatus.PARTIAL)
 
 RECORDING_TRANSITIONS: dict[str, frozenset[str]] = {
     RecordingStatus.PROCESSING: frozenset(
@@ -681,7 +699,7 @@ class Recording(models.Model):
         """Downloadable from Bandwidth, as far as Switchboard knows: processed, not deleted,
         and within the retention period."""
         return (
-            self.status in (RecordingStatus.COMPLETE, RecordingStatus.PARTIAL)
+            self.status in DOWNLOADABLE_RECORDING_STATUSES
             and not (self.expires_at and self.expires_at <= timezone.now())
         )
 
@@ -912,9 +930,10 @@ class Transcription(models.Model):
         stored = Transcription.objects.filter(pk=self.pk, fetched_at__isnull=True).update(
             text=text, confidence=confidence, fetched_at=now, fetch_error="", updated_at=now
         )
-        self.refresh_from_db()
+        # Before the refresh, which would drop the cached recording (and cost a SELECT).
         if stored:
-            signals.recording_changed.send(sender=Transcription, recording_id=self.recording.recording_id)
+            self.recording.changed()
+        self.refresh_from_db()
         return bool(stored)
 
 

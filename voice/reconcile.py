@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -46,7 +46,6 @@ from voice.models import (
     Event,
     MemberState,
     Recording,
-    RecordingStatus,
     Transcription,
     TranscriptionStatus,
     fill_missing,
@@ -103,6 +102,16 @@ def _read(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
                 raise
             time.sleep(error.retry_after if error.retry_after is not None else 0.5 * attempt)
             attempt += 1
+
+
+def _listing(call: Callable[..., list[T]], *args: Any, **kwargs: Any) -> list[T] | None:
+    """A listing (_read), or None where this Bandwidth does not offer it (NOT_OFFERED)."""
+    try:
+        return _read(call, *args, **kwargs)
+    except bandwidth.PermanentError as error:
+        if error.status not in NOT_OFFERED:
+            raise
+        return None
 
 
 def _jsonable(value: Any) -> Any:
@@ -221,11 +230,8 @@ def _quiet(obj: Call | Conference, since: datetime) -> bool:
 
 def _reconcile_calls(client: bandwidth.BandwidthClient, report: Report, *, since: datetime, lookback: datetime | None) -> None:
     listed: set[str] = set()
-    try:
-        infos = _read(client.list_calls, min_start_time=lookback)
-    except bandwidth.PermanentError as error:
-        if error.status not in NOT_OFFERED:
-            raise
+    infos = _listing(client.list_calls, min_start_time=lookback)
+    if infos is None:
         infos = []
     else:
         report.calls_listed = len(infos)
@@ -399,11 +405,8 @@ def _reconcile_conferences(
 ) -> None:
     to_read: dict[str, Conference | None] = {}
     listed_at = timezone.now()
-    try:
-        infos = _read(client.list_conferences, min_created_time=lookback)
-    except bandwidth.PermanentError as error:
-        if error.status not in NOT_OFFERED:
-            raise
+    infos = _listing(client.list_conferences, min_created_time=lookback)
+    if infos is None:
         infos = []
     else:
         report.conferences_listed = len(infos)
@@ -442,9 +445,8 @@ def _reconcile_conferences(
 
 def repair_recording(info: bandwidth.RecordingInfo, conference: Conference | None = None) -> int:
     """Store a recording (and its transcription's metadata) webhooks did not bring."""
-    status = info.status if info.status in RecordingStatus.values else RecordingStatus.PROCESSING
     with transaction.atomic():
-        recording, changes = recordings.store(info, status, conference=conference)
+        recording, changes = recordings.store(info, info.status, conference=conference)
         part = info.transcription or {}
         if part.get("status") and part["status"] != TranscriptionStatus.NONE:
             changes.update(recordings.store_transcription(recording, str(part["status"]), part))
@@ -458,6 +460,13 @@ def repair_recording(info: bandwidth.RecordingInfo, conference: Conference | Non
             conference_id=info.conference_id,
         )
         return 1
+
+
+def _repair_conference_recordings(client: bandwidth.BandwidthClient, conference: Conference) -> Iterator[int]:
+    """List one conference's recordings and repair each in turn, yielding for each listed
+    recording whether it was repaired (1) or not (0)."""
+    for info in _read(client.list_conference_recordings, conference.conference_id):
+        yield repair_recording(info, conference)
 
 
 def _recording_state(info: bandwidth.RecordingInfo) -> tuple[str, str]:
@@ -493,8 +502,8 @@ def _reconcile_recordings(
     if lookback is not None:
         settled = settled.filter(completed_time__gte=lookback)
     for conference in settled:
-        for info in _read(client.list_conference_recordings, conference.conference_id):
-            report.repairs += repair_recording(info, conference)
+        for repaired in _repair_conference_recordings(client, conference):
+            report.repairs += repaired
         Conference.objects.filter(pk=conference.pk).update(recordings_read_at=timezone.now())
 
 
@@ -511,9 +520,6 @@ class RecordingSync:
     imported: int = 0
     windows: int = 0
     conferences: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def sync_recordings(since: datetime, until: datetime) -> RecordingSync:
@@ -538,9 +544,9 @@ def sync_recordings(since: datetime, until: datetime) -> RecordingSync:
             report.imported += repair_recording(info)
     for conference in _conferences_created(client, since, until):
         report.conferences += 1
-        for info in _read(client.list_conference_recordings, conference.conference_id):
+        for repaired in _repair_conference_recordings(client, conference):
             report.listed += 1
-            report.imported += repair_recording(info, conference)
+            report.imported += repaired
     return report
 
 
@@ -548,11 +554,8 @@ def _conferences_created(client: bandwidth.BandwidthClient, since: datetime, unt
     """As Bandwidth lists them (repaired into the mirror), or where it does not list
     conferences, as the mirror knows them."""
     listed_at = timezone.now()
-    try:
-        infos = _read(client.list_conferences, min_created_time=since)
-    except bandwidth.PermanentError as error:
-        if error.status not in NOT_OFFERED:
-            raise
+    infos = _listing(client.list_conferences, min_created_time=since)
+    if infos is None:
         return list(Conference.objects.filter(created_time__gte=since, created_time__lt=until))
     listed = [info for info in infos if info.created_time is None or info.created_time < until]
     for info in listed:

@@ -22,13 +22,12 @@ from django.core.files.storage import default_storage
 
 from voice import bandwidth, signals, tasks
 from voice.events import parse_time
-from voice.models import Conference, Recording, RecordingStatus, Transcription
+from voice.models import DOWNLOADABLE_RECORDING_STATUSES, Conference, Recording, RecordingStatus, Transcription
 
 log = logging.getLogger(__name__)
 
 # Bars in a waveform: about one per two pixels of the player at its widest.
 PEAK_COUNT = 600
-AVAILABLE = (RecordingStatus.COMPLETE, RecordingStatus.PARTIAL)
 
 
 # The waveform
@@ -284,7 +283,13 @@ def archive_automatically(recording_pk: int) -> None:
 
 def store(info: bandwidth.RecordingInfo, status: str, *, conference: Conference | None = None) -> tuple[Recording, dict]:
     """Create the recording from its metadata (a webhook's or the API's), or move it to
-    `status` and fill what it lacks; returns it and what changed."""
+    `status` and fill what it lacks; returns it and what changed.
+
+    `status` is Bandwidth's as given (recordingAvailable's complete, partial or error; the
+    API's, which may say processing or deleted): a status Switchboard does not know is taken
+    as still processing."""
+    if status not in RecordingStatus.values:
+        status = RecordingStatus.PROCESSING
     recording, changes = Recording.store(
         info.recording_id,
         status,
@@ -325,7 +330,7 @@ def store_transcription(recording: Recording, status: str, part: dict) -> dict:
 
 def archive_when_available(recording: Recording, changes: dict[str, tuple]) -> None:
     """With ARCHIVE_RECORDINGS, a recording that has just become downloadable is archived."""
-    became_available = "status" in changes and recording.status in AVAILABLE
+    became_available = "status" in changes and recording.status in DOWNLOADABLE_RECORDING_STATUSES
     if settings.ARCHIVE_RECORDINGS and became_available and not recording.is_archived:
         tasks.archive_recording.delay_on_commit(recording.pk)
 

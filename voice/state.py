@@ -13,12 +13,12 @@ import time
 
 from django.db import IntegrityError, transaction
 
-from voice.answers import NO_CONTENT, Answer, Applied, Handler
+from voice.answers import NO_CONTENT, Answer, Handler
 from voice.events import IncomingEvent
 from voice.handlers import calls, conferences, recordings
 from voice.models import Event
 
-__all__ = ["HANDLERS", "Answer", "Applied", "receive"]
+__all__ = ["HANDLERS", "Answer", "receive"]
 
 HANDLERS: dict[str, Handler] = {**calls.HANDLERS, **conferences.HANDLERS, **recordings.HANDLERS}
 

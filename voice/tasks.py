@@ -1,6 +1,16 @@
 """Celery tasks: thin interfaces that take ids and call one function in voice."""
 
+from typing import TYPE_CHECKING
+
 from celery import shared_task
+
+if TYPE_CHECKING:
+    from voice.bandwidth import TransientError
+
+
+def _countdown(error: "TransientError", retries: int) -> float:
+    """Bandwidth's Retry-After, else 5 s doubling with each retry, at most 5 minutes."""
+    return error.retry_after if error.retry_after is not None else min(300, 5 * 2**retries)
 
 
 @shared_task(bind=True, max_retries=None, acks_late=True)
@@ -30,8 +40,7 @@ def fetch_transcription(self, transcription_pk: int) -> None:
             # Reconciliation asks again later (voice.reconcile._refetch_transcripts).
             transcripts.postpone(transcription_pk, error)
             return
-        delay = error.retry_after if error.retry_after is not None else min(300, 5 * 2**self.request.retries)
-        raise self.retry(countdown=delay) from error
+        raise self.retry(countdown=_countdown(error, self.request.retries)) from error
 
 
 @shared_task
@@ -50,8 +59,7 @@ def archive_recording(self, recording_pk: int) -> None:
     try:
         recordings.archive_automatically(recording_pk)
     except bandwidth.TransientError as error:
-        delay = error.retry_after if error.retry_after is not None else min(300, 5 * 2**self.request.retries)
-        raise self.retry(countdown=delay) from error
+        raise self.retry(countdown=_countdown(error, self.request.retries)) from error
 
 
 @shared_task(bind=True, max_retries=3, acks_late=True, soft_time_limit=300, time_limit=330)
@@ -61,8 +69,8 @@ def compute_waveform(self, recording_pk: int) -> None:
     try:
         recordings.compute_waveform(recording_pk)
     except bandwidth.TransientError as error:
-        delay = error.retry_after if error.retry_after is not None else 5 * 2**self.request.retries
-        raise self.retry(countdown=delay) from error
+        # max_retries=3: retries 0 to 2 wait 5, 10, 20 s, under _countdown's cap.
+        raise self.retry(countdown=_countdown(error, self.request.retries)) from error
     except bandwidth.PermanentError:
         # Bandwidth no longer has the media (deleted, expired): no waveform, nothing to retry.
         return

@@ -142,11 +142,6 @@ def on_transfer_answer(event: IncomingEvent) -> Applied:
     return Applied(bxml_answer([]), changed)
 
 
-def on_transfer_disconnect(event: IncomingEvent) -> Applied:
-    """A <Transfer> leg ended, answered or not."""
-    return on_disconnect(event)
-
-
 HANDLERS: dict[str, Handler] = {
     "initiate": on_initiate,
     "answer": on_answer,
@@ -157,7 +152,8 @@ HANDLERS: dict[str, Handler] = {
     "machineDetectionComplete": on_machine_detection,
     "transferAnswer": on_transfer_answer,
     "transferComplete": on_call_continues,
-    "transferDisconnect": on_transfer_disconnect,
+    # A <Transfer> leg ended, answered or not: the leg is a call like any other, ended.
+    "transferDisconnect": on_disconnect,
     "bridgeComplete": on_call_continues,
     "bridgeTargetComplete": on_call_continues,
 }

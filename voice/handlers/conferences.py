@@ -13,7 +13,7 @@ from django.utils import timezone
 from voice import flows
 from voice.answers import NO_CONTENT, Applied, Handler, bxml_answer
 from voice.events import IncomingEvent
-from voice.handlers.recordings import recording_status, store_recording
+from voice.handlers.recordings import store_recording
 from voice.models import Call, Conference, ConferenceMember, fill_missing
 
 
@@ -109,7 +109,7 @@ def on_conference_completed(event: IncomingEvent) -> Applied:
 
 def on_conference_recording_available(event: IncomingEvent) -> Applied:
     conference, created = _conference(event)
-    _, stored = store_recording(event, recording_status(event), conference=conference)
+    _, stored = store_recording(event, event.text("status"), conference=conference)
     if created:
         conference.changed()
     return Applied(NO_CONTENT, created or stored)

@@ -13,15 +13,9 @@ from voice.handlers.calls import in_progress
 from voice.models import Conference, Recording, RecordingStatus, TranscriptionStatus
 
 
-def recording_status(event: IncomingEvent) -> str:
-    """recordingAvailable's status: complete, partial or error (the recording itself says
-    processing or deleted elsewhere; anything new is taken as still processing)."""
-    status = event.text("status")
-    return status if status in RecordingStatus.values else RecordingStatus.PROCESSING
-
-
 def store_recording(event: IncomingEvent, status: str, *, conference: Conference | None = None) -> tuple[Recording, bool]:
-    """Create the recording, or move it to `status` and fill what it lacks."""
+    """Create the recording, or move it to `status` (the event's own, or a known one) and
+    fill what it lacks; an unknown status is taken as processing (voice.recordings.store)."""
     recording, changes = recordings.store(recording_info(event, conference=conference), status, conference=conference)
     return recording, bool(changes)
 
@@ -61,18 +55,21 @@ def on_record_complete(event: IncomingEvent) -> Applied:
 
 
 def on_recording_available(event: IncomingEvent) -> Applied:
-    _, changed = store_recording(event, recording_status(event))
+    _, changed = store_recording(event, event.text("status"))
     return Applied(NO_CONTENT, changed)
 
 
 def on_transcription_available(event: IncomingEvent) -> Applied:
     """The transcript is ready; its text is fetched by a task, after this commits.
     https://dev.bandwidth.com/docs/voice/webhooks/transcriptionAvailable"""
-    recording, changed = store_recording(event, RecordingStatus.PROCESSING)
-    part = event.part("transcription")
+    info = recording_info(event, conference=None)
+    recording, changes = recordings.store(info, RecordingStatus.PROCESSING)
+    # The event's transcription part, as recording_info read it ({} when absent).
+    part = info.transcription or {}
     # A GET webhook cannot carry the nested object; the event itself means available.
-    changes = recordings.store_transcription(recording, str(part.get("status") or TranscriptionStatus.AVAILABLE), part)
-    return Applied(NO_CONTENT, changed or bool(changes))
+    status = str(part.get("status") or TranscriptionStatus.AVAILABLE)
+    changes.update(recordings.store_transcription(recording, status, part))
+    return Applied(NO_CONTENT, bool(changes))
 
 
 HANDLERS: dict[str, Handler] = {
