@@ -133,7 +133,7 @@ def member_rows(members: Iterable[ConferenceMember]) -> list[MemberRow]:
 
 
 def present_members(conference: Conference) -> list[MemberRow]:
-    return member_rows(conference.members.filter(state=MemberState.JOINED).order_by("joined_at", "id"))
+    return member_rows(conference.members.present())
 
 
 def member_row(conference_id: str, call_id: str) -> MemberRow | None:

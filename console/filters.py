@@ -3,25 +3,21 @@ and kept in the URL so that a view can be bookmarked."""
 
 from __future__ import annotations
 
-import re
 from django import forms
 from django.db.models import Q, QuerySet
 
+from console.forms import PhoneNumberField
 from voice.models import LIVE_CALL_STATES, Call, stuck_call_cutoff
 
 LIVE_STATES = [(state.value, state.label) for state in LIVE_CALL_STATES]
 
 
 class CallFilterForm(forms.Form):
-    number = forms.CharField(required=False, max_length=64, label="Number")
+    number = PhoneNumberField(required=False, max_length=64, label="Number")
     state = forms.ChoiceField(required=False, choices=[("", "Any state"), *LIVE_STATES])
     direction = forms.ChoiceField(required=False, choices=[("", "Any direction"), *Call.Direction.choices])
     tag = forms.CharField(required=False, max_length=256)
     stuck = forms.BooleanField(required=False, label="Stuck only")
-
-    def clean_number(self) -> str:
-        # People paste numbers as they see them: "+1 (919) 555-0100".
-        return re.sub(r"[\s().-]", "", self.cleaned_data["number"])
 
     @property
     def active(self) -> bool:

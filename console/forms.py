@@ -1,11 +1,14 @@
-"""The operator actions' input: a participant to dial, the members a coach coaches, a
-route to redirect a call to."""
+"""The operators' input: the fields and forms the lists' searches share, and the actions'
+input (a participant to dial, the members a coach coaches, a route to redirect a call to)."""
 
 from __future__ import annotations
 
 import re
+from datetime import datetime, time, timedelta
 
 from django import forms
+from django.db.models import QuerySet
+from django.utils import timezone
 
 from voice import flows
 from voice.models import Conference, ConferenceMember, Route
@@ -13,16 +16,45 @@ from voice.models import Conference, ConferenceMember, Route
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 
 
+class PhoneNumberField(forms.CharField):
+    """A number, or part of one, as people paste it ("+1 (919) 555-0100"): spaces, brackets,
+    dots and dashes are dropped."""
+
+    def to_python(self, value) -> str:
+        return re.sub(r"[\s().-]", "", super().to_python(value))
+
+
+class DayRangeForm(forms.Form):
+    """A search by whole days, `since` to `until` included, in the operator's time zone (the
+    active one)."""
+
+    since = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, label="to", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            raise forms.ValidationError("The start of the range is after its end.")
+        return data
+
+    def within_days(self, queryset: QuerySet, field: str) -> QuerySet:
+        data, zone = self.cleaned_data, timezone.get_current_timezone()
+        if data["since"]:
+            queryset = queryset.filter(**{f"{field}__gte": datetime.combine(data["since"], time.min, zone)})
+        if data["until"]:
+            queryset = queryset.filter(**{f"{field}__lt": datetime.combine(data["until"] + timedelta(days=1), time.min, zone)})
+        return queryset
+
+
 class DialOutForm(forms.Form):
-    number = forms.CharField(max_length=32, label="Number to dial")
+    number = PhoneNumberField(max_length=32, label="Number to dial")
 
     def __init__(self, conference: Conference, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.conference = conference
 
     def clean_number(self) -> str:
-        # Numbers are pasted as they are seen: "+1 (919) 555-0100".
-        number = re.sub(r"[\s().-]", "", self.cleaned_data["number"])
+        number = self.cleaned_data["number"]
         if not E164.match(number):
             raise forms.ValidationError("Give the number in E.164, as +19195550123.")
         return number

@@ -2,44 +2,28 @@
 
 from __future__ import annotations
 
-import re
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from django import forms
 from django.db.models import F, Q, QuerySet
-from django.utils import timezone
 
+from console.csv_export import moment
+from console.forms import DayRangeForm, PhoneNumberField
 from voice.models import Call
 
 
-class CallHistoryForm(forms.Form):
-    since = forms.DateField(required=False, label="Ended from", widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(required=False, label="to", widget=forms.DateInput(attrs={"type": "date"}))
-    number = forms.CharField(required=False, max_length=64)
+class CallHistoryForm(DayRangeForm):
+    number = PhoneNumberField(required=False, max_length=64)
     direction = forms.ChoiceField(required=False, choices=[("", "Any direction"), *Call.Direction.choices])
     cause = forms.CharField(required=False, max_length=64, label="Disconnect cause")
     min_seconds = forms.IntegerField(required=False, min_value=0, label="Longer than (s)")
     max_seconds = forms.IntegerField(required=False, min_value=0, label="Shorter than (s)")
 
-    def clean_number(self) -> str:
-        return re.sub(r"[\s().-]", "", self.cleaned_data["number"])
-
-    def clean(self) -> dict:
-        data = super().clean()
-        if data.get("since") and data.get("until") and data["since"] > data["until"]:
-            raise forms.ValidationError("The start of the range is after its end.")
-        return data
-
     def apply(self, calls: QuerySet[Call]) -> QuerySet[Call]:
-        """Dates are days in the operator's time zone (the active one)."""
         if not self.is_valid():
             return calls.none()
         data = self.cleaned_data
-        zone = timezone.get_current_timezone()
-        if data["since"]:
-            calls = calls.filter(end_time__gte=datetime.combine(data["since"], time.min, zone))
-        if data["until"]:
-            calls = calls.filter(end_time__lt=datetime.combine(data["until"] + timedelta(days=1), time.min, zone))
+        calls = self.within_days(calls, "end_time")
         if data["number"]:
             calls = calls.filter(Q(from_number__icontains=data["number"]) | Q(to_number__icontains=data["number"]))
         if data["direction"]:
@@ -61,11 +45,7 @@ CSV_COLUMNS = ["call_id", "direction", "from", "to", "start", "answer", "end", "
 
 
 def csv_row(call: Call) -> list[str]:
-    """One call as CSV cells, times in the operator's time zone to the second."""
-
-    def moment(value: datetime | None) -> str:
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S%z") if value else ""
-
+    """One call as CSV cells."""
     duration = (call.end_time - call.start_time).total_seconds() if call.start_time and call.end_time else ""
     return [
         call.call_id,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from console.models import AuditEntry
 from console.recordings import may_transcribe, transcription_of
 from voice import actions
-from voice.models import Action, ActionBatch, ActionKind, Call, Conference, ConferenceMember, MemberState, Recording, Route
+from voice.models import Action, ActionBatch, ActionKind, Call, Conference, ConferenceMember, Recording, Route
 
 
 def _request(
@@ -90,7 +90,7 @@ def mute_all(user, conference: Conference, mute: bool) -> ActionBatch | None:
     """Mute (or unmute) every member present, as one batch of member updates."""
     if not conference.is_live:
         return None
-    members = list(conference.members.filter(state=MemberState.JOINED).order_by("joined_at", "id"))
+    members = list(conference.members.present())
     batch, created = actions.request_batch(
         ActionKind.MUTE, conference=conference, members=members, params={"mute": mute}, user=user
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from asgiref.sync import sync_to_async
 from django import forms
@@ -22,6 +22,7 @@ from django.utils.html import escape
 from django.utils.http import content_disposition_header
 from django.utils.safestring import SafeString, mark_safe
 
+from console.forms import DayRangeForm, PhoneNumberField
 from console.models import AuditEntry
 from voice import bandwidth, signals, tasks
 from voice.models import TRANSCRIPTION_RETRYABLE, Action, ActionKind, Recording, RecordingStatus, Transcription
@@ -29,11 +30,9 @@ from voice.models import TRANSCRIPTION_RETRYABLE, Action, ActionKind, Recording,
 # The search
 
 
-class RecordingSearchForm(forms.Form):
+class RecordingSearchForm(DayRangeForm):
     q = forms.CharField(required=False, max_length=200, label="Words in the transcript")
-    since = forms.DateField(required=False, label="Recorded from", widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(required=False, label="to", widget=forms.DateInput(attrs={"type": "date"}))
-    number = forms.CharField(required=False, max_length=64)
+    number = PhoneNumberField(required=False, max_length=64)
     call = forms.CharField(required=False, max_length=100, label="Call id")
     conference = forms.CharField(required=False, max_length=100, label="Conference (name or id)")
     min_seconds = forms.IntegerField(required=False, min_value=0, label="Longer than (s)")
@@ -43,31 +42,17 @@ class RecordingSearchForm(forms.Form):
     )
     deleted = forms.BooleanField(required=False, label="Include deleted")
 
-    def clean_number(self) -> str:
-        return re.sub(r"[\s().-]", "", self.cleaned_data["number"])
-
-    def clean(self) -> dict:
-        data = super().clean()
-        if data.get("since") and data.get("until") and data["since"] > data["until"]:
-            raise forms.ValidationError("The start of the range is after its end.")
-        return data
-
     @property
     def words(self) -> list[str]:
         return self.cleaned_data.get("q", "").split() if self.is_valid() else []
 
     def apply(self, recordings: QuerySet[Recording]) -> QuerySet[Recording]:
-        """Dates are days in the operator's time zone (the active one)."""
         if not self.is_valid():
             return recordings.none()
         data = self.cleaned_data
-        zone = timezone.get_current_timezone()
         if not data["deleted"]:
             recordings = recordings.exclude(status=RecordingStatus.DELETED)
-        if data["since"]:
-            recordings = recordings.filter(start_time__gte=datetime.combine(data["since"], time.min, zone))
-        if data["until"]:
-            recordings = recordings.filter(start_time__lt=datetime.combine(data["until"] + timedelta(days=1), time.min, zone))
+        recordings = self.within_days(recordings, "start_time")
         if data["number"]:
             recordings = recordings.filter(Q(from_number__icontains=data["number"]) | Q(to_number__icontains=data["number"]))
         if data["call"]:
