@@ -6,7 +6,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from console import board, figures
 from console.decorators import operator_required
@@ -14,7 +14,7 @@ from console.filters import CallFilterForm
 from voice.models import Call
 
 
-@require_GET
+@require_safe  # HEAD: a page whose socket closed asks whether its session holds
 @operator_required()
 def calls(request: HttpRequest) -> HttpResponse:
     form = CallFilterForm(request.GET)

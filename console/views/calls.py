@@ -6,7 +6,7 @@ from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from console import board, operations
 from console.decorators import operator_required
@@ -15,7 +15,7 @@ from console.timeline import call_timeline
 from voice.models import Call
 
 
-@require_GET
+@require_safe  # HEAD: a page whose socket closed asks whether its session holds
 @operator_required()
 def call_detail(request: HttpRequest, call_id: str) -> HttpResponse:
     call = get_object_or_404(Call, call_id=call_id)

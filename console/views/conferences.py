@@ -8,13 +8,13 @@ from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import trigger_client_event
 
 from console import board, live, operations
 from console.decorators import operator_required
 from console.forms import CoachForm, DialOutForm
-from voice.models import Conference, ConferenceMember, MemberState
+from voice.models import Conference, ConferenceMember
 
 CONTROL = "console.control_conference"
 
@@ -36,14 +36,14 @@ def _member(conference_id: str, call_id: str) -> ConferenceMember:
     return get_object_or_404(members, conference_id=conference_id, call_id=call_id)
 
 
-@require_GET
+@require_safe  # HEAD: a page whose socket closed asks whether its session holds
 @operator_required()
 def conferences(request: HttpRequest) -> HttpResponse:
     template = "console/conferences.html#conference-table" if request.htmx else "console/conferences.html"
     return render(request, template, {"conferences": board.live_conferences()})
 
 
-@require_GET
+@require_safe  # HEAD: a page whose socket closed asks whether its session holds
 @operator_required(CONTROL)
 def conference(request: HttpRequest, conference_id: str) -> HttpResponse:
     conference = _conference(conference_id)
@@ -100,11 +100,7 @@ def member_remove(request: HttpRequest, conference_id: str, call_id: str) -> Htt
 def member_coach(request: HttpRequest, conference_id: str, call_id: str) -> HttpResponse:
     """GET: the coach's form, with the members present now; POST: coach the ones chosen."""
     member = _member(conference_id, call_id)
-    others = list(
-        ConferenceMember.objects.filter(conference_id=conference_id, state=MemberState.JOINED)
-        .exclude(call_id=call_id)
-        .order_by("joined_at", "id")
-    )
+    others = list(ConferenceMember.objects.filter(conference_id=conference_id).present().exclude(call_id=call_id))
     data = request.POST if request.method == "POST" else None
     form = CoachForm(member, others, data, initial={"call_ids": member.call_ids_to_coach})
     if request.method == "POST" and form.is_valid():

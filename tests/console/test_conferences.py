@@ -164,3 +164,11 @@ async def test_a_member_change_reaches_a_browser_on_the_conference_page(make_ope
     assert any(f'id="member-{MEMBER}"' in html for html in received)
     assert any('id="conference-summary"' in html and "1/20" in html for html in received)
     await comm.disconnect()
+
+
+@pytest.mark.parametrize("path", ["/", "/conferences/", f"/conferences/{CONFERENCE}/", f"/calls/{MEMBER}"])
+def test_a_live_page_answers_head_so_a_closed_socket_can_check_the_session(client, make_operator, conference, path):
+    Call.objects.create(call_id=MEMBER, direction="inbound", state=CallState.ANSWERED, start_time=timezone.now())
+    assert client.head(path).status_code == 302
+    client.force_login(make_operator("supervisor"))
+    assert client.head(path).status_code == 200
