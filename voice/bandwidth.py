@@ -18,21 +18,61 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Annotated, Any, Self
 from urllib.parse import quote, urlsplit
 
 import requests
 from django.conf import settings
+from pydantic import AliasChoices, BaseModel, BeforeValidator, Field, ValidationError
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from voice.events import parse_seconds, parse_time
+from voice.schema import (
+    AccountId,
+    ApplicationId,
+    Channels,
+    ConferenceName,
+    Document,
+    Flag,
+    FromNumber,
+    Id,
+    OptionalCallStatus,
+    OptionalCause,
+    OptionalDirection,
+    OptionalDuration,
+    OptionalFileFormat,
+    OptionalId,
+    OptionalRecordingState,
+    OptionalTime,
+    RecordingName,
+    Tag,
+    Text,
+    ToNumber,
+    TranscriptionPart,
+    Unreadable,
+    Url,
+    check_storable,
+    load_json,
+    storable,
+    text,
+)
+
+# A conference holds at most 20 members (https://dev.bandwidth.com/docs/voice/bxml/conference);
+# a listing of more is not one Bandwidth could send.
+CONFERENCE_MEMBER_LIMIT = 100
+# A transcript of hours of speech is long, but not this long.
+TranscriptText = text(1_000_000)
+Confidence = Annotated[float | None, Field(None, ge=0, le=1)]
+# callIdsToCoach: the members one coach coaches.
+CoachedCalls = Annotated[list[Id], BeforeValidator(lambda value: [] if value is None else value), Field(max_length=100)]
 
 
 class BandwidthError(Exception):
     def __init__(self, message: str, *, status: int | None = None, body: str = "") -> None:
-        super().__init__(message)
+        # Both are shown to operators and stored on the action: Bandwidth's text, made
+        # storable and kept short.
+        super().__init__(storable(message)[:1000])
         self.status = status
-        self.body = body
+        self.body = storable(body)[:2000]
 
 
 class TransientError(BandwidthError):
@@ -49,142 +89,99 @@ class OutcomeUnknown(BandwidthError):
     pass
 
 
-@dataclass(frozen=True)
-class CallInfo:
-    call_id: str
-    state: str
-    direction: str
-    from_number: str
-    to_number: str
-    start_time: datetime | None
-    answer_time: datetime | None
-    end_time: datetime | None
-    disconnect_cause: str
-    tag: str
-    parent_call_id: str
-    error_message: str
-    account_id: str
-    application_id: str
-    raw: dict[str, Any]
+class Answer(Document):
+    """An API answer, read through its schema (voice/schema.py): an answer that does not
+    fit is Bandwidth's fault, not ours, and is refused like a 4xx."""
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> CallInfo:
-        return cls(
-            call_id=data["callId"],
-            state=data.get("state") or "",
-            direction=data.get("direction") or "",
-            from_number=data.get("from") or "",
-            to_number=data.get("to") or "",
-            start_time=_time(data.get("startTime")),
-            answer_time=_time(data.get("answerTime")),
-            end_time=_time(data.get("endTime")),
-            disconnect_cause=data.get("disconnectCause") or "",
-            tag=data.get("tag") or "",
-            parent_call_id=data.get("parentCallId") or "",
-            error_message=data.get("errorMessage") or "",
-            account_id=data.get("accountId") or "",
-            application_id=data.get("applicationId") or "",
-            raw=data,
-        )
+    def from_json(cls, data: Any) -> Self:
+        try:
+            return cls.read(data)
+        except Unreadable as error:
+            raise PermanentError(f"Bandwidth's answer could not be read: {error}") from None
 
 
-@dataclass(frozen=True)
-class MemberInfo:
-    call_id: str
-    mute: bool
-    hold: bool
-    call_ids_to_coach: list[str]
+class CallInfo(Answer):
+    """getCall's answer, or an item of listCalls."""
 
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> MemberInfo:
-        return cls(
-            call_id=data["callId"],
-            mute=data.get("mute") is True,
-            hold=data.get("hold") is True,
-            call_ids_to_coach=list(data.get("callIdsToCoach") or []),
-        )
+    call_id: Id = Field(alias="callId")
+    state: OptionalCallStatus = Field("", alias="state")
+    direction: OptionalDirection = Field("", alias="direction")
+    from_number: FromNumber = Field("", alias="from")
+    to_number: ToNumber = Field("", alias="to")
+    start_time: OptionalTime = Field(None, alias="startTime")
+    answer_time: OptionalTime = Field(None, alias="answerTime")
+    end_time: OptionalTime = Field(None, alias="endTime")
+    disconnect_cause: OptionalCause = Field("", alias="disconnectCause")
+    tag: Tag = Field("", alias="tag")
+    parent_call_id: OptionalId = Field("", alias="parentCallId")
+    error_message: Text = Field("", alias="errorMessage")
+    account_id: AccountId = Field("", alias="accountId")
+    application_id: ApplicationId = Field("", alias="applicationId")
 
 
-@dataclass(frozen=True)
-class ConferenceInfo:
-    conference_id: str
-    name: str
-    created_time: datetime | None
-    completed_time: datetime | None
-    tag: str
+class MemberInfo(Answer):
+    """A conference member's controls (getConferenceMember, getConference activeMembers)."""
+
+    call_id: Id = Field(alias="callId")
+    mute: Flag = False
+    hold: Flag = False
+    call_ids_to_coach: CoachedCalls = Field(default_factory=list, alias="callIdsToCoach")
+
+
+class ConferenceInfo(Answer):
+    conference_id: Id = Field(alias="id")
+    name: ConferenceName = Field("", alias="name")
+    created_time: OptionalTime = Field(None, alias="createdTime")
+    completed_time: OptionalTime = Field(None, alias="completedTime")
+    tag: Tag = Field("", alias="tag")
     # None when the answer does not list them (listConferences never does).
-    active_members: list[MemberInfo] | None
-    raw: dict[str, Any]
+    active_members: list[MemberInfo] | None = Field(None, alias="activeMembers", max_length=CONFERENCE_MEMBER_LIMIT)
 
     @property
     def is_final(self) -> bool:
         return self.completed_time is not None
 
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ConferenceInfo:
-        members = data.get("activeMembers")
-        return cls(
-            conference_id=data["id"],
-            name=data.get("name") or "",
-            created_time=_time(data.get("createdTime")),
-            completed_time=_time(data.get("completedTime")),
-            tag=data.get("tag") or "",
-            active_members=[MemberInfo.from_json(m) for m in members] if isinstance(members, list) else None,
-            raw=data,
-        )
 
+class RecordingInfo(Answer):
+    """A call recording's or a conference recording's metadata (both documents' fields),
+    from the API or from a webhook (voice/handlers/recordings.py)."""
 
-@dataclass(frozen=True)
-class RecordingInfo:
-    """A call recording's or a conference recording's metadata (both documents' fields)."""
-
-    recording_id: str
-    call_id: str
-    conference_id: str
-    account_id: str
-    parent_call_id: str
-    direction: str
-    from_number: str
-    to_number: str
-    name: str
-    channels: int | None
-    duration_seconds: float | None
-    file_format: str
-    status: str
-    media_url: str
-    start_time: datetime | None
-    end_time: datetime | None
-    # The transcription's metadata (id, status, completedTime, url), if any.
-    transcription: dict[str, Any] | None
-    raw: dict[str, Any]
+    recording_id: Id = Field(alias="recordingId")
+    call_id: OptionalId = Field("", alias="callId")
+    conference_id: OptionalId = Field("", alias="conferenceId")
+    account_id: AccountId = Field("", alias="accountId")
+    parent_call_id: OptionalId = Field("", alias="parentCallId")
+    direction: OptionalDirection = Field("", alias="direction")
+    from_number: FromNumber = Field("", alias="from")
+    to_number: ToNumber = Field("", alias="to")
+    # recordingName in the newer API; a conference recording's is its conference's name.
+    name: RecordingName = Field("", validation_alias=AliasChoices("recordingName", "name"))
+    channels: Channels = Field(None, alias="channels")
+    duration_seconds: OptionalDuration = Field(None, alias="duration")
+    file_format: OptionalFileFormat = Field("", alias="fileFormat")
+    status: OptionalRecordingState = Field("", alias="status")
+    media_url: Url = Field("", alias="mediaUrl")
+    start_time: OptionalTime = Field(None, alias="startTime")
+    end_time: OptionalTime = Field(None, alias="endTime")
+    transcription: TranscriptionPart | None = None
     # Only webhooks carry the call's tag.
-    tag: str = ""
+    tag: Tag = Field("", alias="tag")
 
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> RecordingInfo:
-        duration = data.get("duration")
-        channels = data.get("channels")
-        transcription = data.get("transcription")
-        return cls(
-            recording_id=data["recordingId"],
-            call_id=data.get("callId") or "",
-            conference_id=data.get("conferenceId") or "",
-            account_id=data.get("accountId") or "",
-            parent_call_id=data.get("parentCallId") or "",
-            direction=data.get("direction") or "",
-            from_number=data.get("from") or "",
-            to_number=data.get("to") or "",
-            name=data.get("recordingName") or data.get("name") or "",
-            channels=channels if isinstance(channels, int) and not isinstance(channels, bool) else None,
-            duration_seconds=_seconds(duration),
-            file_format=data.get("fileFormat") or "",
-            status=data.get("status") or "",
-            media_url=data.get("mediaUrl") or "",
-            start_time=_time(data.get("startTime")),
-            end_time=_time(data.get("endTime")),
-            transcription=transcription if isinstance(transcription, dict) else None,
-            raw=data,
-        )
+
+class TranscriptPart(BaseModel):
+    """One channel's transcript."""
+
+    text: TranscriptText = ""
+    confidence: Confidence = None
+
+
+class TranscriptAnswer(Answer):
+    """getRecordingTranscription: the real API's transcripts, or the seed specification's
+    metadata whose `url` holds the result."""
+
+    transcripts: list[TranscriptPart] | None = Field(None, max_length=8)
+    url: Url = ""
 
 
 @dataclass(frozen=True)
@@ -194,10 +191,10 @@ class Transcript:
     confidence: float | None
 
     @classmethod
-    def from_parts(cls, parts: list[dict[str, Any]]) -> Transcript:
+    def from_parts(cls, parts: list[TranscriptPart]) -> Transcript:
         """Bandwidth's transcripts: one part per channel of a multi-channel recording."""
-        texts = [str(part.get("text") or "").strip() for part in parts]
-        confidences = [float(part["confidence"]) for part in parts if isinstance(part.get("confidence"), (int, float))]
+        texts = [part.text.strip() for part in parts]
+        confidences = [part.confidence for part in parts if part.confidence is not None]
         return cls(
             text="\n".join(text for text in texts if text),
             confidence=sum(confidences) / len(confidences) if confidences else None,
@@ -225,22 +222,34 @@ class Media:
         self.response.close()
 
 
-@dataclass(frozen=True)
-class CreatedCall:
-    call_id: str
+class CreatedCall(Answer):
+    """createCall's answer: the real API's and the seed specification's share callId."""
+
+    call_id: Id = Field(alias="callId")
 
 
-def _time(value: str | None) -> datetime | None:
-    return parse_time(value) if value else None
-
-
-def _seconds(value: Any) -> float | None:
-    if not isinstance(value, str) or not value:
-        return None
+def _json(response: requests.Response) -> Any:
+    """An answer's JSON, as load_json reads it (no NaN, NUL or deep nesting)."""
     try:
-        return parse_seconds(value)
-    except ValueError:
-        return None
+        return load_json(response.content)
+    except Unreadable as error:
+        raise PermanentError(f"Bandwidth's answer could not be read: {error}", status=response.status_code) from None
+
+
+def _json_list(response: requests.Response) -> list[Any]:
+    data = _json(response)
+    if not isinstance(data, list):
+        raise PermanentError("Bandwidth's answer is not a list", status=response.status_code)
+    return data
+
+
+def _read(model: type[BaseModel], data: Any) -> Any:
+    """A part of an answer through its schema; PermanentError if it does not fit."""
+    try:
+        check_storable(data)
+        return model.model_validate(data)
+    except (Unreadable, ValidationError) as error:
+        raise PermanentError(f"Bandwidth's answer could not be read: {error}") from None
 
 
 def _iso(value: datetime) -> str:
@@ -375,11 +384,10 @@ class BandwidthClient:
             body["tag"] = tag
         if call_timeout is not None:
             body["callTimeout"] = call_timeout
-        data = self._request("POST", "/calls", json=body, idempotent=False).json()
-        return CreatedCall(call_id=data["callId"])
+        return CreatedCall.from_json(_json(self._request("POST", "/calls", json=body, idempotent=False)))
 
     def get_call(self, call_id: str) -> CallInfo:
-        return CallInfo.from_json(self._request("GET", f"/calls/{call_id}").json())
+        return CallInfo.from_json(_json(self._request("GET", f"/calls/{call_id}")))
 
     def hang_up(self, call_id: str) -> None:
         """Ends an answered call, cancels a ringing one. 404: unknown; 409: already ended.
@@ -405,7 +413,7 @@ class BandwidthClient:
         """Every item of a listing, following its Link rel="next" pages."""
         response = self._request("GET", path, params=params)
         while True:
-            yield from response.json()
+            yield from _json_list(response)
             following = response.links.get("next", {}).get("url")
             if not following:
                 return
@@ -433,7 +441,7 @@ class BandwidthClient:
     def get_conference(self, conference_id: str) -> ConferenceInfo:
         """The conference with its activeMembers (mute, hold, callIdsToCoach of each).
         https://dev.bandwidth.com/apis/voice/#tag/Conferences/operation/getConference"""
-        return ConferenceInfo.from_json(self._request("GET", f"/conferences/{conference_id}").json())
+        return ConferenceInfo.from_json(_json(self._request("GET", f"/conferences/{conference_id}")))
 
     def end_conference(self, conference_id: str) -> None:
         """Eject every member (each continues its own BXML after <Conference>) and complete
@@ -475,7 +483,7 @@ class BandwidthClient:
     def get_member(self, conference_id: str, member_id: str) -> MemberInfo:
         """One member's mute, hold and callIdsToCoach; 404 once it has left. Not in the seed
         specification. https://dev.bandwidth.com/apis/voice/#tag/Conferences/operation/getConferenceMember"""
-        return MemberInfo.from_json(self._request("GET", f"/conferences/{conference_id}/members/{member_id}").json())
+        return MemberInfo.from_json(_json(self._request("GET", f"/conferences/{conference_id}/members/{member_id}")))
 
     # Recordings and transcriptions
 
@@ -491,34 +499,32 @@ class BandwidthClient:
             params["minStartTime"] = _iso(min_start_time)
         if max_start_time is not None:
             params["maxStartTime"] = _iso(max_start_time)
-        data = self._request("GET", "/recordings", params=params or None).json()
+        data = _json_list(self._request("GET", "/recordings", params=params or None))
         return [RecordingInfo.from_json(item) for item in data]
 
     def list_conference_recordings(self, conference_id: str) -> list[RecordingInfo]:
         """https://dev.bandwidth.com/apis/voice/#tag/Conferences/operation/listConferenceRecordings"""
-        data = self._request("GET", f"/conferences/{conference_id}/recordings").json()
-        return [RecordingInfo.from_json({"conferenceId": conference_id, **item}) for item in data]
+        data = _json_list(self._request("GET", f"/conferences/{conference_id}/recordings"))
+        return [RecordingInfo.from_json({**item, "conferenceId": conference_id}) for item in data]
 
     def get_transcription(self, call_id: str, recording_id: str) -> Transcript:
         """A recording's transcript. The real API answers {"transcripts": [{text,
         confidence}]}; the seed specification answers metadata whose `url` holds the result,
         which is then fetched (only from Bandwidth's own host: it gets our credentials).
         https://dev.bandwidth.com/apis/voice/#tag/Recordings/operation/getRecordingTranscription"""
-        data = self._request("GET", f"/calls/{call_id}/recordings/{recording_id}/transcription").json()
-        if isinstance(data.get("transcripts"), list):
-            return Transcript.from_parts(data["transcripts"])
-        url = data.get("url") or ""
-        if urlsplit(url).netloc != urlsplit(self.base).netloc:
+        answer = TranscriptAnswer.from_json(_json(self._request("GET", self._recording_path(call_id, recording_id) + "/transcription")))
+        if answer.transcripts is not None:
+            return Transcript.from_parts(answer.transcripts)
+        if urlsplit(answer.url).netloc != urlsplit(self.base).netloc:
             raise PermanentError(f"The transcription of {recording_id} has no transcripts and no usable url")
-        response = self._request("GET", url)
-        try:
-            result = response.json()
-        except ValueError:
-            return Transcript(text=response.text.strip(), confidence=None)
+        response = self._request("GET", answer.url)
+        if "json" not in response.headers.get("Content-Type", ""):
+            return Transcript.from_parts([_read(TranscriptPart, {"text": response.text})])
+        result = _json(response)
         if isinstance(result, dict) and isinstance(result.get("transcripts"), list):
-            return Transcript.from_parts(result["transcripts"])
+            return Transcript.from_parts(TranscriptAnswer.from_json(result).transcripts)
         if isinstance(result, dict) and "text" in result:
-            return Transcript.from_parts([result])
+            return Transcript.from_parts([_read(TranscriptPart, result)])
         raise PermanentError(f"The transcription of {recording_id} could not be read")
 
     @staticmethod

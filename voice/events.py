@@ -1,151 +1,67 @@
-"""Parsing and validating Bandwidth's webhooks before anything is written.
+"""Bandwidth's webhooks, declared: one schema per callback type, checked before anything is written.
 
 Bandwidth posts JSON (or, for a URL configured with GET, the same fields as query
-parameters, every value a string); https://dev.bandwidth.com/docs/voice/webhooks. Fields
-are checked for type only where Switchboard reads them: unknown fields and unknown event
-types are kept as they came, since Bandwidth adds both over time.
+parameters, every value a string): https://dev.bandwidth.com/docs/voice/webhooks. Each
+schema states what Bandwidth documents for its event type (the ids it requires, the shape
+and length of each field it carries, times, durations and enumerations: voice/schema.py).
+A webhook that does not fit is refused with the reason (MalformedEvent: a 400, nothing
+written). Fields no schema names are tolerated and kept in the stored payload, and an
+event type Switchboard does not handle is checked against the fields every callback
+shares, then stored and answered 204: Bandwidth adds both over time.
 """
-
-from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any
+from typing import Annotated, Any
 
-from django.utils.dateparse import parse_duration
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from voice.schema import (
+    EVENT_TYPE_LENGTH,
+    AccountId,
+    ApplicationId,
+    Channels,
+    ConferenceName,
+    Document,
+    FromNumber,
+    Id,
+    OptionalCause,
+    OptionalDirection,
+    OptionalDuration,
+    OptionalFileFormat,
+    OptionalId,
+    OptionalMachineDetection,
+    OptionalRecordingState,
+    OptionalTime,
+    RecordingName,
+    TranscriptionPart,
+    Tag,
+    Text,
+    Time,
+    ToNumber,
+    Unreadable,
+    Url,
+    alias,
+)
 
 
 class MalformedEvent(ValueError):
     """The request cannot be a Bandwidth webhook; answered 400, nothing written."""
 
 
-ID_FIELDS = ("callId", "conferenceId", "recordingId", "parentCallId")
-TEXT_FIELDS = (
-    "eventType",
-    *ID_FIELDS,
-    "accountId",
-    "applicationId",
-    "from",
-    "to",
-    "direction",
-    "tag",
-    "cause",
-    "errorMessage",
-    "errorId",
-    "name",
-    "mediaUrl",
-    "status",
-    "digits",
-    "digit",
-    "terminatingDigit",
-    "fileFormat",
-    "transferCallerId",
-    "transferTo",
-    "recordingName",
-)
-TIME_FIELDS = ("eventTime", "startTime", "answerTime", "endTime", "enqueuedTime")
-# Objects Switchboard reads inside some payloads, with their text and time fields. A GET
-# webhook cannot carry them (a query string is flat); they are optional.
-OBJECT_FIELDS = {
-    "transcription": (("id", "url", "status"), ("completedTime",)),
-    "machineDetectionResult": (("value", "duration"), ()),
-}
-MAX_TEXT = 4096
-MAX_ID = 100
+EventType = Annotated[str, StringConstraints(pattern=rf"^[A-Za-z]{{1,{EVENT_TYPE_LENGTH}}}$")]
 
 
-def parse_time(value: str) -> datetime:
-    """ISO 8601 as Bandwidth sends it ("2019-06-20T15:54:25.435Z"). A time without a zone
-    is taken as UTC: some of Bandwidth's own examples omit the Z."""
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed
+class Callback(Document):
+    """What every callback carries. An event type without a schema of its own is checked
+    against this alone: its ids, where present, go to the event log's columns."""
 
-
-def parse_seconds(value: str) -> float:
-    """An ISO 8601 duration as Bandwidth sends it ("PT20.056S", "PT1M52.217257456S")."""
-    if not value.startswith("P"):
-        raise ValueError(value)
-    parsed = parse_duration(value)
-    if parsed is None:
-        raise ValueError(value)
-    return parsed.total_seconds()
-
-
-def _check_text(field: str, value: Any, limit: int = MAX_TEXT) -> None:
-    if value is None:
-        return
-    if not isinstance(value, str):
-        raise MalformedEvent(f"{field} must be a string")
-    if len(value) > limit:
-        raise MalformedEvent(f"{field} is too long")
-
-
-def _check_time(field: str, value: Any) -> None:
-    if value is None:
-        return
-    if not isinstance(value, str):
-        raise MalformedEvent(f"{field} must be an ISO 8601 string")
-    try:
-        parse_time(value)
-    except ValueError:
-        raise MalformedEvent(f"{field} is not an ISO 8601 time: {value[:40]!r}") from None
-
-
-def _channels(value: Any) -> int | None:
-    """1 or 2; a GET webhook sends "1". (The saved spec once typed it as a string.)"""
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise MalformedEvent("channels must be a number")
-    if isinstance(value, str) and value.isdigit():
-        value = int(value)
-    if not isinstance(value, int) or not 1 <= value <= 8:
-        raise MalformedEvent("channels must be a small whole number")
-    return value
-
-
-@dataclass(frozen=True)
-class IncomingEvent:
-    event_type: str
-    event_time: datetime
-    payload: dict[str, Any]
-
-    @property
-    def call_id(self) -> str:
-        return self.payload.get("callId") or ""
-
-    @property
-    def conference_id(self) -> str:
-        return self.payload.get("conferenceId") or ""
-
-    @property
-    def recording_id(self) -> str:
-        return self.payload.get("recordingId") or ""
-
-    def text(self, field: str) -> str:
-        return self.payload.get(field) or ""
-
-    def time(self, field: str) -> datetime | None:
-        value = self.payload.get(field)
-        return parse_time(value) if value else None
-
-    @property
-    def channels(self) -> int | None:
-        return _channels(self.payload.get("channels"))
-
-    @property
-    def duration_seconds(self) -> float | None:
-        value = self.payload.get("duration")
-        return parse_seconds(value) if value else None
-
-    def part(self, name: str) -> dict[str, Any]:
-        """A nested object (transcription, machineDetectionResult), or {} if absent."""
-        value = self.payload.get(name)
-        return value if isinstance(value, dict) else {}
+    event_type: EventType = alias("eventType", ...)
+    event_time: Time = alias("eventTime", ...)
+    call_id: OptionalId = alias("callId", "")
+    conference_id: OptionalId = alias("conferenceId", "")
+    recording_id: OptionalId = alias("recordingId", "")
+    tag: Tag = alias("tag", "")
 
     @property
     def dedupe_key(self) -> str:
@@ -162,35 +78,155 @@ class IncomingEvent:
         return hashlib.sha256(json.dumps(identity).encode()).hexdigest()
 
 
-def parse(payload: Any) -> IncomingEvent:
+# Calls
+
+
+class CallEvent(Callback):
+    """The fields every call event carries (https://dev.bandwidth.com/docs/voice/webhooks,
+    "common fields"); those of a <Transfer> leg where the event is about one."""
+
+    call_id: Id = alias("callId", ...)
+    account_id: AccountId = alias("accountId", "")
+    application_id: ApplicationId = alias("applicationId", "")
+    from_number: FromNumber = alias("from", "")
+    to_number: ToNumber = alias("to", "")
+    direction: OptionalDirection = alias("direction", "")
+    start_time: OptionalTime = alias("startTime")
+    answer_time: OptionalTime = alias("answerTime")
+    enqueued_time: OptionalTime = alias("enqueuedTime")
+    call_url: Url = alias("callUrl", "")
+    parent_call_id: OptionalId = alias("parentCallId", "")
+    transfer_caller_id: FromNumber = alias("transferCallerId", "")
+    transfer_to: ToNumber = alias("transferTo", "")
+
+
+class MachineDetectionResult(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    value: OptionalMachineDetection = ""
+    duration: OptionalDuration = None
+
+
+class Answer(CallEvent):
+    # Present when machine detection ran in sync mode.
+    machine_detection_result: MachineDetectionResult | None = alias("machineDetectionResult")
+
+
+class MachineDetectionComplete(CallEvent):
+    machine_detection_result: MachineDetectionResult = alias("machineDetectionResult", ...)
+
+
+class Ended(CallEvent):
+    """disconnect and transferDisconnect (a <Transfer> leg ended); transferComplete and
+    bridgeComplete carry a cause the same way."""
+
+    end_time: OptionalTime = alias("endTime")
+    cause: OptionalCause = alias("cause", "")
+    error_message: Text = alias("errorMessage", "")
+    error_id: OptionalId = alias("errorId", "")
+
+
+class Gather(CallEvent):
+    digits: Text = alias("digits", "")
+    terminating_digit: Text = alias("terminatingDigit", "")
+
+
+class Dtmf(CallEvent):
+    digit: Text = alias("digit", "")
+
+
+# Recordings
+
+
+class RecordingEvent(CallEvent):
+    """recordComplete, recordingAvailable, transcriptionAvailable: a call recording's
+    metadata. startTime and endTime are the recording's, not the call's."""
+
+    recording_id: Id = alias("recordingId", ...)
+    media_url: Url = alias("mediaUrl", "")
+    end_time: OptionalTime = alias("endTime")
+    duration: OptionalDuration = alias("duration")
+    channels: Channels = alias("channels")
+    file_format: OptionalFileFormat = alias("fileFormat", "")
+    status: OptionalRecordingState = alias("status", "")
+    recording_name: RecordingName = alias("recordingName", "")
+
+
+class TranscriptionAvailable(RecordingEvent):
+    # A GET webhook cannot carry the nested object.
+    transcription: TranscriptionPart | None = None
+
+
+# Conferences
+
+
+class ConferenceEvent(Callback):
+    """conferenceCreated, conferenceRedirect, conferenceCompleted: only the conference's id,
+    name and tag (https://dev.bandwidth.com/docs/voice/bxml/conference)."""
+
+    conference_id: Id = alias("conferenceId", ...)
+    name: ConferenceName = alias("name", "")
+
+
+class MemberEvent(ConferenceEvent):
+    """conferenceMemberJoin and conferenceMemberExit: the member's call, from and to."""
+
+    call_id: Id = alias("callId", ...)
+    from_number: FromNumber = alias("from", "")
+    to_number: ToNumber = alias("to", "")
+
+
+class ConferenceRecordingAvailable(ConferenceEvent):
+    recording_id: Id = alias("recordingId", ...)
+    account_id: AccountId = alias("accountId", "")
+    media_url: Url = alias("mediaUrl", "")
+    start_time: OptionalTime = alias("startTime")
+    end_time: OptionalTime = alias("endTime")
+    duration: OptionalDuration = alias("duration")
+    channels: Channels = alias("channels")
+    file_format: OptionalFileFormat = alias("fileFormat", "")
+    status: OptionalRecordingState = alias("status", "")
+
+
+SCHEMAS: dict[str, type[Callback]] = {
+    "initiate": CallEvent,
+    "answer": Answer,
+    "redirect": CallEvent,
+    "disconnect": Ended,
+    "gather": Gather,
+    "dtmf": Dtmf,
+    "machineDetectionComplete": MachineDetectionComplete,
+    "transferAnswer": CallEvent,
+    "transferComplete": Ended,
+    "transferDisconnect": Ended,
+    "bridgeComplete": Ended,
+    "bridgeTargetComplete": CallEvent,
+    # The <Record> docs name it recordComplete, the API's enumeration recordingComplete.
+    "recordComplete": RecordingEvent,
+    "recordingComplete": RecordingEvent,
+    "recordingAvailable": RecordingEvent,
+    "transcriptionAvailable": TranscriptionAvailable,
+    "conferenceCreated": ConferenceEvent,
+    "conferenceRedirect": ConferenceEvent,
+    "conferenceCompleted": ConferenceEvent,
+    "conferenceMemberJoin": MemberEvent,
+    "conferenceMemberExit": MemberEvent,
+    "conferenceRecordingAvailable": ConferenceRecordingAvailable,
+}
+
+# What the handlers are given: a Callback, or the schema of its type.
+IncomingEvent = Callback
+
+
+def parse(payload: Any) -> Callback:
+    """The webhook `payload` (a decoded JSON body, or a GET webhook's query parameters)
+    checked against its event type's schema; MalformedEvent says why it does not fit."""
     if not isinstance(payload, dict):
         raise MalformedEvent("the body must be a JSON object")
     event_type = payload.get("eventType")
     if not isinstance(event_type, str) or not event_type:
         raise MalformedEvent("eventType is missing")
-    for field in TEXT_FIELDS:
-        _check_text(field, payload.get(field), MAX_ID if field in ID_FIELDS else MAX_TEXT)
-    if not payload.get("eventTime"):
-        raise MalformedEvent("eventTime is missing")
-    for field in TIME_FIELDS:
-        _check_time(field, payload.get(field))
-    duration = payload.get("duration")
-    if duration is not None:
-        if not isinstance(duration, str):
-            raise MalformedEvent("duration must be an ISO 8601 duration string")
-        try:
-            parse_seconds(duration)
-        except ValueError:
-            raise MalformedEvent(f"duration is not an ISO 8601 duration: {duration[:40]!r}") from None
-    _channels(payload.get("channels"))
-    for name, (text_fields, time_fields) in OBJECT_FIELDS.items():
-        part = payload.get(name)
-        if part is None:
-            continue
-        if not isinstance(part, dict):
-            raise MalformedEvent(f"{name} must be an object")
-        for field in text_fields:
-            _check_text(f"{name}.{field}", part.get(field))
-        for field in time_fields:
-            _check_time(f"{name}.{field}", part.get(field))
-    return IncomingEvent(event_type=event_type, event_time=parse_time(payload["eventTime"]), payload=payload)
+    try:
+        return SCHEMAS.get(event_type, Callback).read(payload)
+    except Unreadable as error:
+        raise MalformedEvent(str(error)) from None

@@ -826,6 +826,8 @@ class TranscriptionStatus(models.TextChoices):
     TIMEOUT = "timeout", "timed out"
     FILE_SIZE_TOO_BIG = "file-size-too-big", "recording too long"
     FILE_SIZE_TOO_SMALL = "file-size-too-small", "recording too short"
+    # A status Bandwidth added since: the raw one is in the stored event.
+    UNKNOWN = "unknown", "status unknown"
 
 
 _TRANSCRIPTION_FINAL = frozenset(
@@ -835,6 +837,7 @@ _TRANSCRIPTION_FINAL = frozenset(
         TranscriptionStatus.TIMEOUT,
         TranscriptionStatus.FILE_SIZE_TOO_BIG,
         TranscriptionStatus.FILE_SIZE_TOO_SMALL,
+        TranscriptionStatus.UNKNOWN,
     }
 )
 TRANSCRIPTION_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -844,9 +847,12 @@ TRANSCRIPTION_TRANSITIONS: dict[str, frozenset[str]] = {
     # An operator may ask again after a transcription that failed or timed out.
     TranscriptionStatus.ERROR: frozenset({TranscriptionStatus.PROCESSING}),
     TranscriptionStatus.TIMEOUT: frozenset({TranscriptionStatus.PROCESSING}),
+    TranscriptionStatus.UNKNOWN: frozenset({TranscriptionStatus.PROCESSING}),
 }
 # Failed in a way a new request may cure.
-TRANSCRIPTION_RETRYABLE = frozenset({TranscriptionStatus.NONE, TranscriptionStatus.ERROR, TranscriptionStatus.TIMEOUT})
+TRANSCRIPTION_RETRYABLE = frozenset(
+    {TranscriptionStatus.NONE, TranscriptionStatus.ERROR, TranscriptionStatus.TIMEOUT, TranscriptionStatus.UNKNOWN}
+)
 
 
 class Transcription(models.Model):

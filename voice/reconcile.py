@@ -176,7 +176,7 @@ def repair_call(info: bandwidth.CallInfo) -> bool:
         )
         if created:
             signals.call_changed.send(sender=Call, call_id=call.call_id)
-            record_repair("callRepair", payload=info.raw, changes={"state": (None, call.state)}, call_id=call.call_id)
+            record_repair("callRepair", payload=info.payload, changes={"state": (None, call.state)}, call_id=call.call_id)
             return True
         changes: dict[str, tuple] = {}
         if target and target != call.state and Call.advance(call.call_id, target):
@@ -195,7 +195,7 @@ def repair_call(info: bandwidth.CallInfo) -> bool:
         if not changes:
             return False
         signals.call_changed.send(sender=Call, call_id=call.call_id)
-        record_repair("callRepair", payload=info.raw, changes=changes, call_id=call.call_id)
+        record_repair("callRepair", payload=info.payload, changes=changes, call_id=call.call_id)
         return True
 
 
@@ -374,13 +374,13 @@ def repair_conference(info: bandwidth.ConferenceInfo, *, read_at: datetime) -> i
         repairs = 0
         if changes:
             conference.changed()
-            record_repair("conferenceRepair", payload=info.raw, changes=changes, conference_id=conference.conference_id)
+            record_repair("conferenceRepair", payload=info.payload, changes=changes, conference_id=conference.conference_id)
             repairs += 1
         # A member event that arrived after Bandwidth was read is newer than this answer's
         # member list (a list read before the run's loop, say): the next run reads again.
         heard_since = conference.last_event_at is not None and conference.last_event_at >= read_at
         if info.completed_time is None and info.active_members is not None and not heard_since:
-            repairs += _repair_members(conference, info.active_members, info.raw, read_at)
+            repairs += _repair_members(conference, info.active_members, info.payload, read_at)
         return repairs
 
 
@@ -447,14 +447,14 @@ def repair_recording(info: bandwidth.RecordingInfo, conference: Conference | Non
     """Store a recording (and its transcription's metadata) webhooks did not bring."""
     with transaction.atomic():
         recording, changes = recordings.store(info, info.status, conference=conference)
-        part = info.transcription or {}
-        if part.get("status") and part["status"] != TranscriptionStatus.NONE:
-            changes.update(recordings.store_transcription(recording, str(part["status"]), part))
+        part = info.transcription
+        if part is not None and part.status and part.status != TranscriptionStatus.NONE:
+            changes.update(recordings.store_transcription(recording, part.status, part))
         if not changes:
             return 0
         record_repair(
             "recordingRepair",
-            payload=info.raw,
+            payload=info.payload,
             changes=changes,
             call_id=info.call_id,
             conference_id=info.conference_id,
@@ -471,7 +471,7 @@ def _repair_conference_recordings(client: bandwidth.BandwidthClient, conference:
 
 def _recording_state(info: bandwidth.RecordingInfo) -> tuple[str, str]:
     """What a listing can tell the mirror about a recording it already has."""
-    status = str((info.transcription or {}).get("status") or "")
+    status = info.transcription.status if info.transcription else ""
     return info.status, "" if status == TranscriptionStatus.NONE else status
 
 

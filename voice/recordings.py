@@ -21,8 +21,8 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 
 from voice import bandwidth, signals, tasks
-from voice.events import parse_time
 from voice.models import DOWNLOADABLE_RECORDING_STATUSES, Conference, Recording, RecordingStatus, Transcription
+from voice.schema import TranscriptionPart
 
 log = logging.getLogger(__name__)
 
@@ -313,15 +313,11 @@ def store(info: bandwidth.RecordingInfo, status: str, *, conference: Conference 
     return recording, changes
 
 
-def store_transcription(recording: Recording, status: str, part: dict) -> dict:
-    """Store a transcription's metadata (`part`: Bandwidth's id, url, completedTime); once
-    it is available, a task fetches the text. Returns what changed."""
+def store_transcription(recording: Recording, status: str, part: TranscriptionPart) -> dict:
+    """Store a transcription's metadata (Bandwidth's id, url, completedTime); once it is
+    available, a task fetches the text. Returns what changed."""
     transcription, changes = Transcription.store(
-        recording,
-        status,
-        transcription_id=str(part.get("id") or ""),
-        url=str(part.get("url") or ""),
-        completed_time=parse_time(part["completedTime"]) if part.get("completedTime") else None,
+        recording, status, transcription_id=part.id, url=part.url, completed_time=part.completed_time
     )
     if changes and transcription.wants_text:
         tasks.fetch_transcription.delay_on_commit(transcription.pk)

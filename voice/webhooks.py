@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 
 from django.conf import settings
@@ -12,6 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from voice import events, state
 from voice.decorators import webhook_basic_auth
+from voice.schema import Unreadable, load_json
 
 
 def _payload(request: HttpRequest) -> dict:
@@ -24,9 +24,9 @@ def _payload(request: HttpRequest) -> dict:
     if declared > settings.WEBHOOK_MAX_BYTES or len(request.body) > settings.WEBHOOK_MAX_BYTES:
         raise events.MalformedEvent(f"the body is larger than {settings.WEBHOOK_MAX_BYTES} bytes")
     try:
-        return json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        raise events.MalformedEvent("the body is not JSON") from None
+        return load_json(request.body)
+    except Unreadable as error:
+        raise events.MalformedEvent(str(error)) from None
 
 
 @csrf_exempt

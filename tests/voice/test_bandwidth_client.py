@@ -159,8 +159,8 @@ def test_get_conference_reads_its_active_members(client, bandwidth_api):
     conference = client.get_conference("conf-1")
     assert not conference.is_final
     assert conference.active_members == [
-        bandwidth.MemberInfo("c-1", mute=True, hold=False, call_ids_to_coach=[]),
-        bandwidth.MemberInfo("c-2", mute=False, hold=True, call_ids_to_coach=["c-1"]),
+        bandwidth.MemberInfo(call_id="c-1", mute=True, hold=False, call_ids_to_coach=[]),
+        bandwidth.MemberInfo(call_id="c-2", mute=False, hold=True, call_ids_to_coach=["c-1"]),
     ]
 
 

@@ -158,7 +158,7 @@ def test_spoken_text_is_escaped_not_interpreted():
 def test_a_flow_is_answered_well_within_a_second():
     ensure_demo_routes()
     for number in ("+19195550100", "+19195550101", "+19195550102", "+19195550150", "+19195550199", "+15550000000"):
-        deliver(payload("initiate", to=number, callId=f"c-{number}"))
+        deliver(payload("initiate", to=number, callId=f"c-{number[1:]}"))
     assert max(Event.objects.values_list("answer_ms", flat=True)) < 500
 
 
@@ -199,7 +199,7 @@ def test_the_demo_routes_fit_the_sandbox_demo_numbers():
         "+19195550199": ("Hangup", None),
     }
     for number, (verb, text) in expected.items():
-        document = call_to(number, callId=f"c-{number}")
+        document = call_to(number, callId=f"c-{number[1:]}")
         assert document.find(verb) is not None, number
         if text:
             assert document.find(verb).text == text
