@@ -9,6 +9,7 @@ workers) cannot both win.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -19,6 +20,20 @@ from django.db.models import Q
 from django.utils import timezone
 
 from voice import signals
+from voice.schema import (
+    ACCOUNT_ID_LENGTH,
+    APPLICATION_ID_LENGTH,
+    CONFERENCE_NAME_LENGTH,
+    ENUM_LENGTH,
+    EVENT_TYPE_LENGTH,
+    FROM_LENGTH,
+    ID_LENGTH,
+    RECORDING_NAME_LENGTH,
+    TAG_LENGTH,
+    TO_LENGTH,
+    URL_LENGTH,
+    storable,
+)
 
 
 def allowed_from(transitions: dict[str, frozenset[str]], target: str) -> list[str]:
@@ -55,13 +70,21 @@ def fill_missing(queryset: models.QuerySet, **fields) -> list[str]:
     queryset.update(
         **{
             name: models.Case(
-                models.When(_empty(model, name), then=models.Value(given[name], output_field=model._meta.get_field(name))),
+                models.When(_empty(model, name), then=models.Value(given[name])),
                 default=models.F(name),
+                output_field=_column(model, name),
             )
             for name in gaps
         }
     )
     return gaps
+
+
+def _column(model: type[models.Model], name: str) -> models.Field:
+    """The field whose values the column holds: for a foreign key (a recording's call_id),
+    the field it points to."""
+    field = model._meta.get_field(name)
+    return field.target_field if field.is_relation else field
 
 
 def event_noted(event_time: datetime, tag: str) -> dict:
@@ -146,23 +169,25 @@ class Call(models.Model):
     class Direction(models.TextChoices):
         INBOUND = "inbound"
         OUTBOUND = "outbound"
+        # A value Bandwidth added since (voice/schema.py); the raw one is in the stored event.
+        UNKNOWN = "unknown"
 
-    call_id = models.CharField(max_length=100, unique=True)
-    account_id = models.CharField(max_length=32, blank=True)
-    application_id = models.CharField(max_length=64, blank=True)
+    call_id = models.CharField(max_length=ID_LENGTH, unique=True)
+    account_id = models.CharField(max_length=ACCOUNT_ID_LENGTH, blank=True)
+    application_id = models.CharField(max_length=APPLICATION_ID_LENGTH, blank=True)
     direction = models.CharField(max_length=8, choices=Direction.choices)
-    from_number = models.CharField(max_length=64, blank=True)
-    to_number = models.CharField(max_length=128, blank=True)
+    from_number = models.CharField(max_length=FROM_LENGTH, blank=True)
+    to_number = models.CharField(max_length=TO_LENGTH, blank=True)
     state = models.CharField(max_length=16, choices=CallState.choices, default=CallState.INITIATED)
     start_time = models.DateTimeField(null=True, blank=True)
     answer_time = models.DateTimeField(null=True, blank=True)
     end_time = models.DateTimeField(null=True, blank=True)
     disconnect_cause = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
-    tag = models.CharField(max_length=4096, blank=True)
-    parent_call_id = models.CharField(max_length=100, blank=True)
+    tag = models.CharField(max_length=TAG_LENGTH, blank=True)
+    parent_call_id = models.CharField(max_length=ID_LENGTH, blank=True)
     # machineDetectionComplete's (or a sync answer's) result: human, answering-machine, ...
-    machine_detection_result = models.CharField(max_length=32, blank=True)
+    machine_detection_result = models.CharField(max_length=ENUM_LENGTH, blank=True)
     # The route whose flow answered this call, and what that flow told Bandwidth (kept as
     # given, since the route may be edited while the call is up): voice/flows.py.
     route = models.ForeignKey("Route", null=True, blank=True, on_delete=models.SET_NULL, related_name="calls")
@@ -287,10 +312,10 @@ class Conference(models.Model):
     ends it when the last member leaves; the name can then be reused by a new conference
     with a new id."""
 
-    conference_id = models.CharField(max_length=100, unique=True)
-    name = models.CharField(max_length=100, blank=True)
+    conference_id = models.CharField(max_length=ID_LENGTH, unique=True)
+    name = models.CharField(max_length=CONFERENCE_NAME_LENGTH, blank=True)
     # The tag of the call that created the conference; every conference event carries it.
-    tag = models.CharField(max_length=4096, blank=True)
+    tag = models.CharField(max_length=TAG_LENGTH, blank=True)
     state = models.CharField(max_length=16, choices=ConferenceState.choices, default=ConferenceState.ACTIVE)
     # Bandwidth's createdTime, or until read from the API the earliest event about it.
     created_time = models.DateTimeField(null=True, blank=True)
@@ -422,8 +447,8 @@ class ConferenceMember(models.Model):
         on_delete=models.DO_NOTHING,
         related_name="memberships",
     )
-    from_number = models.CharField(max_length=64, blank=True)
-    to_number = models.CharField(max_length=128, blank=True)
+    from_number = models.CharField(max_length=FROM_LENGTH, blank=True)
+    to_number = models.CharField(max_length=TO_LENGTH, blank=True)
     state = models.CharField(max_length=16, choices=MemberState.choices, default=MemberState.JOINED)
     mute = models.BooleanField(default=False)
     hold = models.BooleanField(default=False)
@@ -622,7 +647,7 @@ class Recording(models.Model):
     otherwise the console streams the media from Bandwidth on demand, which keeps it 30 days
     (https://dev.bandwidth.com/docs/voice/guides/recordingGuide)."""
 
-    recording_id = models.CharField(max_length=100, unique=True)
+    recording_id = models.CharField(max_length=ID_LENGTH, unique=True)
     # The recorded call; empty for a conference recording. No database constraint: the
     # recording's events may arrive before any event about the call.
     call = models.ForeignKey(
@@ -644,21 +669,21 @@ class Recording(models.Model):
         on_delete=models.SET_NULL,
         related_name="recordings",
     )
-    account_id = models.CharField(max_length=32, blank=True)
-    parent_call_id = models.CharField(max_length=100, blank=True)
+    account_id = models.CharField(max_length=ACCOUNT_ID_LENGTH, blank=True)
+    parent_call_id = models.CharField(max_length=ID_LENGTH, blank=True)
     direction = models.CharField(max_length=8, blank=True)
-    from_number = models.CharField(max_length=64, blank=True)
-    to_number = models.CharField(max_length=128, blank=True)
+    from_number = models.CharField(max_length=FROM_LENGTH, blank=True)
+    to_number = models.CharField(max_length=TO_LENGTH, blank=True)
     # recordingName (newer API), or the conference's name for a conference recording.
-    name = models.CharField(max_length=256, blank=True)
+    name = models.CharField(max_length=RECORDING_NAME_LENGTH, blank=True)
     channels = models.PositiveSmallIntegerField(null=True, blank=True)
     duration_seconds = models.FloatField(null=True, blank=True)
     file_format = models.CharField(max_length=8, blank=True)
     status = models.CharField(max_length=16, choices=RecordingStatus.choices, default=RecordingStatus.PROCESSING)
-    media_url = models.CharField(max_length=2048, blank=True)
+    media_url = models.CharField(max_length=URL_LENGTH, blank=True)
     start_time = models.DateTimeField(null=True, blank=True)
     end_time = models.DateTimeField(null=True, blank=True)
-    tag = models.CharField(max_length=4096, blank=True)
+    tag = models.CharField(max_length=TAG_LENGTH, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
     last_event_at = models.DateTimeField(null=True, blank=True)
     # Switchboard's own copy of the media (Django's default storage), so that it outlives
@@ -862,9 +887,9 @@ class Transcription(models.Model):
     task (voice.tasks.fetch_transcription), and `fetched_at` says it has been."""
 
     recording = models.OneToOneField(Recording, on_delete=models.CASCADE, related_name="transcription")
-    transcription_id = models.CharField(max_length=100, blank=True)
+    transcription_id = models.CharField(max_length=ID_LENGTH, blank=True)
     status = models.CharField(max_length=24, choices=TranscriptionStatus.choices, default=TranscriptionStatus.PROCESSING)
-    url = models.CharField(max_length=2048, blank=True)
+    url = models.CharField(max_length=URL_LENGTH, blank=True)
     completed_time = models.DateTimeField(null=True, blank=True)
     text = models.TextField(blank=True)
     # The mean confidence over the transcript's parts, 0 to 1.
@@ -1051,17 +1076,21 @@ class Event(models.Model):
         STALE = "stale"
         UNKNOWN_TYPE = "unknown-type"
         REPAIR = "repair"
+        # Not a webhook Switchboard could read (voice/events.py): answered 400 and applied
+        # to nothing. Kept so that operators see them: a misconfigured Bandwidth
+        # application shows up first as refusals.
+        REFUSED = "refused"
 
     class Source(models.TextChoices):
         WEBHOOK = "webhook"
         RECONCILIATION = "reconciliation"
 
     dedupe_key = models.CharField(max_length=64, unique=True)
-    event_type = models.CharField(max_length=64)
+    event_type = models.CharField(max_length=EVENT_TYPE_LENGTH)
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.WEBHOOK)
-    call_id = models.CharField(max_length=100, blank=True, db_index=True)
-    conference_id = models.CharField(max_length=100, blank=True, db_index=True)
-    recording_id = models.CharField(max_length=100, blank=True, db_index=True)
+    call_id = models.CharField(max_length=ID_LENGTH, blank=True, db_index=True)
+    conference_id = models.CharField(max_length=ID_LENGTH, blank=True, db_index=True)
+    recording_id = models.CharField(max_length=ID_LENGTH, blank=True, db_index=True)
     event_time = models.DateTimeField(null=True, blank=True)
     received_at = models.DateTimeField(default=timezone.now)
     payload = models.JSONField()
@@ -1080,6 +1109,19 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.call_id or self.conference_id}"
+
+    @classmethod
+    def refused(cls, *, event_type: str, reason: str, received: str, answer: str) -> Event:
+        """Note a webhook refused for `reason`: what it said it was, and the start of what
+        was received (made storable: it may hold what no column can)."""
+        return cls.objects.create(
+            dedupe_key=f"refused:{uuid.uuid4().hex}",
+            event_type=storable(event_type)[:EVENT_TYPE_LENGTH],
+            outcome=cls.Outcome.REFUSED,
+            payload={"reason": storable(reason)[:1000], "received": storable(received)[:2000]},
+            answer_status=400,
+            answer_body=answer,
+        )
 
 
 class ActionKind(models.TextChoices):

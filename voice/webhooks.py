@@ -5,12 +5,14 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from voice import events, state
 from voice.decorators import webhook_basic_auth
+from voice.models import Event
 from voice.schema import Unreadable, load_json
 
 
@@ -29,14 +31,39 @@ def _payload(request: HttpRequest) -> dict:
         raise events.MalformedEvent(str(error)) from None
 
 
+def _refuse(request: HttpRequest, payload: object, error: events.MalformedEvent) -> HttpResponse:
+    """400 with the reason, and the refusal noted in the event log (nothing else written)."""
+    response = JsonResponse({"error": str(error)}, status=400)
+    claimed = payload.get("eventType") if isinstance(payload, dict) else None
+    Event.refused(
+        event_type=claimed if isinstance(claimed, str) else "",
+        reason=str(error),
+        received=_received(request),
+        answer=response.content.decode(),
+    )
+    return response
+
+
+def _received(request: HttpRequest) -> str:
+    """The start of what was sent, for the event log."""
+    if request.method == "GET":
+        return request.META.get("QUERY_STRING", "")
+    try:
+        return request.body[:2000].decode(errors="replace")
+    except RequestDataTooBig:
+        return f"a body of {request.META.get('CONTENT_LENGTH', '?')} bytes"
+
+
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 @webhook_basic_auth
 def voice_webhook(request: HttpRequest) -> HttpResponse:
     started = time.perf_counter()
+    payload = None
     try:
-        event = events.parse(_payload(request))
+        payload = _payload(request)
+        event = events.parse(payload)
     except events.MalformedEvent as error:
-        return JsonResponse({"error": str(error)}, status=400)
+        return _refuse(request, payload, error)
     answer = state.receive(event, started=started)
     return HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)

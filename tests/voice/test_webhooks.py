@@ -13,8 +13,13 @@ pytestmark = pytest.mark.django_db
 
 
 def nothing_written() -> bool:
+    """No mirror row, and no event but refusals."""
     return not any(
-        model.objects.exists() for model in (Event, Call, Conference, ConferenceMember, Recording, Transcription)
+        rows.exists()
+        for rows in (
+            Event.objects.exclude(outcome=Event.Outcome.REFUSED),
+            *(model.objects.all() for model in (Call, Conference, ConferenceMember, Recording, Transcription)),
+        )
     )
 
 
@@ -65,6 +70,15 @@ def test_malformed_input_gets_400_with_a_reason_and_writes_nothing(client, body,
     assert response.status_code == 400
     assert reason in response.json()["error"]
     assert nothing_written()
+
+
+def test_a_refusal_is_noted_in_the_event_log_with_its_reason(client):
+    post_event(client, payload("dtmf", callId="a/b"))
+    refusal = Event.objects.get(outcome=Event.Outcome.REFUSED)
+    assert refusal.event_type == "dtmf"
+    assert refusal.answer_status == 400
+    assert refusal.payload["reason"] == "callId: an id has letters, digits and dashes only"
+    assert '"a/b"' in refusal.payload["received"]
 
 
 def test_webhooks_need_no_csrf_token():
