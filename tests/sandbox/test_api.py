@@ -2,12 +2,15 @@
 limits, and the extensions from the real API."""
 
 import json
+import re
+from collections import defaultdict
 
 import pytest
 
 from console.processes import free_port
-from tests.sandbox.conftest import APPLICATION_ID, response, sandbox_config, start_sandbox
+from tests.sandbox.conftest import ACCOUNT, APPLICATION_ID, response, sandbox_config, start_sandbox
 from voice.sandbox.scenarios import Scenario
+from voice.sandbox.server import build_app
 from voice.sandbox.webhooks import basic_authorization
 
 pytestmark = pytest.mark.asyncio
@@ -24,15 +27,37 @@ def create_body(application, **changes) -> dict:
     return {key: value for key, value in body.items() if value is not None}
 
 
-async def test_wrong_credentials_are_refused_with_401_and_another_account_with_403(sandbox):
+async def test_wrong_credentials_are_refused_with_401(sandbox):
     wrong = {"Authorization": basic_authorization("api-user", "nope")}
     unauthorized, body, _ = await sandbox.request("GET", "/calls/c-1", headers=wrong)
     missing, _, _ = await sandbox.request("GET", "/sandbox/calls", headers={"Authorization": ""})
-    forbidden, denied, _ = await sandbox.request("GET", f"{sandbox.url}/api/v2/accounts/1234/calls/c-1")
 
     assert unauthorized == 401 and body["type"] == "authentication-error"
     assert missing == 401
-    assert forbidden == 403 and denied == {"type": "authorization-error", "description": "Access is denied", "id": ""}
+
+
+DENIED = (403, "authorization-error", "Access is denied")
+NOT_VALID_HERE = (401, "authentication-error", "The credentials provided are not valid for account [1234]")
+NO_SUCH_ACCOUNT = (404, "validation", "Account [1234] not found")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "answer"),
+    [
+        pytest.param("POST", "/calls", DENIED, id="createCall"),
+        pytest.param("GET", "/calls", DENIED, id="listCalls"),
+        pytest.param("GET", "/recordings", NOT_VALID_HERE, id="listAccountRecordings"),
+        pytest.param("GET", "/conferences", NOT_VALID_HERE, id="listConferences"),
+        pytest.param("GET", "/calls/c-1", NO_SUCH_ACCOUNT, id="getCall"),
+        pytest.param("PUT", "/calls/c-1/bxml", NO_SUCH_ACCOUNT, id="updateCallBxml"),
+        pytest.param("DELETE", "/calls/c-1/recordings/r-1/media", NO_SUCH_ACCOUNT, id="deleteRecordingMedia"),
+        pytest.param("PUT", "/conferences/conf-1/members/c-1", NO_SUCH_ACCOUNT, id="updateConferenceMember"),
+    ],
+)
+async def test_another_accounts_id_is_refused_with_a_status_its_operation_documents(sandbox, method, path, answer):
+    status, body, _ = await sandbox.request(method, f"{sandbox.url}/api/v2/accounts/1234{path}", json={})
+
+    assert (status, body["type"], body["description"]) == answer and body["id"] == ""
 
 
 async def test_unknown_ids_and_paths_answer_404_in_the_error_shape(sandbox):
@@ -46,6 +71,21 @@ async def test_unknown_ids_and_paths_answer_404_in_the_error_shape(sandbox):
     assert (call, conference, member, path) == (404, 404, 404, 404)
     assert path_body["description"] == "Not Found"
     assert method == 405 and method_body["description"] == "Method Not Allowed"
+
+
+async def test_every_405_names_in_allow_the_methods_its_path_serves(sandbox):
+    served = defaultdict(set)
+    for route in build_app(sandbox.config, Scenario()).router.routes():
+        served[route.resource.canonical].add(route.method)
+    answers = {}
+    for path in served:
+        # No route serves PATCH.
+        url = sandbox.url + re.sub(r"\{\w+\}", "x", path.replace("{accountId}", ACCOUNT))
+        status, body, headers = await sandbox.request("PATCH", url)
+        answers[path] = (status, {method.strip() for method in headers.get("Allow", "").split(",")}, set(body))
+
+    assert any(path.startswith("/sandbox/") for path in served)
+    assert answers == {path: (405, methods, {"type", "description", "id"}) for path, methods in served.items()}
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,8 @@
 """The sandbox against the seed specification it serves, with schemathesis: positive and
 negative cases for each of the 15 operations; no 5xx, and every answer valid against the
-spec (status codes, content types, bodies, headers).
+spec (status codes, content types, bodies, headers). Past the generated cases: another account's
+id gets an error the operation documents, and a method a path does not declare gets 405 with
+Allow naming the methods served there.
 
 Two checks are relaxed where the seed spec cannot be met to the letter:
 - positive_data_acceptance is left out: the spec describes E.164 numbers and the application
@@ -12,6 +14,7 @@ Two checks are relaxed where the seed spec cannot be met to the letter:
 """
 
 import json
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,11 +36,13 @@ from voice.sandbox.scenarios import VOICEMAIL_NUMBER
 EXAMPLES = 30
 ACCOUNT = "9900000"
 SPEC = Path(voice.sandbox.__file__).with_name("openapi.yml")
-OPERATIONS = [
-    operation["operationId"]
-    for path in yaml.safe_load(SPEC.read_text())["paths"].values()
+PATHS = yaml.safe_load(SPEC.read_text())["paths"]
+OPERATIONS = [operation["operationId"] for path in PATHS.values() for operation in path.values()]
+DOCUMENTED_STATUSES = {
+    operation["operationId"]: {int(status) for status in operation["responses"]}
+    for path in PATHS.values()
     for operation in path.values()
-]
+}
 
 
 # Answers the seed spec does not declare but the sandbox must give (see above).
@@ -180,3 +185,53 @@ def test_answers_about_real_calls_conferences_and_recordings_conform(seed_spec, 
 
     answers_conform()
     assert any(200 <= status < 300 for status in statuses), statuses
+
+
+# An account id that is not the conformance sandbox's.
+FOREIGN_ACCOUNT = "9900001"
+
+
+@pytest.mark.parametrize("operation_id", OPERATIONS)
+def test_another_accounts_id_gets_an_error_the_seed_documents_for_the_operation(seed_spec, known_ids, operation_id):
+    # The other ids are real ones of the sandbox's own account, so that only the account id
+    # stands between the request and a success.
+    operation = seed_spec.find_operation_by_id(operation_id)
+    names = {parameter.name for parameter in operation.path_parameters}
+    ids = {**{name: value for name, value in known_ids.items() if name in names}, "accountId": FOREIGN_ACCOUNT}
+    documented_errors = {status for status in DOCUMENTED_STATUSES[operation_id] if status >= 400}
+
+    # Fewer examples: the answer comes before anything but the account id is looked at.
+    @settings(max_examples=10, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(case=operation.as_strategy(generation_mode=GenerationMode.POSITIVE, path_parameters=ids))
+    def refused(case):
+        response = case.call()
+        assert response.status_code in documented_errors
+        assert set(response.json()) == {"type", "description", "id"}
+        case.validate_response(response, excluded_checks=[positive_data_acceptance])
+
+    refused()
+
+
+# Methods the sandbox serves beyond the seed spec, from the real API (docs/sandbox.md).
+EXTENSIONS = {
+    "/accounts/{accountId}/calls": {"GET"},
+    "/accounts/{accountId}/calls/{callId}/recordings/{recordingId}/media": {"DELETE"},
+    "/accounts/{accountId}/calls/{callId}/recordings/{recordingId}/transcription": {"DELETE"},
+    "/accounts/{accountId}/conferences/{conferenceId}/members/{memberId}": {"GET"},
+}
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_method_the_seed_does_not_declare_answers_405_naming_the_served_ones_in_allow(conformance_sandbox, path):
+    served = {method.upper() for method in PATHS[path]} | EXTENSIONS.get(path, set())
+    # The sandbox answers HEAD wherever it serves GET (RFC 9110 §9.3.2).
+    served |= {"HEAD"} if "GET" in served else set()
+    url = conformance_sandbox.api_url + re.sub(r"\{\w+\}", "x", path.replace("{accountId}", ACCOUNT))
+    answers = {}
+    for method in {"GET", "POST", "PUT", "PATCH", "DELETE"} - served:
+        response = requests.request(method, url, auth=conformance_sandbox.auth, timeout=5)
+        allowed = {name.strip() for name in response.headers.get("Allow", "").split(",")}
+        answers[method] = (response.status_code, allowed, set(response.json()))
+
+    assert answers
+    assert all(answer == (405, served, {"type", "description", "id"}) for answer in answers.values()), answers

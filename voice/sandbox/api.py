@@ -77,8 +77,9 @@ async def json_errors(request: web.Request, handler) -> web.StreamResponse:
         return error(409, "validation", str(exc))
     except web.HTTPNotFound:
         return error(404, "validation", "Not Found")
-    except web.HTTPMethodNotAllowed:
-        return error(405, "validation", "Method Not Allowed")
+    except web.HTTPMethodNotAllowed as exc:
+        # RFC 9110 §15.5.6: a 405 names the methods the resource does serve.
+        return error(405, "validation", "Method Not Allowed", {"Allow": ", ".join(sorted(exc.allowed_methods))})
     except web.HTTPException:
         raise
     except Exception:
@@ -138,8 +139,21 @@ async def authenticate(request: web.Request, handler) -> web.StreamResponse:
             return error(401, "authentication-error", "The credentials provided were invalid")
         account = request.match_info.get("accountId")
         if account is not None and account != config.account_id:
-            return error(403, "authorization-error", "Access is denied")
+            return _foreign_account(request, account)
     return await handler(request)
+
+
+def _foreign_account(request: web.Request, account: str) -> web.Response:
+    """The answer to an account id that is not the sandbox's: a status the seed spec documents
+    for the operation. 404 wherever it documents one (there is no such account here); 403 for
+    createCall, the one operation documenting it (listCalls, the real API's, shares its path
+    and declares 403 too); 401 for the two account-wide listings, whose only documented error it is."""
+    path = request.match_info.route.resource.canonical
+    if path == f"{API_PREFIX}/calls":
+        return error(403, "authorization-error", "Access is denied")
+    if path in (f"{API_PREFIX}/recordings", f"{API_PREFIX}/conferences"):
+        return error(401, "authentication-error", f"The credentials provided are not valid for account [{account}]")
+    return error(404, "validation", f"Account [{account}] not found")
 
 
 @web.middleware
