@@ -29,10 +29,11 @@ def create_body(application, **changes) -> dict:
 
 async def test_wrong_credentials_are_refused_with_401(sandbox):
     wrong = {"Authorization": basic_authorization("api-user", "nope")}
-    unauthorized, body, _ = await sandbox.request("GET", "/calls/c-1", headers=wrong)
+    unauthorized, body, headers = await sandbox.request("GET", "/calls/c-1", headers=wrong)
     missing, _, _ = await sandbox.request("GET", "/sandbox/calls", headers={"Authorization": ""})
 
     assert unauthorized == 401 and body["type"] == "authentication-error"
+    assert headers["WWW-Authenticate"].startswith("Basic ")
     assert missing == 401
 
 

@@ -40,7 +40,13 @@ REQUESTS = web.AppKey("requests", deque)
 FAULT_RNG = web.AppKey("fault_rng", random.Random)
 
 
+# RFC 9110 section 15.5.2: a 401 names the scheme that would work.
+CHALLENGE = {"WWW-Authenticate": 'Basic realm="Bandwidth sandbox", charset="UTF-8"'}
+
+
 def error(status: int, kind: str, description: str, headers: dict | None = None) -> web.Response:
+    if status == 401:
+        headers = {**CHALLENGE, **(headers or {})}
     # id is "" rather than null: the seed spec's Error has no nullable fields.
     return web.json_response({"type": kind, "description": description, "id": ""}, status=status, headers=headers)
 
