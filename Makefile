@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test bench chromium clean
+.PHONY: run test bench fuzz chromium clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ test: $(VENV)/.installed-dev chromium
 	  echo "The boundary tests again, on PostgreSQL"; \
 	  DATABASE_URL=$(TEST_POSTGRES_URL) $(PY) -m pytest -m boundary $(PYTEST_ARGS); \
 	else echo "PostgreSQL does not answer on 127.0.0.1:5432: the boundary tests ran on SQLite only"; fi
+
+# Ten thousand webhooks (FUZZ_WEBHOOKS) against a running stack on PostgreSQL and Redis.
+fuzz: $(VENV)/.installed-dev
+	$(PY) -m pytest tests/fuzz -m fuzz -s $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-dev
 	$(PY) -m pytest tests/benchmarks -m benchmark -s $(PYTEST_ARGS)

@@ -37,6 +37,8 @@ class Stack:
     sandbox: SandboxHandle
     passwords: dict[str, str]
     logs: Path
+    # The production profile's PostgreSQL database; None for the embedded default's SQLite.
+    database_url: str | None = None
 
     def log_text(self) -> str:
         return "\n".join(f"--- {path.name}\n{path.read_text()[-5000:]}" for path in sorted(self.logs.glob("*.log")))
@@ -107,6 +109,7 @@ def running_stack(tmp_path: Path, *, production: bool = False):
                 sandbox=SandboxHandle(url=f"http://127.0.0.1:{sandbox_port}", log=logs / "sandbox.log", auth=auth),
                 passwords=passwords,
                 logs=logs,
+                database_url=database_url,
             )
             try:
                 yield stack
