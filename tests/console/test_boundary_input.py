@@ -10,10 +10,12 @@ from unittest import mock
 from urllib.parse import quote
 
 import pytest
+from channels.db import database_sync_to_async
 from channels.layers import BaseChannelLayer
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
 from django.template import Context, Template
-from django.test import Client
 from django.urls import NoReverseMatch, URLPattern, get_resolver
 from django.utils import timezone
 
@@ -340,3 +342,21 @@ def test_the_longest_conference_id_has_a_stream_with_a_valid_group(objects, make
     assert group == live.conference_group(longest)
     BaseChannelLayer().require_valid_group_name(group)
     BaseChannelLayer().require_valid_group_name(live.recording_group("r-" + "1" * 98))
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+@pytest.mark.parametrize(("path", "connects"), [("/ws/live/calls/", True), (f"/ws/live/conference-{CONFERENCE}/", True), ("/ws/live/conference-a.b/", False)])
+async def test_the_websocket_router_hands_a_bandwidth_ids_stream_to_the_consumer(make_operator, settings, path, connects):
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # database_sync_to_async closes its thread's connection, which a refused handshake
+    # would otherwise leave open (PostgreSQL then cannot drop the test database).
+    await database_sync_to_async(Conference.objects.create)(conference_id=CONFERENCE)
+    communicator = WebsocketCommunicator(URLRouter(websocket_urlpatterns), path)
+    communicator.scope["user"] = await database_sync_to_async(make_operator)(roles.SUPERVISOR)
+    if connects:
+        assert (await communicator.connect())[0]
+        await communicator.disconnect()
+    else:
+        with pytest.raises(ValueError, match="No route found"):
+            await communicator.connect()

@@ -7,13 +7,13 @@ whoever may not, and an object whose id is not a Bandwidth id is 404 by its URL 
 without a link or an action. Marked boundary: PostgreSQL refuses what SQLite accepts.
 """
 
-import re
 from datetime import datetime, timedelta, timezone as dt_timezone
 from urllib.parse import quote
 
 import pytest
 from channels.layers import BaseChannelLayer
 from django.contrib import admin
+from django.contrib.auth.models import AbstractUser
 from django.test import Client
 from django.utils import timezone
 
@@ -301,7 +301,7 @@ def _answer(response) -> int | str:
     return response.status_code
 
 
-def signed_in(make_operator, role: str, zone: str) -> Client:
+def signed_in(make_operator, role: str, zone: str) -> tuple[Client, AbstractUser]:
     user = make_operator(role)
     if role == roles.ADMIN:
         # The admin role is a superuser (console/management/commands/demo_data.py).
@@ -326,7 +326,8 @@ def test_every_console_page_answers_over_odd_rows(odd_rows, make_operator, role,
 
 @pytest.mark.parametrize(
     ("rows", "field"),
-    [(lambda: history.ended_calls(), "end_time"), (lambda: recordings.listed(), "start_time"), (lambda: AuditEntry.objects.all(), "at")],
+    [(history.ended_calls, "end_time"), (recordings.listed, "start_time"), (AuditEntry.objects.all, "at")],
+    ids=["history", "recordings", "audit"],
 )
 def test_keyset_pages_walk_odd_rows_once_each(odd_rows, rows, field):
     seen, cursor = [], None
