@@ -1,5 +1,8 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.urls import register_converter
+
+from console.ids import BandwidthIdConverter
 
 
 class ConsoleConfig(AppConfig):
@@ -7,6 +10,8 @@ class ConsoleConfig(AppConfig):
     verbose_name = "Switchboard console"
 
     def ready(self) -> None:
+        # Before any URLconf is read: the views' urlpatterns name it.
+        register_converter(BandwidthIdConverter, "bandwidth_id")
         # Connects the live-push receivers to voice's change signals.
         from console import live  # noqa: F401
         # Connects the audit of automatic recording archives.

@@ -4,9 +4,10 @@ input (a participant to dial, the members a coach coaches, a route to redirect a
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -24,12 +25,34 @@ class PhoneNumberField(forms.CharField):
         return re.sub(r"[\s().-]", "", super().to_python(value))
 
 
+class DayField(forms.DateField):
+    """A day from 2000 to 2099. No search needs to reach further, and a day at the end of
+    the calendar (9999-12-31) would overflow once the search adds a day or a time zone to it."""
+
+    FIRST, LAST = date(2000, 1, 1), date(2099, 12, 31)
+
+    def __init__(self, **kwargs) -> None:
+        message = f"Choose a day from {self.FIRST:%Y-%m-%d} to {self.LAST:%Y-%m-%d}."
+        kwargs.setdefault("widget", forms.DateInput(attrs={"type": "date"}))
+        super().__init__(
+            validators=[MinValueValidator(self.FIRST, message), MaxValueValidator(self.LAST, message)], **kwargs
+        )
+
+
+class SecondsField(forms.IntegerField):
+    """A length in seconds, a week at most: far beyond any call or recording, and small
+    enough to add to any time the database holds (a number of any size would overflow)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(min_value=0, max_value=7 * 24 * 3600, **kwargs)
+
+
 class DayRangeForm(forms.Form):
     """A search by whole days, `since` to `until` included, in the operator's time zone (the
     active one)."""
 
-    since = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(required=False, label="to", widget=forms.DateInput(attrs={"type": "date"}))
+    since = DayField(required=False, label="From")
+    until = DayField(required=False, label="to")
 
     def clean(self) -> dict:
         data = super().clean()

@@ -8,7 +8,7 @@ from django import forms
 from django.db.models import F, Q, QuerySet
 
 from console.csv_export import moment
-from console.forms import DayRangeForm, PhoneNumberField
+from console.forms import DayRangeForm, PhoneNumberField, SecondsField
 from voice.models import Call
 
 
@@ -16,8 +16,8 @@ class CallHistoryForm(DayRangeForm):
     number = PhoneNumberField(required=False, max_length=64)
     direction = forms.ChoiceField(required=False, choices=[("", "Any direction"), *Call.Direction.choices])
     cause = forms.CharField(required=False, max_length=64, label="Disconnect cause")
-    min_seconds = forms.IntegerField(required=False, min_value=0, label="Longer than (s)")
-    max_seconds = forms.IntegerField(required=False, min_value=0, label="Shorter than (s)")
+    min_seconds = SecondsField(required=False, label="Longer than (s)")
+    max_seconds = SecondsField(required=False, label="Shorter than (s)")
 
     def apply(self, calls: QuerySet[Call]) -> QuerySet[Call]:
         if not self.is_valid():

@@ -30,6 +30,7 @@ conference's summary (batch progress, dial-outs, ending, recording), its recordi
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import queue
@@ -47,6 +48,7 @@ from django.dispatch import receiver
 from django.template.loader import render_to_string
 
 from console import board
+from console.ids import BANDWIDTH_ID
 from console.recordings import RECORDING_ACTIONS
 from voice import signals
 from voice.models import Action, Conference, Recording
@@ -55,9 +57,11 @@ log = logging.getLogger(__name__)
 
 CALLS_GROUP = "live.calls"
 CONFERENCES_GROUP = "live.conferences"
+# The streams a page may follow, as console/routing.py routes them (ids as console/ids.py has them).
+STREAM = rf"calls|conferences|(?P<kind>conference|recording)-(?P<object_id>{BANDWIDTH_ID})"
+_STREAM = re.compile(STREAM)
 # Channels' group names: under 100 characters of letters, digits, '-', '_' and '.'.
-_CONFERENCE_STREAM = re.compile(r"^conference-(?P<conference_id>[A-Za-z0-9_.\-]{1,80})$")
-_RECORDING_STREAM = re.compile(r"^recording-(?P<recording_id>[A-Za-z0-9_.\-]{1,80})$")
+_GROUP_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,99}")
 
 # How long the pusher waits after a change for the rest of its burst (a transaction's changes
 # arrive one after another as it commits).
@@ -66,36 +70,46 @@ COALESCE_SECONDS = 0.02
 _sending = threading.local()
 
 
+def _group(kind: str, object_id: str) -> str:
+    """The group of one object's viewers. An id of 100 characters would make too long a
+    name, and a mirror row may hold an id no group name can (a change to it is still
+    pushed, to a group no one can join): those are named by a digest."""
+    name = f"live.{kind}.{object_id}"
+    if _GROUP_NAME.fullmatch(name):
+        return name
+    return f"live.{kind}.{hashlib.sha256(object_id.encode()).hexdigest()}"
+
+
 def conference_group(conference_id: str) -> str:
-    return f"live.conference.{conference_id}"
+    return _group("conference", conference_id)
 
 
 def recording_group(recording_id: str) -> str:
-    return f"live.recording.{recording_id}"
+    return _group("recording", recording_id)
 
 
 def group_for_stream(stream: str, user) -> str | None:
     """The group a websocket on `stream` joins, or None if this user may not follow it."""
-    if not user.is_authenticated:
+    match = _STREAM.fullmatch(stream)
+    if match is None or not user.is_authenticated:
         return None
     if stream == "calls":
         return CALLS_GROUP
     if stream == "conferences":
         return CONFERENCES_GROUP
-    match = _CONFERENCE_STREAM.match(stream)
+    object_id = match["object_id"]
     if (
-        match
+        match["kind"] == "conference"
         and user.has_perm("console.control_conference")
-        and Conference.objects.filter(conference_id=match["conference_id"]).exists()
+        and Conference.objects.filter(conference_id=object_id).exists()
     ):
-        return conference_group(match["conference_id"])
-    match = _RECORDING_STREAM.match(stream)
+        return conference_group(object_id)
     if (
-        match
+        match["kind"] == "recording"
         and user.has_perm("console.view_recordings")
-        and Recording.objects.filter(recording_id=match["recording_id"]).exists()
+        and Recording.objects.filter(recording_id=object_id).exists()
     ):
-        return recording_group(match["recording_id"])
+        return recording_group(object_id)
     return None
 
 

@@ -4,12 +4,12 @@ what the first one does (no OFFSET scanning a million rows)."""
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone as dt_timezone
 from typing import Any
 
+from django.core.exceptions import BadRequest
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
@@ -26,13 +26,19 @@ def _encode(value: datetime, pk: int) -> str:
     return base64.urlsafe_b64encode(json.dumps([value.isoformat(), pk]).encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str) -> tuple[datetime, int] | None:
+def _decode(cursor: str) -> tuple[datetime, int]:
+    """The position _encode wrote. Only "Load more" writes cursors: one that does not decode
+    to an aware time and a row id was made by hand, and is a bad request."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value, pk = json.loads(raw)
-        return datetime.fromisoformat(value), int(pk)
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
-        return None
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None or type(pk) is not int or not 0 < pk < 2**63:
+            raise ValueError(f"not a position: {value!r}, {pk!r}")
+        # In UTC, as the database compares it: a time at the calendar's ends may not convert.
+        return moment.astimezone(dt_timezone.utc), pk
+    except (ValueError, TypeError, OverflowError) as error:
+        raise BadRequest("This list's cursor (after=) is not one it gave.") from error
 
 
 def newest_first_order(queryset: QuerySet, field: str) -> QuerySet:
@@ -41,7 +47,8 @@ def newest_first_order(queryset: QuerySet, field: str) -> QuerySet:
 
 
 def newest_first(queryset: QuerySet, field: str, cursor: str | None, size: int = PAGE_SIZE) -> Page:
-    """One page ordered by (`field`, id), newest first; `field` must not be null."""
+    """One page ordered by (`field`, id), newest first; `field` must not be null. BadRequest
+    for a cursor this module did not write."""
     queryset = newest_first_order(queryset, field)
     position = _decode(cursor) if cursor else None
     if position is not None:

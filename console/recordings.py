@@ -22,7 +22,7 @@ from django.utils.html import escape
 from django.utils.http import content_disposition_header
 from django.utils.safestring import SafeString, mark_safe
 
-from console.forms import DayRangeForm, PhoneNumberField
+from console.forms import DayRangeForm, PhoneNumberField, SecondsField
 from console.models import AuditEntry
 from voice import bandwidth, signals, tasks
 from voice.models import TRANSCRIPTION_RETRYABLE, Action, ActionKind, Recording, RecordingStatus, Transcription
@@ -35,8 +35,8 @@ class RecordingSearchForm(DayRangeForm):
     number = PhoneNumberField(required=False, max_length=64)
     call = forms.CharField(required=False, max_length=100, label="Call id")
     conference = forms.CharField(required=False, max_length=100, label="Conference (name or id)")
-    min_seconds = forms.IntegerField(required=False, min_value=0, label="Longer than (s)")
-    max_seconds = forms.IntegerField(required=False, min_value=0, label="Shorter than (s)")
+    min_seconds = SecondsField(required=False, label="Longer than (s)")
+    max_seconds = SecondsField(required=False, label="Shorter than (s)")
     transcript = forms.ChoiceField(
         required=False, choices=[("", "With or without a transcript"), ("yes", "With a transcript"), ("no", "Without")]
     )

@@ -1,12 +1,13 @@
 from channels.auth import AuthMiddlewareStack
 from channels.routing import URLRouter
 from channels.security.websocket import AllowedHostsOriginValidator
-from django.urls import path
+from django.urls import re_path
 
 from console.consumers import LiveConsumer
+from console.live import STREAM
 
 websocket_urlpatterns = [
-    path("ws/live/<str:stream>/", LiveConsumer.as_asgi()),
+    re_path(rf"^ws/live/(?P<stream>{STREAM})/$", LiveConsumer.as_asgi()),
 ]
 
 # Refuses handshakes from other origins (cross-site websocket hijacking), then resolves the

@@ -42,8 +42,10 @@ TEXT_LENGTH = 4096
 # Bandwidth's ids are opaque, but all of one shape: letters, digits and dashes
 # (c-15ac29a2-1331029c-2cb0-4a07-b215-b22865662d85, conf-…, r-…, t-…, an account's digits,
 # an application's UUID). Never empty, never a slash: an id becomes a URL path segment.
-ID_PATTERN = r"[A-Za-z0-9-]+"
-_ID = re.compile(rf"^{ID_PATTERN}$")
+_ID_CHARACTERS = "A-Za-z0-9-"
+# An id within the mirror's columns, as the console's URLs and live streams carry it.
+ID_PATTERN = rf"[{_ID_CHARACTERS}]{{1,{ID_LENGTH}}}"
+_ID = re.compile(rf"^[{_ID_CHARACTERS}]+$")
 
 # A webhook's times are Bandwidth's clock: anything outside these years is not a time
 # Bandwidth could send, and a year past 9999 or before 1 cannot even be stored.

@@ -55,7 +55,7 @@ def call_redirect(request: HttpRequest, call_id: str) -> HttpResponse:
 
 
 urlpatterns = [
-    path("calls/<str:call_id>", call_detail, name="console-call"),
-    path("calls/<str:call_id>/hangup", call_hangup, name="console-call-hangup"),
-    path("calls/<str:call_id>/redirect", call_redirect, name="console-call-redirect"),
+    path("calls/<bandwidth_id:call_id>", call_detail, name="console-call"),
+    path("calls/<bandwidth_id:call_id>/hangup", call_hangup, name="console-call-hangup"),
+    path("calls/<bandwidth_id:call_id>/redirect", call_redirect, name="console-call-redirect"),
 ]

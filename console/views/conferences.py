@@ -166,13 +166,13 @@ def dial_out(request: HttpRequest, conference_id: str) -> HttpResponse:
 
 urlpatterns = [
     path("conferences/", conferences, name="console-conferences"),
-    path("conferences/<str:conference_id>/", conference, name="console-conference"),
-    path("conferences/<str:conference_id>/mute-all", mute_all, name="console-conference-mute-all"),
-    path("conferences/<str:conference_id>/recording", recording, name="console-conference-recording"),
-    path("conferences/<str:conference_id>/end", end, name="console-conference-end"),
-    path("conferences/<str:conference_id>/dial-out", dial_out, name="console-conference-dial-out"),
-    path("conferences/<str:conference_id>/members/<str:call_id>/mute", member_mute, name="console-member-mute"),
-    path("conferences/<str:conference_id>/members/<str:call_id>/hold", member_hold, name="console-member-hold"),
-    path("conferences/<str:conference_id>/members/<str:call_id>/coach", member_coach, name="console-member-coach"),
-    path("conferences/<str:conference_id>/members/<str:call_id>/remove", member_remove, name="console-member-remove"),
+    path("conferences/<bandwidth_id:conference_id>/", conference, name="console-conference"),
+    path("conferences/<bandwidth_id:conference_id>/mute-all", mute_all, name="console-conference-mute-all"),
+    path("conferences/<bandwidth_id:conference_id>/recording", recording, name="console-conference-recording"),
+    path("conferences/<bandwidth_id:conference_id>/end", end, name="console-conference-end"),
+    path("conferences/<bandwidth_id:conference_id>/dial-out", dial_out, name="console-conference-dial-out"),
+    path("conferences/<bandwidth_id:conference_id>/members/<bandwidth_id:call_id>/mute", member_mute, name="console-member-mute"),
+    path("conferences/<bandwidth_id:conference_id>/members/<bandwidth_id:call_id>/hold", member_hold, name="console-member-hold"),
+    path("conferences/<bandwidth_id:conference_id>/members/<bandwidth_id:call_id>/coach", member_coach, name="console-member-coach"),
+    path("conferences/<bandwidth_id:conference_id>/members/<bandwidth_id:call_id>/remove", member_remove, name="console-member-remove"),
 ]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django import forms
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
@@ -28,6 +29,8 @@ def call_history(request: HttpRequest) -> HttpResponse:
 @operator_required("console.view_call_history")
 def call_history_csv(request: HttpRequest) -> HttpResponse:
     form = history.CallHistoryForm(request.GET)
+    if not form.is_valid():
+        return _refused(form)
     calls = paging.newest_first_order(form.apply(history.ended_calls()), "end_time").iterator(chunk_size=CHUNK)
     AuditEntry.record(request.user, "export calls", "call history", outcome="ok", detail=request.GET.urlencode())
     return streaming_csv(request, _filename("calls"), history.CSV_COLUMNS, calls, history.csv_row)
@@ -47,9 +50,17 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 @operator_required("console.view_audit_log")
 def audit_log_csv(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
+    if not form.is_valid():
+        return _refused(form)
     entries = form.apply(AuditEntry.objects.select_related("action"))
     entries = paging.newest_first_order(entries, "at").iterator(chunk_size=CHUNK)
     return streaming_csv(request, _filename("audit"), AUDIT_CSV_COLUMNS, entries, audit_csv_row)
+
+
+def _refused(form: forms.Form) -> HttpResponse:
+    """An export of a search that does not validate: its reasons, rather than an empty file
+    that looks like no match (the page shows the same reasons by its form)."""
+    return HttpResponseBadRequest(form.errors.as_text(), content_type="text/plain; charset=utf-8")
 
 
 def _filename(kind: str) -> str:

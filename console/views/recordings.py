@@ -95,10 +95,10 @@ def recording_archive(request: HttpRequest, recording_id: str) -> HttpResponse:
 
 urlpatterns = [
     path("recordings/", recording_list, name="console-recordings"),
-    path("recordings/<str:recording_id>/", recording_detail, name="console-recording"),
-    path("recordings/<str:recording_id>/media", recording_media, name="console-recording-media"),
-    path("recordings/<str:recording_id>/download", recording_download, name="console-recording-download"),
-    path("recordings/<str:recording_id>/transcribe", recording_transcribe, name="console-recording-transcribe"),
-    path("recordings/<str:recording_id>/delete", recording_delete, name="console-recording-delete"),
-    path("recordings/<str:recording_id>/archive", recording_archive, name="console-recording-archive"),
+    path("recordings/<bandwidth_id:recording_id>/", recording_detail, name="console-recording"),
+    path("recordings/<bandwidth_id:recording_id>/media", recording_media, name="console-recording-media"),
+    path("recordings/<bandwidth_id:recording_id>/download", recording_download, name="console-recording-download"),
+    path("recordings/<bandwidth_id:recording_id>/transcribe", recording_transcribe, name="console-recording-transcribe"),
+    path("recordings/<bandwidth_id:recording_id>/delete", recording_delete, name="console-recording-delete"),
+    path("recordings/<bandwidth_id:recording_id>/archive", recording_archive, name="console-recording-archive"),
 ]
