@@ -360,3 +360,18 @@ async def test_the_websocket_router_hands_a_bandwidth_ids_stream_to_the_consumer
     else:
         with pytest.raises(ValueError, match="No route found"):
             await communicator.connect()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "data"),
+    [
+        ("get", "/admin/voice/call/?state=%00", None),
+        ("get", "/admin/voice/call/?call_id=%00", None),
+        ("get", "/admin/voice/route/?flow__exact=%00", None),
+        ("get", "/admin/voice/call/%00/change/", None),
+        ("post", "/admin/voice/call/", {"action": "delete_selected", "_selected_action": "\x00"}),
+    ],
+)
+def test_a_nul_anywhere_in_an_admin_request_is_400(admin_client, method, path, data):
+    response = getattr(admin_client, method)(path, data) if data else getattr(admin_client, method)(path)
+    assert response.status_code == 400
