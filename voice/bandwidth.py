@@ -18,52 +18,20 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 import requests
 from django.conf import settings
-from pydantic import AliasChoices, BaseModel, BeforeValidator, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from voice.schema import (
-    AccountId,
-    ApplicationId,
-    Channels,
-    ConferenceName,
-    Document,
-    Flag,
-    FromNumber,
-    Id,
-    OptionalCallStatus,
-    OptionalCause,
-    OptionalDirection,
-    OptionalDuration,
-    OptionalFileFormat,
-    OptionalId,
-    OptionalRecordingState,
-    OptionalTime,
-    RecordingName,
-    Tag,
-    Text,
-    ToNumber,
-    TranscriptionPart,
-    Unreadable,
-    Url,
-    check_storable,
-    load_json,
-    storable,
-    text,
-)
+from voice.facts import CallInfo, ConferenceInfo, MemberInfo, RecordingInfo
+from voice.schema import Document, Id, Unreadable, Url, check_storable, load_json, storable, text
 
-# A conference holds at most 20 members (https://dev.bandwidth.com/docs/voice/bxml/conference);
-# a listing of more is not one Bandwidth could send.
-CONFERENCE_MEMBER_LIMIT = 100
 # A transcript of hours of speech is long, but not this long.
 TranscriptText = text(1_000_000)
 Confidence = Annotated[float | None, Field(None, ge=0, le=1)]
-# callIdsToCoach: the members one coach coaches.
-CoachedCalls = Annotated[list[Id], BeforeValidator(lambda value: [] if value is None else value), Field(max_length=100)]
 
 
 class BandwidthError(Exception):
@@ -89,86 +57,6 @@ class OutcomeUnknown(BandwidthError):
     pass
 
 
-class Answer(Document):
-    """An API answer, read through its schema (voice/schema.py): an answer that does not
-    fit is Bandwidth's fault, not ours, and is refused like a 4xx."""
-
-    @classmethod
-    def from_json(cls, data: Any) -> Self:
-        try:
-            return cls.read(data)
-        except Unreadable as error:
-            raise PermanentError(f"Bandwidth's answer could not be read: {error}") from None
-
-
-class CallInfo(Answer):
-    """getCall's answer, or an item of listCalls."""
-
-    call_id: Id = Field(alias="callId")
-    state: OptionalCallStatus = Field("", alias="state")
-    direction: OptionalDirection = Field("", alias="direction")
-    from_number: FromNumber = Field("", alias="from")
-    to_number: ToNumber = Field("", alias="to")
-    start_time: OptionalTime = Field(None, alias="startTime")
-    answer_time: OptionalTime = Field(None, alias="answerTime")
-    end_time: OptionalTime = Field(None, alias="endTime")
-    disconnect_cause: OptionalCause = Field("", alias="disconnectCause")
-    tag: Tag = Field("", alias="tag")
-    parent_call_id: OptionalId = Field("", alias="parentCallId")
-    error_message: Text = Field("", alias="errorMessage")
-    account_id: AccountId = Field("", alias="accountId")
-    application_id: ApplicationId = Field("", alias="applicationId")
-
-
-class MemberInfo(Answer):
-    """A conference member's controls (getConferenceMember, getConference activeMembers)."""
-
-    call_id: Id = Field(alias="callId")
-    mute: Flag = False
-    hold: Flag = False
-    call_ids_to_coach: CoachedCalls = Field(default_factory=list, alias="callIdsToCoach")
-
-
-class ConferenceInfo(Answer):
-    conference_id: Id = Field(alias="id")
-    name: ConferenceName = Field("", alias="name")
-    created_time: OptionalTime = Field(None, alias="createdTime")
-    completed_time: OptionalTime = Field(None, alias="completedTime")
-    tag: Tag = Field("", alias="tag")
-    # None when the answer does not list them (listConferences never does).
-    active_members: list[MemberInfo] | None = Field(None, alias="activeMembers", max_length=CONFERENCE_MEMBER_LIMIT)
-
-    @property
-    def is_final(self) -> bool:
-        return self.completed_time is not None
-
-
-class RecordingInfo(Answer):
-    """A call recording's or a conference recording's metadata (both documents' fields),
-    from the API or from a webhook (voice/handlers/recordings.py)."""
-
-    recording_id: Id = Field(alias="recordingId")
-    call_id: OptionalId = Field("", alias="callId")
-    conference_id: OptionalId = Field("", alias="conferenceId")
-    account_id: AccountId = Field("", alias="accountId")
-    parent_call_id: OptionalId = Field("", alias="parentCallId")
-    direction: OptionalDirection = Field("", alias="direction")
-    from_number: FromNumber = Field("", alias="from")
-    to_number: ToNumber = Field("", alias="to")
-    # recordingName in the newer API; a conference recording's is its conference's name.
-    name: RecordingName = Field("", validation_alias=AliasChoices("recordingName", "name"))
-    channels: Channels = Field(None, alias="channels")
-    duration_seconds: OptionalDuration = Field(None, alias="duration")
-    file_format: OptionalFileFormat = Field("", alias="fileFormat")
-    status: OptionalRecordingState = Field("", alias="status")
-    media_url: Url = Field("", alias="mediaUrl")
-    start_time: OptionalTime = Field(None, alias="startTime")
-    end_time: OptionalTime = Field(None, alias="endTime")
-    transcription: TranscriptionPart | None = None
-    # Only webhooks carry the call's tag.
-    tag: Tag = Field("", alias="tag")
-
-
 class TranscriptPart(BaseModel):
     """One channel's transcript."""
 
@@ -176,7 +64,7 @@ class TranscriptPart(BaseModel):
     confidence: Confidence = None
 
 
-class TranscriptAnswer(Answer):
+class TranscriptAnswer(Document):
     """getRecordingTranscription: the real API's transcripts, or the seed specification's
     metadata whose `url` holds the result."""
 
@@ -222,10 +110,22 @@ class Media:
         self.response.close()
 
 
-class CreatedCall(Answer):
+class CreatedCall(Document):
     """createCall's answer: the real API's and the seed specification's share callId."""
 
     call_id: Id = Field(alias="callId")
+
+
+D = TypeVar("D", bound=Document)
+
+
+def _answer(kind: type[D], data: Any) -> D:
+    """An API answer read through its schema: an answer that does not fit is Bandwidth's
+    fault, not ours, and is refused like a 4xx."""
+    try:
+        return kind.read(data)
+    except Unreadable as error:
+        raise PermanentError(f"Bandwidth's answer could not be read: {error}") from None
 
 
 def _json(response: requests.Response) -> Any:
@@ -384,10 +284,10 @@ class BandwidthClient:
             body["tag"] = tag
         if call_timeout is not None:
             body["callTimeout"] = call_timeout
-        return CreatedCall.from_json(_json(self._request("POST", "/calls", json=body, idempotent=False)))
+        return _answer(CreatedCall, _json(self._request("POST", "/calls", json=body, idempotent=False)))
 
     def get_call(self, call_id: str) -> CallInfo:
-        return CallInfo.from_json(_json(self._request("GET", f"/calls/{call_id}")))
+        return _answer(CallInfo, _json(self._request("GET", f"/calls/{call_id}")))
 
     def hang_up(self, call_id: str) -> None:
         """Ends an answered call, cancels a ringing one. 404: unknown; 409: already ended.
@@ -426,7 +326,7 @@ class BandwidthClient:
         params: dict[str, Any] = {"pageSize": 1000}
         if min_start_time is not None:
             params["minStartTime"] = _iso(min_start_time)
-        return [CallInfo.from_json(item) for item in self._pages("/calls", params)]
+        return [_answer(CallInfo, item) for item in self._pages("/calls", params)]
 
     # Conferences
 
@@ -436,12 +336,12 @@ class BandwidthClient:
         params: dict[str, Any] = {"pageSize": 1000}
         if min_created_time is not None:
             params["minCreatedTime"] = _iso(min_created_time)
-        return [ConferenceInfo.from_json(item) for item in self._pages("/conferences", params)]
+        return [_answer(ConferenceInfo, item) for item in self._pages("/conferences", params)]
 
     def get_conference(self, conference_id: str) -> ConferenceInfo:
         """The conference with its activeMembers (mute, hold, callIdsToCoach of each).
         https://dev.bandwidth.com/apis/voice/#tag/Conferences/operation/getConference"""
-        return ConferenceInfo.from_json(_json(self._request("GET", f"/conferences/{conference_id}")))
+        return _answer(ConferenceInfo, _json(self._request("GET", f"/conferences/{conference_id}")))
 
     def end_conference(self, conference_id: str) -> None:
         """Eject every member (each continues its own BXML after <Conference>) and complete
@@ -483,7 +383,7 @@ class BandwidthClient:
     def get_member(self, conference_id: str, member_id: str) -> MemberInfo:
         """One member's mute, hold and callIdsToCoach; 404 once it has left. Not in the seed
         specification. https://dev.bandwidth.com/apis/voice/#tag/Conferences/operation/getConferenceMember"""
-        return MemberInfo.from_json(_json(self._request("GET", f"/conferences/{conference_id}/members/{member_id}")))
+        return _answer(MemberInfo, _json(self._request("GET", f"/conferences/{conference_id}/members/{member_id}")))
 
     # Recordings and transcriptions
 
@@ -500,19 +400,19 @@ class BandwidthClient:
         if max_start_time is not None:
             params["maxStartTime"] = _iso(max_start_time)
         data = _json_list(self._request("GET", "/recordings", params=params or None))
-        return [RecordingInfo.from_json(item) for item in data]
+        return [_answer(RecordingInfo, item) for item in data]
 
     def list_conference_recordings(self, conference_id: str) -> list[RecordingInfo]:
         """https://dev.bandwidth.com/apis/voice/#tag/Conferences/operation/listConferenceRecordings"""
         data = _json_list(self._request("GET", f"/conferences/{conference_id}/recordings"))
-        return [RecordingInfo.from_json({**item, "conferenceId": conference_id}) for item in data]
+        return [_answer(RecordingInfo, {**item, "conferenceId": conference_id}) for item in data]
 
     def get_transcription(self, call_id: str, recording_id: str) -> Transcript:
         """A recording's transcript. The real API answers {"transcripts": [{text,
         confidence}]}; the seed specification answers metadata whose `url` holds the result,
         which is then fetched (only from Bandwidth's own host: it gets our credentials).
         https://dev.bandwidth.com/apis/voice/#tag/Recordings/operation/getRecordingTranscription"""
-        answer = TranscriptAnswer.from_json(_json(self._request("GET", self._recording_path(call_id, recording_id) + "/transcription")))
+        answer = _answer(TranscriptAnswer, _json(self._request("GET", self._recording_path(call_id, recording_id) + "/transcription")))
         if answer.transcripts is not None:
             return Transcript.from_parts(answer.transcripts)
         if urlsplit(answer.url).netloc != urlsplit(self.base).netloc:
@@ -522,7 +422,7 @@ class BandwidthClient:
             return Transcript.from_parts([_read(TranscriptPart, {"text": response.text})])
         result = _json(response)
         if isinstance(result, dict) and isinstance(result.get("transcripts"), list):
-            return Transcript.from_parts(TranscriptAnswer.from_json(result).transcripts)
+            return Transcript.from_parts(_answer(TranscriptAnswer, result).transcripts)
         if isinstance(result, dict) and "text" in result:
             return Transcript.from_parts([_read(TranscriptPart, result)])
         raise PermanentError(f"The transcription of {recording_id} could not be read")

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
+from voice.facts import CallInfo, RecordingInfo, TranscriptionPart
 from voice.schema import (
     EVENT_TYPE_LENGTH,
     AccountId,
@@ -34,7 +35,6 @@ from voice.schema import (
     OptionalRecordingState,
     OptionalTime,
     RecordingName,
-    TranscriptionPart,
     Tag,
     Text,
     Time,

@@ -22,7 +22,7 @@ from django.core.files.storage import default_storage
 
 from voice import bandwidth, signals, tasks
 from voice.models import DOWNLOADABLE_RECORDING_STATUSES, Conference, Recording, RecordingStatus, Transcription
-from voice.schema import TranscriptionPart
+from voice.facts import TranscriptionPart
 
 log = logging.getLogger(__name__)
 

@@ -372,15 +372,3 @@ def reason(error: ValidationError) -> str:
     first = error.errors(include_url=False)[0]
     where = ".".join(str(part) for part in first["loc"]) or "the document"
     return f"{where}: {first['msg'].removeprefix('Value error, ')}"
-
-
-class TranscriptionPart(BaseModel):
-    """A recording's transcription as transcriptionAvailable and the recordings listing
-    give it: metadata; the text is fetched."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    id: OptionalId = ""
-    url: Url = ""
-    status: OptionalTranscriptionState = ""
-    completed_time: OptionalTime = Field(None, alias="completedTime")

@@ -118,7 +118,7 @@ def test_a_repair_is_pushed_like_a_webhook(db, pushed, django_capture_on_commit_
     from voice.bandwidth import CallInfo
 
     Call.objects.create(call_id="c-1", direction="inbound", state=CallState.ANSWERED)
-    info = CallInfo.from_json({"callId": "c-1", "state": "disconnected", "endTime": "2024-01-01T10:00:00Z"})
+    info = CallInfo.read({"callId": "c-1", "state": "disconnected", "endTime": "2024-01-01T10:00:00Z"})
     with django_capture_on_commit_callbacks(execute=True):
         reconcile.repair_call(info)
     live.drain()

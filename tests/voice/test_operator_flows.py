@@ -97,7 +97,7 @@ def muted_member(conference) -> ConferenceMember:
 
 
 def read_unmuted(read_at) -> int:
-    info = bandwidth.ConferenceInfo.from_json(
+    info = bandwidth.ConferenceInfo.read(
         {"id": CONFERENCE, "name": "thisConference", "activeMembers": [{"callId": DIALLED, "mute": False, "hold": True}]}
     )
     return reconcile.repair_conference(info, read_at=read_at)

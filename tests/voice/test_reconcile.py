@@ -476,7 +476,7 @@ def test_a_member_list_read_before_a_newer_event_does_not_undo_it():
     ConferenceMember.objects.create(conference=conference, call_id="c-1", state=MemberState.LEFT, left_at=timezone.now())
     # The member's exit arrived after Bandwidth's list was read.
     Conference.objects.filter(pk=conference.pk).update(last_event_at=timezone.now())
-    stale = bandwidth.ConferenceInfo.from_json(conference_state(members=[("c-1", False)]))
+    stale = bandwidth.ConferenceInfo.read(conference_state(members=[("c-1", False)]))
     reconcile.repair_conference(stale, read_at=read_at)
     assert ConferenceMember.objects.get().state == MemberState.LEFT
     assert not repairs(event_type="memberRepair")

@@ -11,7 +11,7 @@ from voice.answers import NO_CONTENT, Applied, Handler, bxml_answer
 from voice.events import ConferenceRecordingAvailable, RecordingEvent, TranscriptionAvailable
 from voice.handlers.calls import in_progress
 from voice.models import Conference, Recording, RecordingStatus, TranscriptionStatus
-from voice.schema import TranscriptionPart
+from voice.facts import TranscriptionPart
 
 
 def store_recording(
