@@ -20,6 +20,17 @@ def _pushes_drained_by_the_test(settings):
     live.pusher.take()
 
 
+@pytest.fixture(autouse=True)
+def _routes_read_afresh():
+    """Each process keeps the routes in memory (voice/route_table.py); a test's routes go
+    with its rolled-back transaction, which no signal reports."""
+    from voice import route_table
+
+    route_table.table.forget()
+    yield
+    route_table.table.forget()
+
+
 @pytest.fixture
 def bandwidth_api():
     """Canned answers for the Bandwidth API (unit tests of the client and actions)."""

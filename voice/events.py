@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from voice.facts import CallInfo, RecordingInfo, TranscriptionPart
+from voice.facts import CallInfo, ConferenceInfo, RecordingInfo, TranscriptionPart
 from voice.schema import (
     EVENT_TYPE_LENGTH,
     AccountId,
@@ -99,6 +99,21 @@ class CallEvent(Callback):
     transfer_caller_id: FromNumber = alias("transferCallerId", "")
     transfer_to: ToNumber = alias("transferTo", "")
 
+    def facts(self) -> CallInfo:
+        """What this event says of its call, as the API would (voice/facts.py)."""
+        return CallInfo.model_construct(
+            call_id=self.call_id,
+            account_id=self.account_id,
+            application_id=self.application_id,
+            direction=self.direction,
+            from_number=self.from_number,
+            to_number=self.to_number,
+            start_time=self.start_time,
+            answer_time=self.answer_time,
+            parent_call_id=self.parent_call_id,
+            tag=self.tag,
+        )
+
 
 class MachineDetectionResult(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
@@ -116,14 +131,29 @@ class MachineDetectionComplete(CallEvent):
     machine_detection_result: MachineDetectionResult = alias("machineDetectionResult", ...)
 
 
-class Ended(CallEvent):
-    """disconnect and transferDisconnect (a <Transfer> leg ended); transferComplete and
-    bridgeComplete carry a cause the same way."""
+class Completed(CallEvent):
+    """transferComplete and bridgeComplete: how a transfer or a bridge went, on a call
+    that goes on."""
 
-    end_time: OptionalTime = alias("endTime")
     cause: OptionalCause = alias("cause", "")
     error_message: Text = alias("errorMessage", "")
     error_id: OptionalId = alias("errorId", "")
+
+
+class Ended(Completed):
+    """disconnect, and transferDisconnect (a <Transfer> leg ended)."""
+
+    end_time: OptionalTime = alias("endTime")
+
+    def facts(self) -> CallInfo:
+        """A call that ended: when (without its endTime, the event's moment), and why."""
+        return super().facts().model_copy(
+            update={
+                "end_time": self.end_time or self.event_time,
+                "disconnect_cause": self.cause,
+                "error_message": self.error_message,
+            }
+        )
 
 
 class Gather(CallEvent):
@@ -151,6 +181,29 @@ class RecordingEvent(CallEvent):
     status: OptionalRecordingState = alias("status", "")
     recording_name: RecordingName = alias("recordingName", "")
 
+    def recording(self) -> RecordingInfo:
+        """What this event says of its recording, as the API would (voice/facts.py)."""
+        return RecordingInfo.model_construct(
+            recording_id=self.recording_id,
+            call_id=self.call_id,
+            conference_id=self.conference_id,
+            account_id=self.account_id,
+            parent_call_id=self.parent_call_id,
+            direction=self.direction,
+            from_number=self.from_number,
+            to_number=self.to_number,
+            name=self.recording_name,
+            channels=self.channels,
+            duration_seconds=self.duration,
+            file_format=self.file_format,
+            status=self.status,
+            media_url=self.media_url,
+            start_time=self.start_time,
+            end_time=self.end_time,
+            transcription=getattr(self, "transcription", None),
+            tag=self.tag,
+        )
+
 
 class TranscriptionAvailable(RecordingEvent):
     # A GET webhook cannot carry the nested object.
@@ -166,6 +219,10 @@ class ConferenceEvent(Callback):
 
     conference_id: Id = alias("conferenceId", ...)
     name: ConferenceName = alias("name", "")
+
+    def facts(self) -> ConferenceInfo:
+        """What this event says of its conference, as the API would (voice/facts.py)."""
+        return ConferenceInfo.model_construct(conference_id=self.conference_id, name=self.name, tag=self.tag)
 
 
 class MemberEvent(ConferenceEvent):
@@ -187,6 +244,23 @@ class ConferenceRecordingAvailable(ConferenceEvent):
     file_format: OptionalFileFormat = alias("fileFormat", "")
     status: OptionalRecordingState = alias("status", "")
 
+    def recording(self) -> RecordingInfo:
+        """A conference recording: no call, and the conference's name for its own."""
+        return RecordingInfo.model_construct(
+            recording_id=self.recording_id,
+            conference_id=self.conference_id,
+            account_id=self.account_id,
+            name=self.name,
+            channels=self.channels,
+            duration_seconds=self.duration,
+            file_format=self.file_format,
+            status=self.status,
+            media_url=self.media_url,
+            start_time=self.start_time,
+            end_time=self.end_time,
+            tag=self.tag,
+        )
+
 
 SCHEMAS: dict[str, type[Callback]] = {
     "initiate": CallEvent,
@@ -197,9 +271,9 @@ SCHEMAS: dict[str, type[Callback]] = {
     "dtmf": Dtmf,
     "machineDetectionComplete": MachineDetectionComplete,
     "transferAnswer": CallEvent,
-    "transferComplete": Ended,
+    "transferComplete": Completed,
     "transferDisconnect": Ended,
-    "bridgeComplete": Ended,
+    "bridgeComplete": Completed,
     "bridgeTargetComplete": CallEvent,
     # The <Record> docs name it recordComplete, the API's enumeration recordingComplete.
     "recordComplete": RecordingEvent,

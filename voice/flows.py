@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Subquery
 from django.urls import reverse
 
-from voice import bxml
+from voice import bxml, route_table
 from voice.models import (
     CONFERENCE_MAX_MEMBERS,
     Action,
@@ -79,10 +79,7 @@ def routed_number(call: Call) -> str:
 
 
 def route_for(number: str) -> Route | None:
-    candidates = Route.objects.filter(enabled=True).filter(
-        Q(match=Route.Match.DEFAULT) | Q(match=Route.Match.EXACT, number=number) | Q(match=Route.Match.PREFIX)
-    )
-    ranked = [(rank, route) for route in candidates if (rank := route.specificity(number)) is not None]
+    ranked = [(rank, route) for route in route_table.table.enabled() if (rank := route.specificity(number)) is not None]
     return min(ranked, key=lambda pair: pair[0])[1] if ranked else None
 
 
@@ -94,6 +91,10 @@ class Plan:
     verbs: list[Element]
     route: Route | None = None
     flow: dict = field(default_factory=dict)
+
+    @property
+    def route_id(self) -> int | None:
+        return self.route.pk if self.route else None
 
 
 def plan_for(call: Call, *, answered: bool, redirected: bool = False) -> Plan:
@@ -145,7 +146,7 @@ def redirect_route(call: Call) -> Route | None:
     )
     if action is None:
         return None
-    return Route.objects.filter(pk=action.params.get("route"), enabled=True).first()
+    return route_table.table.by_pk(action.params.get("route"))
 
 
 def _dial_out(call: Call, conference_id: str) -> Plan:
@@ -180,16 +181,13 @@ def _join(
     hold: bool = False,
     as_coach: bool = False,
 ) -> Plan:
-    conference = Conference.objects.filter(name=name, state=ConferenceState.ACTIVE).order_by("-created_time").first()
-    present = (
-        list(
-            ConferenceMember.objects.filter(conference=conference)
-            .present()
-            .exclude(call_id=call.call_id)
-            .values_list("call_id", flat=True)
-        )
-        if conference
-        else []
+    # The members of the newest live conference of that name, in one query.
+    newest = Conference.objects.filter(name=name, state=ConferenceState.ACTIVE).order_by("-created_time")
+    present = list(
+        ConferenceMember.objects.filter(conference_id=Subquery(newest.values("conference_id")[:1]))
+        .present()
+        .exclude(call_id=call.call_id)
+        .values_list("call_id", flat=True)
     )
     if len(present) >= CONFERENCE_MAX_MEMBERS:
         return Plan([bxml.speak_sentence(CONFERENCE_FULL), bxml.hangup()], route, {**flow, "full": True})
@@ -225,23 +223,27 @@ def after_recording() -> list[Element]:
     return [bxml.speak_sentence(AFTER_RECORDING), bxml.hangup()]
 
 
-def conference_created(conference: Conference) -> list[Element]:
-    """The reply to conferenceCreated: record the conference if a route asks for it.
+def records_from_creation(conference_name: str) -> bool:
+    """Whether a route asks for the conference `conference_name` to be recorded from its
+    creation."""
+    return any(
+        route.flow == Route.Flow.CONFERENCE and route.conference_name == conference_name and route.record_conference
+        for route in route_table.table.enabled()
+    )
+
+
+def conference_created() -> list[Element]:
+    """The reply to conferenceCreated when it is to be recorded (records_from_creation).
     Only conference verbs are allowed here (https://dev.bandwidth.com/docs/voice/bxml/conference)."""
-    records = Route.objects.filter(
-        enabled=True, flow=Route.Flow.CONFERENCE, conference_name=conference.name, record_conference=True
-    ).exists()
-    return [bxml.start_recording(**_callback())] if records else []
+    return [bxml.start_recording(**_callback())]
 
 
-def recording_wanted(conference: Conference) -> bool | None:
-    """What the newest recording change an operator sent for this conference asks (True:
+def recording_wanted(conference_id: str) -> bool | None:
+    """What the newest recording change an operator sent for the conference asks (True:
     start, False: stop); None if there is none. Its action is claimed before the
     updateConference request leaves, so it is known when conferenceRedirect arrives."""
     action = (
-        Action.objects.filter(
-            kind=ActionKind.CONFERENCE_RECORDING, target=conference.conference_id, claimed_at__isnull=False
-        )
+        Action.objects.filter(kind=ActionKind.CONFERENCE_RECORDING, target=conference_id, claimed_at__isnull=False)
         .order_by("-claimed_at", "-id")
         .first()
     )
@@ -263,15 +265,13 @@ def removal() -> str:
 def dial_out_caller_id(conference: Conference) -> str:
     """The account number a call dialled into `conference` is placed from: the number of
     the route that leads callers into it, else the account number of a call in it."""
-    route = (
-        Route.objects.filter(
-            enabled=True, flow=Route.Flow.CONFERENCE, conference_name=conference.name, match=Route.Match.EXACT
-        )
-        .order_by("priority", "id")
-        .first()
-    )
-    if route is not None:
-        return route.number
+    leading = [
+        route
+        for route in route_table.table.enabled()
+        if route.flow == Route.Flow.CONFERENCE and route.conference_name == conference.name and route.match == Route.Match.EXACT
+    ]
+    if leading:
+        return min(leading, key=lambda route: (route.priority, route.pk)).number
     present = conference.members.present().values_list("call_id", flat=True)
     call = Call.objects.filter(call_id__in=list(present)).order_by("start_time", "id").first()
     return routed_number(call) if call is not None else ""

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -33,7 +32,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from voice import bandwidth, recordings, signals, tasks, transcripts
+from voice import bandwidth, recordings, tasks, transcripts
 from voice.models import (
     OPEN_ACTION_STATUSES,
     Action,
@@ -48,21 +47,11 @@ from voice.models import (
     Recording,
     Transcription,
     TranscriptionStatus,
-    fill_missing,
 )
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# Bandwidth's call states, in both documents (the real API and the seed specification);
-# an unknown one leaves the state alone.
-CALL_STATES = {
-    "queued": CallState.QUEUED,
-    "initiated": CallState.INITIATED,
-    "answered": CallState.ANSWERED,
-    "disconnected": CallState.ENDED,
-    "completed": CallState.ENDED,
-}
 # Listing calls or conferences is not in every Bandwidth (the seed specification has no
 # GET /calls): these answers say "not offered here".
 NOT_OFFERED = (404, 405, 501)
@@ -114,89 +103,16 @@ def _listing(call: Callable[..., list[T]], *args: Any, **kwargs: Any) -> list[T]
         return None
 
 
-def _jsonable(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
-
-
-def record_repair(kind: str, *, payload: dict, changes: dict, call_id: str = "", conference_id: str = "") -> Event:
-    """One line of the event log per repair: what Bandwidth said, and what changed."""
-    return Event.objects.create(
-        dedupe_key=f"repair:{uuid.uuid4().hex}",
-        event_type=kind,
-        source=Event.Source.RECONCILIATION,
-        outcome=Event.Outcome.REPAIR,
-        call_id=call_id,
-        conference_id=conference_id,
-        payload=payload,
-        changes={name: [_jsonable(before), _jsonable(after)] for name, (before, after) in changes.items()},
-        answer_status=None,
-    )
-
-
-def _overwrite(queryset, current: Any, changes: dict, **fields) -> None:
-    """Set each field to Bandwidth's value where it differs, on the condition that the row
-    still holds what was read (a concurrent webhook wins); note what changed."""
-    for name, value in fields.items():
-        if value in (None, ""):
-            continue
-        before = getattr(current, name)
-        if before != value and queryset.filter(**{name: before}).update(**{name: value}):
-            changes[name] = (before, value)
-
-
 # Calls
 
 
 def repair_call(info: bandwidth.CallInfo) -> bool:
     """Make the mirror of one call agree with Bandwidth's answer; True if anything changed."""
-    now = timezone.now()
-    target = CALL_STATES.get(info.state)
-    facts = {
-        "start_time": info.start_time,
-        "answer_time": info.answer_time,
-        "end_time": info.end_time,
-        "disconnect_cause": info.disconnect_cause,
-        "error_message": info.error_message,
-        "parent_call_id": info.parent_call_id,
-        "tag": info.tag,
-    }
     with transaction.atomic():
-        call, created = Call.objects.get_or_create(
-            call_id=info.call_id,
-            defaults={
-                **{name: value for name, value in facts.items() if value is not None},
-                "state": target or CallState.INITIATED,
-                "direction": info.direction,
-                "from_number": info.from_number,
-                "to_number": info.to_number,
-                "account_id": info.account_id,
-                "application_id": info.application_id,
-                "last_synced_at": now,
-            },
-        )
-        if created:
-            signals.call_changed.send(sender=Call, call_id=call.call_id)
-            record_repair("callRepair", payload=info.payload, changes={"state": (None, call.state)}, call_id=call.call_id)
-            return True
-        changes: dict[str, tuple] = {}
-        if target and target != call.state and Call.advance(call.call_id, target):
-            changes["state"] = (call.state, target)
-        mine = Call.objects.filter(pk=call.pk)
-        if changes or target == CallState.ENDED:
-            # Bandwidth's own times and causes replace Switchboard's (an inbound call's
-            # answer time is its estimate until the disconnect brings Bandwidth's).
-            _overwrite(mine, call, changes, **facts)
-        else:
-            # A live call in the state Bandwidth says missed nothing: its answer time, say,
-            # is one no webhook sends before the disconnect. Only gaps are filled.
-            for name in fill_missing(mine, **facts):
-                changes[name] = (getattr(call, name), facts[name])
-        mine.update(last_synced_at=now)
-        if not changes:
-            return False
-        signals.call_changed.send(sender=Call, call_id=call.call_id)
-        record_repair("callRepair", payload=info.payload, changes=changes, call_id=call.call_id)
-        return True
+        changes = Call.repair(info, read_at=timezone.now())
+        if changes:
+            Event.repaired("callRepair", payload=info.payload, changes=changes, call_id=info.call_id)
+    return bool(changes)
 
 
 def _old_enough_to_forget(started: datetime | None) -> bool:
@@ -207,20 +123,18 @@ def _old_enough_to_forget(started: datetime | None) -> bool:
 
 
 def forget_call(call: Call, error: bandwidth.PermanentError) -> bool:
-    """Bandwidth answered 404 for a call the mirror has live: it no longer knows it. The
-    end is Switchboard's guess, with no cause: a disconnect delivered late still brings
-    Bandwidth's own end time and cause (voice.handlers.calls.on_disconnect)."""
-    now = timezone.now()
+    """Bandwidth answered 404 for a call the mirror has live: it no longer knows it."""
     if not _old_enough_to_forget(call.start_time or call.created_at):
         return False
-    if not Call.advance(call.call_id, CallState.ENDED, end_time=call.end_time or now, last_synced_at=now):
-        return False
-    record_repair(
-        "callRepair",
-        payload={"status": error.status, "description": str(error)},
-        changes={"state": (call.state, CallState.ENDED)},
-        call_id=call.call_id,
-    )
+    with transaction.atomic():
+        if not call.forget(read_at=timezone.now()):
+            return False
+        Event.repaired(
+            "callRepair",
+            payload={"status": error.status, "description": str(error)},
+            changes={"state": (call.state, CallState.ENDED)},
+            call_id=call.call_id,
+        )
     return True
 
 
@@ -299,7 +213,6 @@ def _repair_members(conference: Conference, members: list[bandwidth.MemberInfo],
     member's latest_event_time becomes the moment of that read: a join or exit older than
     what Bandwidth said then, delivered late, changes nothing. Mute, hold and coaching of a
     member an operator is changing are left to that change."""
-    now = timezone.now()
     repairs = 0
     under_change = _fields_under_change(conference.conference_id, read_at)
     active = {member.call_id: member for member in members}
@@ -307,11 +220,8 @@ def _repair_members(conference: Conference, members: list[bandwidth.MemberInfo],
     for call_id, member in known.items():
         if member.state != MemberState.JOINED or call_id in active:
             continue
-        ConferenceMember.objects.filter(pk=member.pk).update(
-            state=MemberState.LEFT, left_at=read_at, latest_event_time=read_at, updated_at=now
-        )
-        member.changed()
-        record_repair(
+        member.read_gone(read_at=read_at)
+        Event.repaired(
             "memberRepair",
             payload=payload,
             changes={"state": (MemberState.JOINED, MemberState.LEFT)},
@@ -327,23 +237,15 @@ def _repair_members(conference: Conference, members: list[bandwidth.MemberInfo],
             changes = {name: change for name, change in changes.items() if name not in under_change.get(call_id, ())}
         if not changes:
             continue
-        values = {name: after for name, (_, after) in changes.items()}
-        if "state" in values:
-            values.update(left_at=None, latest_event_time=read_at)
-        if member is None:
-            call = calls.get(call_id)
-            ConferenceMember.objects.create(
-                conference=conference,
-                call_id=call_id,
-                joined_at=read_at,
-                from_number=call.from_number if call else "",
-                to_number=call.to_number if call else "",
-                **values,
-            )
-        else:
-            ConferenceMember.objects.filter(pk=member.pk).update(updated_at=now, **values)
-        ConferenceMember(conference_id=conference.conference_id, call_id=call_id).changed()
-        record_repair("memberRepair", payload=payload, changes=changes, call_id=call_id, conference_id=conference.conference_id)
+        ConferenceMember.read_present(
+            conference,
+            call_id,
+            {name: after for name, (_, after) in changes.items()},
+            member=member,
+            call=calls.get(call_id),
+            read_at=read_at,
+        )
+        Event.repaired("memberRepair", payload=payload, changes=changes, call_id=call_id, conference_id=conference.conference_id)
         repairs += 1
     return repairs
 
@@ -351,30 +253,11 @@ def _repair_members(conference: Conference, members: list[bandwidth.MemberInfo],
 def repair_conference(info: bandwidth.ConferenceInfo, *, read_at: datetime) -> int:
     """Make the mirror of one conference (and its members, when listed) agree with
     Bandwidth's answer, read at `read_at`; returns the number of repairs."""
-    now = timezone.now()
     with transaction.atomic():
-        _, created = Conference.objects.get_or_create(
-            conference_id=info.conference_id,
-            defaults={"name": info.name, "tag": info.tag, "created_time": info.created_time, "last_synced_at": now},
-        )
-        conference = Conference.objects.select_for_update().get(conference_id=info.conference_id)
-        before = None if created else conference.state
-        changes: dict[str, tuple] = {"state": (None, conference.state)} if created else {}
-        mine = Conference.objects.filter(pk=conference.pk)
-        facts = {"name": info.name, "tag": info.tag, "created_time": info.created_time}
-        if info.completed_time is not None and conference.is_live:
-            # Ending it: Bandwidth's createdTime replaces the earliest event's eventTime.
-            _overwrite(mine, conference, changes, **facts)
-            if conference.complete(info.completed_time):
-                changes["state"] = (before, conference.state)
-        else:
-            for name in fill_missing(mine, **facts):
-                changes[name] = (getattr(conference, name), facts[name])
-        mine.update(last_synced_at=now)
+        conference, changes = Conference.repair(info, read_at=timezone.now())
         repairs = 0
         if changes:
-            conference.changed()
-            record_repair("conferenceRepair", payload=info.payload, changes=changes, conference_id=conference.conference_id)
+            Event.repaired("conferenceRepair", payload=info.payload, changes=changes, conference_id=conference.conference_id)
             repairs += 1
         # A member event that arrived after Bandwidth was read is newer than this answer's
         # member list (a list read before the run's loop, say): the next run reads again.
@@ -391,7 +274,7 @@ def forget_conference(conference: Conference, error: bandwidth.PermanentError) -
         locked = Conference.objects.select_for_update().get(pk=conference.pk)
         if not locked.complete(timezone.now()):
             return False
-        record_repair(
+        Event.repaired(
             "conferenceRepair",
             payload={"status": error.status, "description": str(error)},
             changes={"state": (conference.state, locked.state)},
@@ -452,7 +335,7 @@ def repair_recording(info: bandwidth.RecordingInfo, conference: Conference | Non
             changes.update(recordings.store_transcription(recording, part.status, part))
         if not changes:
             return 0
-        record_repair(
+        Event.repaired(
             "recordingRepair",
             payload=info.payload,
             changes=changes,

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from voice import events, state
+from voice import events, intake
 from voice.decorators import webhook_basic_auth
 from voice.models import Event
 from voice.schema import Unreadable, load_json
@@ -65,5 +65,5 @@ def voice_webhook(request: HttpRequest) -> HttpResponse:
         event = events.parse(payload)
     except events.MalformedEvent as error:
         return _refuse(request, payload, error)
-    answer = state.receive(event, started=started)
+    answer = intake.receive(event, started=started)
     return HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)

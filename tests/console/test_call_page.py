@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from console import roles
 from console.models import AuditEntry
-from voice import events, state
+from voice import events, intake
 from voice.models import Action, Call, Event
 from tests.support.bandwidth import payload
 
@@ -23,7 +23,7 @@ def enqueued():
 
 
 def test_the_timeline_merges_webhooks_and_actions_in_order(agent_client, enqueued):
-    state.receive(events.parse(payload("answer")))
+    intake.receive(events.parse(payload("answer")))
     agent_client.post(f"/calls/{CALL}/hangup")
     Event.objects.create(
         dedupe_key="repair-1", event_type="repair", source=Event.Source.RECONCILIATION, call_id=CALL,

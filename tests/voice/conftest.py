@@ -1,11 +1,11 @@
 import pytest
 
-from voice import events, state
+from voice import events, intake
 
 
-def deliver(body: dict) -> state.Answer:
+def deliver(body: dict) -> intake.Answer:
     """One webhook through the whole critical path, as the view runs it."""
-    return state.receive(events.parse(body))
+    return intake.receive(events.parse(body))
 
 
 @pytest.fixture

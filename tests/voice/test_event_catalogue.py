@@ -7,7 +7,7 @@ import pytest
 
 from tests.support.bandwidth import payload
 from tests.voice.conftest import deliver
-from voice import state
+from voice import intake
 from voice.models import (
     Call,
     CallState,
@@ -58,7 +58,7 @@ ASYNC_EVENTS = [
 CONFERENCE_EVENTS = ["conferenceCreated", "conferenceMemberJoin", "conferenceMemberExit", "conferenceRedirect"]
 
 
-def bxml_verbs(answer: state.Answer) -> list[str]:
+def bxml_verbs(answer: intake.Answer) -> list[str]:
     assert answer.status == 200
     assert answer.content_type.startswith("application/xml")
     root = ElementTree.fromstring(answer.body)
@@ -67,7 +67,7 @@ def bxml_verbs(answer: state.Answer) -> list[str]:
 
 
 def test_the_catalogue_covers_every_documented_event_type():
-    assert set(state.HANDLERS) == set(BXML_EVENTS + ASYNC_EVENTS + CONFERENCE_EVENTS)
+    assert set(intake.HANDLERS) == set(BXML_EVENTS + ASYNC_EVENTS + CONFERENCE_EVENTS)
 
 
 @pytest.mark.parametrize("name", BXML_EVENTS)

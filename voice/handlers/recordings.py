@@ -6,7 +6,7 @@ https://dev.bandwidth.com/docs/voice/guides/recordingGuide
 
 from __future__ import annotations
 
-from voice import bandwidth, flows, recordings
+from voice import flows, recordings
 from voice.answers import NO_CONTENT, Applied, Handler, bxml_answer
 from voice.events import ConferenceRecordingAvailable, RecordingEvent, TranscriptionAvailable
 from voice.handlers.calls import in_progress
@@ -19,39 +19,8 @@ def store_recording(
 ) -> tuple[Recording, bool]:
     """Create the recording, or move it to `status` (the event's own, or a known one) and
     fill what it lacks; an unknown status is taken as processing (voice.recordings.store)."""
-    recording, changes = recordings.store(recording_info(event), status, conference=conference)
+    recording, changes = recordings.store(event.recording(), status, conference=conference)
     return recording, bool(changes)
-
-
-def recording_info(event: RecordingEvent | ConferenceRecordingAvailable) -> bandwidth.RecordingInfo:
-    """A recording's metadata as a webhook gives it (its schema checked it already)."""
-    if isinstance(event, ConferenceRecordingAvailable):
-        # Its event's name is the conference's; it has no call.
-        call = {"name": event.name}
-    else:
-        call = {
-            "call_id": event.call_id,
-            "parent_call_id": event.parent_call_id,
-            "direction": event.direction,
-            "from_number": event.from_number,
-            "to_number": event.to_number,
-            "name": event.recording_name,
-            "transcription": getattr(event, "transcription", None),
-        }
-    return bandwidth.RecordingInfo.model_construct(
-        recording_id=event.recording_id,
-        conference_id=event.conference_id,
-        account_id=event.account_id,
-        channels=event.channels,
-        duration_seconds=event.duration,
-        file_format=event.file_format,
-        status=event.status,
-        media_url=event.media_url,
-        start_time=event.start_time,
-        end_time=event.end_time,
-        tag=event.tag,
-        **call,
-    )
 
 
 def on_record_complete(event: RecordingEvent) -> Applied:
@@ -70,7 +39,7 @@ def on_recording_available(event: RecordingEvent) -> Applied:
 def on_transcription_available(event: TranscriptionAvailable) -> Applied:
     """The transcript is ready; its text is fetched by a task, after this commits.
     https://dev.bandwidth.com/docs/voice/webhooks/transcriptionAvailable"""
-    recording, changes = recordings.store(recording_info(event), RecordingStatus.PROCESSING)
+    recording, changes = recordings.store(event.recording(), RecordingStatus.PROCESSING)
     # A GET webhook cannot carry the nested object; the event itself means available.
     part = event.transcription or TranscriptionPart()
     changes.update(recordings.store_transcription(recording, part.status or TranscriptionStatus.AVAILABLE, part))

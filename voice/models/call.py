@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 from voice import signals
-from voice.models.mirror import MirrorQuerySet, allowed_from, event_noted, fill_missing
+from voice.facts import CallInfo
+from voice.models.mirror import MirrorQuerySet, allowed_from, fill_missing, overwrite
+from voice.models.upsert import Advance, Always, Fill, Latest, Newest, When, WithMove, touch, upsert
 from voice.schema import (
     ACCOUNT_ID_LENGTH,
     APPLICATION_ID_LENGTH,
@@ -30,6 +33,22 @@ class CallState(models.TextChoices):
     # Bandwidth's final state: "disconnected" in the real API, "completed" in the seed spec.
     ENDED = "ended", "ended"
 
+    @classmethod
+    def from_bandwidth(cls, status: str) -> CallState | None:
+        """A call's state as Bandwidth's API gives it, in both documents (the real API and
+        the seed specification); None for one Switchboard does not know, which leaves the
+        state alone."""
+        return _BANDWIDTH_STATES.get(status)
+
+
+_BANDWIDTH_STATES = {
+    "queued": CallState.QUEUED,
+    "initiated": CallState.INITIATED,
+    "answered": CallState.ANSWERED,
+    "disconnected": CallState.ENDED,
+    "completed": CallState.ENDED,
+}
+
 
 # The only moves a call may make. Anything else is an old or duplicated event arriving
 # late, and is ignored: a call never moves backwards.
@@ -39,6 +58,13 @@ CALL_TRANSITIONS: dict[str, frozenset[str]] = {
     CallState.ANSWERED: frozenset({CallState.ENDED}),
     CallState.ENDED: frozenset(),
 }
+
+
+class Routed(Protocol):
+    """What a BXML reply gave a call (voice.flows.Plan): its route and flow."""
+
+    route_id: int | None
+    flow: dict
 
 
 def stuck_call_cutoff() -> datetime:
@@ -129,45 +155,170 @@ class Call(models.Model):
             return None
         return (self.end_time or timezone.now()) - self.start_time
 
-    @classmethod
-    def advance(cls, call_id: str, to_state: str, **fields) -> bool:
-        """Move a call to `to_state` if its lifecycle allows it; return whether it moved.
-
-        One conditional UPDATE: of two concurrent writers only one can match the
-        predecessor states, and an event older than the current state matches none.
-        """
-        moved = cls.objects.filter(
-            call_id=call_id, state__in=allowed_from(CALL_TRANSITIONS, to_state)
-        ).update(state=to_state, updated_at=timezone.now(), **fields)
-        if moved:
-            signals.call_changed.send(sender=cls, call_id=call_id)
-        return bool(moved)
+    def changed(self) -> None:
+        signals.call_changed.send(sender=Call, call_id=self.call_id)
 
     @classmethod
-    def fill_missing(cls, call_id: str, **fields) -> bool:
-        """Set facts the row lacks (an answer time learnt from a late answer event) without
-        touching the state or overwriting what a newer event already recorded."""
-        changed = fill_missing(cls.objects.filter(call_id=call_id), **fields)
-        if changed:
-            signals.call_changed.send(sender=cls, call_id=call_id)
-        return bool(changed)
-
-    def note_event(self, *, event_time: datetime, tag: str) -> bool:
-        """Record that an event about this call arrived now. A tag can change during a
-        call, and every event carries the tag set at the time (none when there is none),
-        so the tag of the newest event by eventTime wins, whatever the arrival order.
-        Returns whether the tag changed (judged from this instance, as read before the
-        event was applied; the UPDATE itself is the guard).
-        https://dev.bandwidth.com/docs/voice/bxml/tag"""
-        call_id = self.call_id
-        retagged = (self.latest_event_time is None or self.latest_event_time <= event_time) and self.tag != tag
-        Call.objects.filter(call_id=call_id).update(**event_noted(event_time, tag))
-        if retagged:
-            signals.call_changed.send(sender=Call, call_id=call_id)
-        return retagged
+    def of(cls, info: CallInfo) -> Call:
+        """An unsaved call with Bandwidth's facts: what a BXML reply is planned from."""
+        return cls(call_id=info.call_id, **{name: value for name, value in _facts(info).items() if value is not None})
 
     @classmethod
-    def heard(cls, call_id: str) -> None:
+    def observe(
+        cls,
+        info: CallInfo,
+        state: str,
+        *,
+        at: datetime,
+        answered_at: datetime | None = None,
+        detection: str = "",
+        call_times: bool = True,
+        plan: Routed | None = None,
+    ) -> tuple[Call, bool]:
+        """A webhook sent at eventTime `at` says the call is in `state`, with `info`: create
+        the call, or move it on (never backwards) and fill what it lacks, in one statement.
+        Returns the call as it is now, and whether anything an operator sees changed.
+
+        - A fact (from, to, the start) fills a gap, never overwrites: every event repeats
+          them, and a dropped or reordered event would have brought the same.
+        - What comes with a move (a disconnect's end and cause; the answer time: Bandwidth's
+          `answerTime`, else `answered_at`, Switchboard's estimate) is set when the state
+          moves, else fills a gap. Bandwidth's own answer time always replaces an estimate.
+        - A call ended by reconciliation on a 404 has a guessed end and no cause: a late
+          disconnect's end time replaces the guess.
+        - The tag of the newest event by eventTime wins: a tag can change during a call, and
+          every event carries the tag of its moment (https://dev.bandwidth.com/docs/voice/bxml/tag).
+        - Recording events carry the recording's times, not the call's (`call_times` off).
+        - `plan`: the route and flow a BXML reply gave the call (voice/flows.py), kept as given."""
+        move = Advance(state, allowed_from(CALL_TRANSITIONS, state))
+        end = WithMove(info.end_time, move)
+        if info.disconnect_cause and info.end_time is not None:
+            end = When(info.end_time, {"state": CallState.ENDED, "disconnect_cause": ""}, otherwise=end)
+        facts = _facts(info) if call_times else {**_facts(info), "start_time": None}
+        rules = {
+            "state": move,
+            **{name: Fill(value) for name, value in facts.items()},
+            "answer_time": Always(info.answer_time) if info.answer_time else WithMove(answered_at, move),
+            "end_time": end,
+            "disconnect_cause": WithMove(info.disconnect_cause, move),
+            "error_message": WithMove(info.error_message, move),
+            "machine_detection_result": WithMove(detection, move),
+            "tag": Newest(info.tag, at),
+            "latest_event_time": Latest(at),
+            "last_event_at": Always(timezone.now()),
+        }
+        untracked = ["latest_event_time", "last_event_at"]
+        if plan is not None:
+            rules.update(route_id=Always(plan.route_id), flow=Always(plan.flow))
+            untracked += ["route_id", "flow"]
+        outcome = upsert(cls, {"call_id": info.call_id}, rules, untracked=untracked)
+        if outcome.changed:
+            outcome.row.changed()
+        return outcome.row, outcome.changed
+
+    @classmethod
+    def heard(cls, call_id: str) -> Call | None:
         """Something showed the call is still known to Bandwidth (a conference event about
-        it, say) without being about its own facts."""
-        cls.objects.filter(call_id=call_id).update(last_event_at=timezone.now())
+        it) without being about its own facts. Returns the call, if Switchboard has it: its
+        flow says how it joined a conference."""
+        return next(iter(touch(cls, {"call_id": call_id}, last_event_at=timezone.now())), None)
+
+    @classmethod
+    def placed(cls, call_id: str, *, to: str, from_number: str, tag: str) -> bool:
+        """An operator placed the call (createCall answered): outbound calls get no
+        initiate webhook, so the call is on the board, ringing, from now on."""
+        outcome = upsert(
+            cls,
+            {"call_id": call_id},
+            {"last_event_at": Always(timezone.now())},
+            new={
+                "direction": Call.Direction.OUTBOUND,
+                "state": CallState.INITIATED,
+                "from_number": from_number,
+                "to_number": to,
+                "tag": tag,
+            },
+            untracked=["last_event_at"],
+        )
+        if outcome.created:
+            outcome.row.changed()
+        return outcome.created
+
+    @classmethod
+    def repair(cls, info: CallInfo, *, read_at: datetime) -> dict[str, tuple]:
+        """Make the call agree with Bandwidth's answer (reconciliation); returns what
+        changed, {column: (before, after)}.
+
+        Bandwidth's own times and causes replace Switchboard's when the call ends by this
+        repair, or has ended (an inbound call's answer time is an estimate until then). A
+        live call in the state Bandwidth says missed nothing: only its gaps are filled. A
+        concurrent webhook wins: each column is set on the condition it still holds what
+        was read."""
+        target = CallState.from_bandwidth(info.state)
+        facts = _facts(info)
+        with transaction.atomic():
+            call, created = cls.objects.get_or_create(
+                call_id=info.call_id,
+                defaults={
+                    **{name: value for name, value in facts.items() if value is not None},
+                    "state": target or CallState.INITIATED,
+                    "last_synced_at": read_at,
+                },
+            )
+            if created:
+                call.changed()
+                return {"state": (None, call.state)}
+            changes: dict[str, tuple] = {}
+            if target and target != call.state and cls._advance(call.call_id, target):
+                changes["state"] = (call.state, target)
+            mine = cls.objects.filter(pk=call.pk)
+            ending = {name: facts[name] for name in ENDING_FACTS}
+            if changes or target == CallState.ENDED:
+                changes.update(overwrite(mine, call, ending))
+            else:
+                for name in fill_missing(mine, **ending):
+                    changes[name] = (getattr(call, name), ending[name])
+            mine.update(last_synced_at=read_at)
+            if changes:
+                call.changed()
+            return changes
+
+    def forget(self, *, read_at: datetime) -> bool:
+        """Bandwidth answered 404 for a call the mirror has live: it no longer knows it. The
+        end is Switchboard's guess, with no cause: a disconnect delivered late still brings
+        Bandwidth's own end time and cause (observe)."""
+        moved = self._advance(self.call_id, CallState.ENDED, end_time=self.end_time or read_at, last_synced_at=read_at)
+        if moved:
+            self.changed()
+        return moved
+
+    @classmethod
+    def _advance(cls, call_id: str, to_state: str, **fields) -> bool:
+        return bool(
+            cls.objects.filter(call_id=call_id, state__in=allowed_from(CALL_TRANSITIONS, to_state)).update(
+                state=to_state, updated_at=timezone.now(), **fields
+            )
+        )
+
+
+# What reconciliation takes from Bandwidth's answer about a call Switchboard has.
+ENDING_FACTS = ("start_time", "answer_time", "end_time", "disconnect_cause", "error_message", "parent_call_id", "tag")
+
+
+def _facts(info: CallInfo) -> dict:
+    """Bandwidth's facts about a call as the columns that keep them: the one mapping, for
+    webhooks and the API alike."""
+    return {
+        "account_id": info.account_id,
+        "application_id": info.application_id,
+        "direction": info.direction,
+        "from_number": info.from_number,
+        "to_number": info.to_number,
+        "parent_call_id": info.parent_call_id,
+        "start_time": info.start_time,
+        "answer_time": info.answer_time,
+        "end_time": info.end_time,
+        "disconnect_cause": info.disconnect_cause,
+        "error_message": info.error_message,
+        "tag": info.tag,
+    }

@@ -11,13 +11,9 @@ from django.utils import timezone
 
 from voice import signals
 from voice.models.call import Call
-from voice.models.mirror import (
-    MirrorQuerySet,
-    allowed_from,
-    event_noted,
-    fill_missing,
-    keep_latest,
-)
+from voice.facts import ConferenceInfo
+from voice.models.mirror import MirrorQuerySet, allowed_from, fill_missing, overwrite
+from voice.models.upsert import Advance, Always, Earliest, Fill, Latest, Newest, Rule, When, WithMove, touch, upsert
 from voice.schema import (
     CONFERENCE_NAME_LENGTH,
     FROM_LENGTH,
@@ -131,10 +127,78 @@ class Conference(models.Model):
     def changed(self) -> None:
         signals.conference_changed.send(sender=Conference, conference_id=self.conference_id)
 
-    def complete(self, completed_time: datetime) -> bool:
-        """End the conference and close every member still in it at `completed_time`.
+    @classmethod
+    def observe(
+        cls,
+        info: ConferenceInfo,
+        *,
+        at: datetime,
+        recording: bool | None = None,
+        completed: bool = False,
+    ) -> tuple[Conference, bool]:
+        """A conference event sent at eventTime `at` (conference events carry only the
+        id, the name and the creating call's tag): create the conference, or note the
+        event on it, in one statement that also locks the row for the transaction, so that
+        a member's join and the conference's completion arriving together are applied one
+        after the other. Returns the conference as it is now, and whether it was created or
+        `recording` (the reply starts or stops the recording, while the conference is live)
+        or `completed` changed it.
 
-        A conferenceCompleted that overtakes the last member's exit leaves no one in the
+        Its created time is the earliest event's until reconciliation reads Bandwidth's."""
+        rules: dict[str, Rule] = {
+            "name": Fill(info.name),
+            "tag": Newest(info.tag, at),
+            "created_time": Earliest(at),
+            "latest_event_time": Latest(at),
+            "last_event_at": Always(timezone.now()),
+        }
+        untracked = list(rules)
+        if recording is not None:
+            rules["is_recording"] = When(recording, {"state": ConferenceState.ACTIVE})
+        if completed:
+            # Ending stops its recording.
+            move = Advance(ConferenceState.COMPLETED, allowed_from(CONFERENCE_TRANSITIONS, ConferenceState.COMPLETED))
+            rules.update(state=move, completed_time=WithMove(at, move), is_recording=WithMove(False, move))
+        outcome = upsert(cls, {"conference_id": info.conference_id}, rules, untracked=untracked)
+        conference = outcome.row
+        if completed and outcome.changed:
+            ConferenceMember.close_all(conference.conference_id, at)
+        if outcome.changed:
+            conference.changed()
+        return conference, outcome.changed
+
+    @classmethod
+    def repair(cls, info: ConferenceInfo, *, read_at: datetime) -> tuple[Conference, dict[str, tuple]]:
+        """Make the conference agree with Bandwidth's answer (reconciliation), holding its
+        row for the transaction, as member webhooks do; returns it and what changed,
+        {column: (before, after)}. Ending it, Bandwidth's createdTime replaces the earliest
+        event's eventTime; otherwise Bandwidth's facts fill gaps only."""
+        conference, created = cls.objects.get_or_create(
+            conference_id=info.conference_id,
+            defaults={"name": info.name, "tag": info.tag, "created_time": info.created_time, "last_synced_at": read_at},
+        )
+        conference = cls.objects.select_for_update().get(pk=conference.pk)
+        before = None if created else conference.state
+        mine = cls.objects.filter(pk=conference.pk)
+        facts = {"name": info.name, "tag": info.tag, "created_time": info.created_time}
+        changes: dict[str, tuple] = {"state": (None, conference.state)} if created else {}
+        if info.completed_time is not None and conference.is_live:
+            changes.update(overwrite(mine, conference, facts))
+            if conference.complete(info.completed_time):
+                changes["state"] = (before, conference.state)
+        else:
+            for name in fill_missing(mine, **facts):
+                changes[name] = (getattr(conference, name), facts[name])
+        mine.update(last_synced_at=read_at)
+        if changes:
+            conference.refresh_from_db()
+            conference.changed()
+        return conference, changes
+
+    def complete(self, completed_time: datetime) -> bool:
+        """End the conference and close every member still in it at `completed_time`
+        (reconciliation: Bandwidth says it completed, or no longer knows it). A
+        conferenceCompleted that overtakes the last member's exit leaves no one in the
         conference; the exit, when it arrives, sets that member's own leaving time."""
         moved = Conference.objects.filter(
             pk=self.pk, state__in=allowed_from(CONFERENCE_TRANSITIONS, ConferenceState.COMPLETED)
@@ -142,25 +206,9 @@ class Conference(models.Model):
         if not moved:
             return False
         self.refresh_from_db()
-        closing = list(self.members.filter(state=MemberState.JOINED).values_list("call_id", flat=True))
-        self.members.filter(state=MemberState.JOINED).update(
-            state=MemberState.LEFT, left_at=completed_time, updated_at=timezone.now()
-        )
-        for call_id in closing:
-            signals.member_changed.send(sender=ConferenceMember, conference_id=self.conference_id, call_id=call_id)
+        ConferenceMember.close_all(self.conference_id, completed_time)
         self.changed()
         return True
-
-    def note_event(self, *, event_time: datetime, tag: str) -> None:
-        """As Call.note_event: the newest event's tag (the creating call's) wins."""
-        earliest = Q(created_time__isnull=True) | Q(created_time__gt=event_time)
-        Conference.objects.filter(pk=self.pk).update(
-            **event_noted(event_time, tag),
-            created_time=models.Case(
-                models.When(earliest, then=models.Value(event_time, output_field=models.DateTimeField())),
-                default=models.F("created_time"),
-            ),
-        )
 
 
 class MemberState(models.TextChoices):
@@ -262,88 +310,90 @@ class ConferenceMember(models.Model):
         return changed
 
     @classmethod
-    def _heard(
-        cls, conference: Conference, call_id: str, *, from_number: str, to_number: str, **defaults
-    ) -> tuple[ConferenceMember, models.QuerySet | None, bool]:
-        """What a join and an exit share: create the member with `defaults` (announcing it),
-        or note the event's arrival on it and fill the from and to it lacks. Returns the
-        member; its one-row queryset for the caller's own conditional UPDATE, or None if it
-        was just created (nothing more to apply); and whether from or to was filled."""
-        member, created = cls.objects.get_or_create(
-            conference=conference,
-            call_id=call_id,
-            defaults=dict(
-                from_number=from_number,
-                to_number=to_number,
-                last_event_at=timezone.now(),
-                **defaults,
-            ),
-        )
-        if created:
-            member.changed()
-            return member, None, True
-        mine = cls.objects.filter(pk=member.pk)
-        mine.update(last_event_at=timezone.now())
-        return member, mine, bool(fill_missing(mine, from_number=from_number, to_number=to_number))
-
-    @classmethod
-    def record_join(
-        cls, conference: Conference, call_id: str, *, at: datetime, from_number: str = "", to_number: str = "", **flags
+    def joined(
+        cls, conference: Conference, call_id: str, *, at: datetime, from_number: str, to_number: str, flags: dict
     ) -> bool:
-        """Apply a conferenceMemberJoin at eventTime `at`; the caller holds the conference row
-        locked, so a concurrent conferenceCompleted cannot slip in between.
+        """Apply a conferenceMemberJoin at eventTime `at`, in one statement; the caller holds
+        the conference row (Conference.observe), so a concurrent completion cannot slip in
+        between. True if anything changed.
 
-        The newest join or exit decides whether the member is in. A join into a conference
+        The newest join or exit by eventTime decides whether the member is in: a newer join
+        (a coach who left and came back, a call redirected back in) joins with the mute,
+        hold and coaching its BXML gave this time (`flags`). A join into a conference
         already completed (its completion overtook the join) leaves the member out."""
-        present = conference.is_live
-        state = MemberState.JOINED if present else MemberState.LEFT
-        left_at = None if present else conference.completed_time
-        member, mine, changed = cls._heard(
-            conference,
-            call_id,
-            from_number=from_number,
-            to_number=to_number,
-            state=state,
-            joined_at=at,
-            left_at=left_at,
-            latest_event_time=at,
-            **flags,
-        )
-        if mine is None:
-            return True
-        changed |= keep_latest(mine, "joined_at", at)
-        # A newer join (a coach who left and came back, a call redirected back in) joins
-        # with the mute, hold and coaching its BXML gave this time.
-        changed |= bool(
-            mine.filter(Q(latest_event_time__isnull=True) | Q(latest_event_time__lt=at)).update(
-                state=state, left_at=left_at, latest_event_time=at, updated_at=timezone.now(), **flags
-            )
-        )
-        if changed:
-            member.changed()
-        return changed
+        state = MemberState.JOINED if conference.is_live else MemberState.LEFT
+        left_at = None if conference.is_live else conference.completed_time
+        newer = {"at": at, "ties": False}
+        rules = {
+            "state": Newest(state, **newer),
+            "left_at": Newest(left_at, **newer),
+            **{name: Newest(value, **newer) for name, value in flags.items()},
+            "latest_event_time": Newest(at, **newer),
+            "joined_at": Latest(at),
+        }
+        return cls._apply(conference, call_id, rules, from_number=from_number, to_number=to_number)
 
     @classmethod
-    def record_exit(cls, conference: Conference, call_id: str, *, at: datetime, from_number: str = "", to_number: str = "") -> bool:
+    def left(cls, conference: Conference, call_id: str, *, at: datetime, from_number: str, to_number: str) -> bool:
         """Apply a conferenceMemberExit at eventTime `at`. An exit that arrives before its
         join records the member as gone, so the join, older, cannot bring a ghost back. On
         equal eventTimes the exit wins."""
-        member, mine, changed = cls._heard(
-            conference,
-            call_id,
-            from_number=from_number,
-            to_number=to_number,
-            state=MemberState.LEFT,
-            left_at=at,
-            latest_event_time=at,
+        rules = {
+            "state": Newest(MemberState.LEFT, at),
+            "left_at": Newest(at, at),
+            "latest_event_time": Newest(at, at),
+        }
+        return cls._apply(conference, call_id, rules, from_number=from_number, to_number=to_number)
+
+    @classmethod
+    def _apply(cls, conference: Conference, call_id: str, rules: dict[str, Rule], *, from_number: str, to_number: str) -> bool:
+        """What a join and an exit share: the member's from and to fill its gaps, and the
+        event's arrival is noted."""
+        rules = {
+            **rules,
+            "from_number": Fill(from_number),
+            "to_number": Fill(to_number),
+            "last_event_at": Always(timezone.now()),
+        }
+        key = {"conference_id": conference.conference_id, "call_id": call_id}
+        outcome = upsert(cls, key, rules, untracked=["last_event_at"])
+        if outcome.changed:
+            outcome.row.changed()
+        return outcome.changed
+
+    def read_gone(self, *, read_at: datetime) -> None:
+        """Bandwidth no longer lists the member (reconciliation): it is out, as of the read.
+        A join or exit older than the read, delivered late, changes nothing."""
+        ConferenceMember.objects.filter(pk=self.pk).update(
+            state=MemberState.LEFT, left_at=read_at, latest_event_time=read_at, updated_at=timezone.now()
         )
-        if mine is None:
-            return True
-        changed |= bool(
-            mine.filter(Q(latest_event_time__isnull=True) | Q(latest_event_time__lte=at))
-            .exclude(state=MemberState.LEFT, left_at=at)
-            .update(state=MemberState.LEFT, left_at=at, latest_event_time=at, updated_at=timezone.now())
-        )
-        if changed:
+        self.changed()
+
+    @classmethod
+    def read_present(
+        cls, conference: Conference, call_id: str, values: dict, *, member: ConferenceMember | None, call: Call | None, read_at: datetime
+    ) -> None:
+        """Bandwidth lists the member with `values` (state, mute, hold, coaching) that the
+        mirror lacks (reconciliation): it is in, as of the read."""
+        if "state" in values:
+            values = {**values, "left_at": None, "latest_event_time": read_at}
+        if member is None:
+            member = cls.objects.create(
+                conference=conference,
+                call_id=call_id,
+                joined_at=read_at,
+                from_number=call.from_number if call else "",
+                to_number=call.to_number if call else "",
+                **values,
+            )
+        else:
+            cls.objects.filter(pk=member.pk).update(updated_at=timezone.now(), **values)
+        member.changed()
+
+    @classmethod
+    def close_all(cls, conference_id: str, at: datetime) -> None:
+        """The conference ended at `at`: every member still in it is out."""
+        for member in touch(
+            cls, {"conference_id": conference_id, "state": MemberState.JOINED}, state=MemberState.LEFT, left_at=at, updated_at=timezone.now()
+        ):
             member.changed()
-        return changed

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from typing import Any
 
 from django.db import models
 from django.utils import timezone
 
+from voice.answers import Answer
+from voice.events import Callback
+from voice.models.upsert import insert_once
 from voice.schema import (
     EVENT_TYPE_LENGTH,
     ID_LENGTH,
@@ -17,8 +22,9 @@ from voice.schema import (
 
 
 class Event(models.Model):
-    """Every webhook Switchboard received, stored before it is applied, and every repair
-    reconciliation made.
+    """Every webhook Switchboard received, stored with what applying it did and what it
+    was answered (voice/intake.py), every webhook refused, and every repair reconciliation
+    made.
 
     Bandwidth sends no event id, so the dedupe key is built from the fields that identify
     one occurrence (voice/events.py): a redelivery hits the unique constraint, changes
@@ -66,6 +72,51 @@ class Event(models.Model):
         return f"{self.event_type} {self.call_id or self.conference_id}"
 
     @classmethod
+    def received(cls, event: Callback, *, outcome: str, answer: Answer, ms: float) -> bool:
+        """Store a webhook applied with `outcome` and answered with `answer` after `ms`, in
+        one statement; False if one with its dedupe key is stored already (a redelivery)."""
+        return insert_once(
+            cls,
+            {
+                "dedupe_key": event.dedupe_key,
+                "event_type": event.event_type,
+                "call_id": event.call_id,
+                "conference_id": event.conference_id,
+                "recording_id": event.recording_id,
+                "event_time": event.event_time,
+                "received_at": timezone.now(),
+                "payload": event.payload,
+                "outcome": outcome,
+                "answer_status": answer.status,
+                "answer_body": answer.body,
+                "answer_ms": ms,
+            },
+            unique=["dedupe_key"],
+        )
+
+    @classmethod
+    def answer_to(cls, event: Callback) -> Answer:
+        """The answer given to the event the first time it came."""
+        status, body = cls.objects.filter(dedupe_key=event.dedupe_key).values_list("answer_status", "answer_body").get()
+        return Answer(status, body)
+
+    @classmethod
+    def repaired(cls, kind: str, *, payload: dict, changes: dict, call_id: str = "", conference_id: str = "") -> Event:
+        """A repair reconciliation made: what Bandwidth said, and what changed
+        ({column: (before, after)})."""
+        return cls.objects.create(
+            dedupe_key=f"repair:{uuid.uuid4().hex}",
+            event_type=kind,
+            source=cls.Source.RECONCILIATION,
+            outcome=cls.Outcome.REPAIR,
+            call_id=call_id,
+            conference_id=conference_id,
+            payload=payload,
+            changes={name: [_jsonable(before), _jsonable(after)] for name, (before, after) in changes.items()},
+            answer_status=None,
+        )
+
+    @classmethod
     def refused(cls, *, event_type: str, reason: str, received: str, answer: str) -> Event:
         """Note a webhook refused for `reason`: what it said it was, and the start of what
         was received (made storable: it may hold what no column can)."""
@@ -77,3 +128,7 @@ class Event(models.Model):
             answer_status=400,
             answer_body=answer,
         )
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value

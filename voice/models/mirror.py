@@ -95,3 +95,17 @@ class MirrorQuerySet(models.QuerySet):
         return self.filter(Q(last_event_at__isnull=True) | Q(last_event_at__lt=since)).filter(
             Q(last_synced_at__isnull=True) | Q(last_synced_at__lt=since)
         )
+
+
+def overwrite(queryset: models.QuerySet, current: models.Model, values: dict) -> dict[str, tuple]:
+    """Set each column to Bandwidth's value where it differs (reconciliation), on the
+    condition that the row still holds what was read: a concurrent webhook wins. Returns
+    what changed, {column: (before, after)}."""
+    changes = {}
+    for name, value in values.items():
+        if value in (None, ""):
+            continue
+        before = getattr(current, name)
+        if before != value and queryset.filter(**{name: before}).update(**{name: value}):
+            changes[name] = (before, value)
+    return changes

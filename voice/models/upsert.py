@@ -196,19 +196,10 @@ def upsert(
     meta = model._meta
     quote = connection.ops.quote_name
     existing = Row(model)
-    params: list[Any] = []
-
-    def param(value: Any, field: models.Field) -> str:
-        params.append(field.get_db_prep_save(value, connection))
-        return "%s"
+    params, param = _parameters()
 
     given = {**key, **{name: rule.value for name, rule in rules.items()}, **(new or {}), "created_at": now, "updated_at": now}
-    given = {meta.get_field(name).attname: value for name, value in given.items()}
-    # The new row: what is given, and each other column's default (the database has none).
-    columns = [field for field in meta.concrete_fields if not field.primary_key]
-    values = {field.attname: given[field.attname] if field.attname in given else field.get_default() for field in columns}
-    inserted = ", ".join(quote(field.column) for field in columns)
-    placeholders = ", ".join(param(values[field.attname], field) for field in columns)
+    inserted, placeholders = _new_row(model, given, param)
 
     assignments = [f"{quote(meta.get_field(name).column)} = {rule.sql(existing, name, param)}" for name, rule in rules.items()]
     tracked = [(name, rule) for name, rule in rules.items() if name not in untracked]
@@ -229,3 +220,54 @@ def upsert(
     row = next(iter(model.objects.raw(sql, params)))
     created = row.created_at == now
     return Outcome(row=row, created=created, changed=created or row.updated_at == now)
+
+
+def _parameters() -> tuple[dict[str, Any], Param]:
+    """A statement's parameters, each named, so that a rule may render its parts in any
+    order; and the function that adds one, prepared by the model's field as the ORM would."""
+    params: dict[str, Any] = {}
+
+    def param(value: Any, field: models.Field) -> str:
+        name = f"p{len(params)}"
+        params[name] = field.get_db_prep_save(value, connection)
+        return f"%({name})s"
+
+    return params, param
+
+
+def _new_row(model: type[models.Model], given: dict[str, Any], param: Param) -> tuple[str, str]:
+    """The columns and values of a new row: what is given, and each other column's default
+    (the database has none: Django keeps defaults in Python)."""
+    meta = model._meta
+    given = {meta.get_field(name).attname: value for name, value in given.items()}
+    columns = [field for field in meta.concrete_fields if not field.primary_key]
+    values = [given[field.attname] if field.attname in given else field.get_default() for field in columns]
+    names = ", ".join(connection.ops.quote_name(field.column) for field in columns)
+    return names, ", ".join(param(value, field) for value, field in zip(values, columns, strict=True))
+
+
+def insert_once(model: type[models.Model], values: dict[str, Any], *, unique: Sequence[str]) -> bool:
+    """Insert the row unless one with the same `unique` columns exists; True if inserted.
+    A duplicate costs nothing more than the statement (no savepoint, no error)."""
+    params, param = _parameters()
+    meta, quote = model._meta, connection.ops.quote_name
+    names, placeholders = _new_row(model, values, param)
+    conflict = ", ".join(quote(meta.get_field(name).column) for name in unique)
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES ({placeholders}) "
+        f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {quote(meta.pk.column)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone() is not None
+
+
+def touch(model: type[M], where: dict[str, Any], **values: Any) -> list[M]:
+    """Set `values` on the rows whose columns equal `where`'s, in one statement that
+    returns them as they are now."""
+    meta, quote = model._meta, connection.ops.quote_name
+    params, param = _parameters()
+    assignments = [f"{quote(meta.get_field(name).column)} = {param(value, meta.get_field(name))}" for name, value in values.items()]
+    tests = [f"{quote(meta.get_field(name).column)} = {param(value, meta.get_field(name))}" for name, value in where.items()]
+    sql = f"UPDATE {quote(meta.db_table)} SET {', '.join(assignments)} WHERE {' AND '.join(tests)} RETURNING *"
+    return list(model.objects.raw(sql, params))

@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from voice import events, state
+from voice import events, intake
 from voice.models import Call, CallState, Event
 from tests.support.bandwidth import payload
 
@@ -13,8 +13,8 @@ pytestmark = pytest.mark.django_db
 CALL = "c-15ac29a2-1331029c-2cb0-4a07-b215-b22865662d85"
 
 
-def deliver(body: dict) -> state.Answer:
-    return state.receive(events.parse(body))
+def deliver(body: dict) -> intake.Answer:
+    return intake.receive(events.parse(body))
 
 
 def outbound_events() -> list[dict]:
@@ -110,9 +110,11 @@ def test_the_newest_events_tag_wins_whatever_the_arrival_order():
 
 
 def test_the_call_never_moves_backwards():
-    assert set(state.HANDLERS) >= {"initiate", "answer", "disconnect"}
+    assert set(intake.HANDLERS) >= {"initiate", "answer", "disconnect"}
     deliver(payload("answer"))
-    assert not Call.advance(CALL, CallState.INITIATED)
+    event = events.parse(payload("answer"))
+    _, changed = Call.observe(event.facts(), CallState.INITIATED, at=event.event_time)
+    assert not changed
     assert Call.objects.get(call_id=CALL).state == CallState.ANSWERED
 
 
@@ -138,11 +140,12 @@ def test_a_member_who_rejoins_gets_the_flags_of_the_newer_join():
 
     conference = Conference.objects.create(conference_id="conf-1", name="sales-floor")
     first = datetime(2026, 1, 1, 10, 0, tzinfo=dt_timezone.utc)
-    ConferenceMember.record_join(conference, "c-1", at=first, mute=True, call_ids_to_coach=["c-2"])
-    ConferenceMember.record_exit(conference, "c-1", at=first + timedelta(minutes=1))
-    ConferenceMember.record_join(conference, "c-1", at=first + timedelta(minutes=2), mute=False, call_ids_to_coach=[])
+    numbers = {"from_number": "", "to_number": ""}
+    ConferenceMember.joined(conference, "c-1", at=first, flags={"mute": True, "call_ids_to_coach": ["c-2"]}, **numbers)
+    ConferenceMember.left(conference, "c-1", at=first + timedelta(minutes=1), **numbers)
+    ConferenceMember.joined(conference, "c-1", at=first + timedelta(minutes=2), flags={"mute": False, "call_ids_to_coach": []}, **numbers)
     member = ConferenceMember.objects.get()
     assert (member.state, member.mute, member.call_ids_to_coach) == ("joined", False, [])
     # An older join delivered late changes nothing.
-    ConferenceMember.record_join(conference, "c-1", at=first, mute=True)
+    ConferenceMember.joined(conference, "c-1", at=first, flags={"mute": True}, **numbers)
     assert ConferenceMember.objects.get().mute is False

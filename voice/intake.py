@@ -1,0 +1,43 @@
+"""A webhook's whole critical path: apply it to the mirror, store it with its outcome and
+answer, answer, all in one transaction, exactly once per dedupe key.
+
+The event is applied first and stored last, in one INSERT that a redelivery's dedupe key
+makes do nothing: then the transaction is rolled back (undoing what the redelivery applied,
+and the pushes and tasks it would have sent) and the stored answer is given again. A
+redelivery is the rare case; the common one costs no read of the event log and no
+savepoint. Handlers (voice/handlers/) only move objects forward, or by eventTime, so any
+arrival order of the same events ends in the same state.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.db import transaction
+
+from voice.answers import NO_CONTENT, Answer, Handler
+from voice.events import Callback
+from voice.handlers import calls, conferences, recordings
+from voice.models import Event
+
+__all__ = ["HANDLERS", "Answer", "receive"]
+
+HANDLERS: dict[str, Handler] = {**calls.HANDLERS, **conferences.HANDLERS, **recordings.HANDLERS}
+
+
+def receive(event: Callback, *, started: float | None = None) -> Answer:
+    """Apply, store and answer one webhook, exactly once per dedupe key."""
+    started = time.perf_counter() if started is None else started
+    with transaction.atomic():
+        handler = HANDLERS.get(event.event_type)
+        if handler is None:
+            answer, outcome = NO_CONTENT, Event.Outcome.UNKNOWN_TYPE
+        else:
+            applied = handler(event)
+            answer = applied.answer
+            outcome = Event.Outcome.APPLIED if applied.changed else Event.Outcome.STALE
+        if Event.received(event, outcome=outcome, answer=answer, ms=(time.perf_counter() - started) * 1000):
+            return answer
+        # A redelivery (or the same event delivered twice at once): applied already.
+        transaction.set_rollback(True)
+    return Event.answer_to(event)
