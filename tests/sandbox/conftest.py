@@ -23,12 +23,11 @@ from aiohttp.test_utils import TestServer
 
 from console.processes import free_port
 from voice.sandbox import api
-from voice.sandbox.config import SandboxConfig
+from voice.sandbox.config import Application, SandboxConfig
 from voice.sandbox.scenarios import Scenario
 from voice.sandbox.server import build_app
-from voice.sandbox.settings import Application
 from voice.sandbox.sim import Simulation
-from voice.sandbox.webhooks import basic_authorization
+from voice.sandbox.webhook_sender import basic_authorization
 
 HERE = Path(__file__).parent
 # Simulated seconds per real second in these tests: a ten-second call takes a quarter second.

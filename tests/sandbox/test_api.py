@@ -11,7 +11,7 @@ from console.processes import free_port
 from tests.sandbox.conftest import ACCOUNT, APPLICATION_ID, response, sandbox_config, start_sandbox
 from voice.sandbox.scenarios import Scenario
 from voice.sandbox.server import build_app
-from voice.sandbox.webhooks import basic_authorization
+from voice.sandbox.webhook_sender import basic_authorization
 
 pytestmark = pytest.mark.asyncio
 

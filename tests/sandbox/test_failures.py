@@ -9,7 +9,7 @@ from aiohttp import web
 
 from console.processes import free_port
 from tests.sandbox.conftest import response, sandbox_config, start_sandbox
-from voice.sandbox import bxml, verbs
+from voice.sandbox import bxml_parser, verbs
 from voice.sandbox.scenarios import Scenario
 
 pytestmark = pytest.mark.asyncio
@@ -73,7 +73,7 @@ async def test_a_failure_inside_the_sandbox_ends_the_call_with_application_error
 
 
 async def test_a_failure_handling_one_conference_event_does_not_stop_the_next_ones(sandbox, application, monkeypatch):
-    real = bxml.only_conference_verbs
+    real = bxml_parser.only_conference_verbs
     failures = []
 
     def fails_once(verbs):
@@ -82,7 +82,7 @@ async def test_a_failure_handling_one_conference_event_does_not_stop_the_next_on
             raise RuntimeError("the simulation tripped")
         return real(verbs)
 
-    monkeypatch.setattr(bxml, "only_conference_verbs", fails_once)
+    monkeypatch.setattr(bxml_parser, "only_conference_verbs", fails_once)
     application.reply("initiate", response("<Conference conferenceEventUrl='/conference'>sales-floor</Conference>"))
     application.reply("conferenceMemberJoin", response("<SpeakSentence>Welcome</SpeakSentence>"))
     await sandbox.offer(holdSeconds=5)

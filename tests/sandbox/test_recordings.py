@@ -13,7 +13,7 @@ from console.processes import free_port
 from tests.sandbox.conftest import API_AUTH, response, sandbox_config, start_sandbox
 from voice.sandbox import audio
 from voice.sandbox.scenarios import Scenario
-from voice.sandbox.webhooks import basic_authorization
+from voice.sandbox.webhook_sender import basic_authorization
 
 pytestmark = pytest.mark.asyncio
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from voice.sandbox import bxml
+from voice.sandbox import bxml_parser
 from voice.sandbox.api import (
     API_PREFIX,
     E164,
@@ -26,7 +26,7 @@ from voice.sandbox.api import (
     url_field,
 )
 from voice.sandbox.sim import INITIATED, CallRequest, LimitExceeded, SimCall, Simulation
-from voice.sandbox.webhooks import Target
+from voice.sandbox.webhook_sender import Target
 
 REQUIRED = ("from", "to", "answerUrl", "applicationId")
 # The real API's tag limit on the seed spec's calls.
@@ -183,8 +183,8 @@ async def replace_call_bxml(request: web.Request) -> web.Response:
     """PUT /calls/{id}/bxml: a <Bxml> document replaces the running one; 204."""
     call = call_of(request)
     try:
-        verbs = bxml.parse(await request.text(), root="Bxml")
-    except bxml.InvalidBxml as invalid:
+        verbs = bxml_parser.parse(await request.text(), root="Bxml")
+    except bxml_parser.InvalidBxml as invalid:
         raise Invalid(f"Invalid BXML: {invalid}") from None
     _modifiable(call)
     simulation(request).replace_bxml(call, verbs)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from voice.sandbox import bxml
+from voice.sandbox import bxml_parser
 from voice.sandbox.api import (
     API_PREFIX,
     Invalid,
@@ -23,7 +23,7 @@ from voice.sandbox.api import (
     url_field,
 )
 from voice.sandbox.conferences import CoachTaken, Member, SimConference
-from voice.sandbox.webhooks import Target
+from voice.sandbox.webhook_sender import Target
 
 
 def conference_of(request: web.Request) -> SimConference:
@@ -104,8 +104,8 @@ async def replace_conference_bxml(request: web.Request) -> web.Response:
     """PUT /conferences/{id}/bxml: a <Bxml> document of conference verbs, run in turn; 204."""
     conference = conference_of(request)
     try:
-        verbs = bxml.only_conference_verbs(bxml.parse(await request.text(), root="Bxml"))
-    except bxml.InvalidBxml as invalid:
+        verbs = bxml_parser.only_conference_verbs(bxml_parser.parse(await request.text(), root="Bxml"))
+    except bxml_parser.InvalidBxml as invalid:
         raise Invalid(f"Invalid BXML: {invalid}") from None
     simulation(request).conferences.run(_active(conference), verbs)
     return no_content()

@@ -27,7 +27,7 @@ from voice.sandbox.api import (
 from voice.sandbox.api_calls import call_of
 from voice.sandbox.api_conferences import conference_of
 from voice.sandbox.recordings import MIN_TRANSCRIBABLE_SECONDS, Recording
-from voice.sandbox.webhooks import Target
+from voice.sandbox.webhook_sender import Target
 
 # The seed spec's media type for WAV (the real API says audio/vnd.wave; clients accept both).
 WAV_CONTENT_TYPE = "audio/wav"

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from voice.sandbox import audio, bxml, ids, payloads
-from voice.sandbox.clock import iso
+from voice.sandbox import audio, bxml_parser, ids, webhook_payloads
 from voice.sandbox.failures import survives
+from voice.sandbox.formats import iso, without_none
 from voice.sandbox.recordings import PROCESSING_SECONDS, Recorder, Recording, Spoken, conversation, seed_of
-from voice.sandbox.webhooks import CallbackFailed, Target
+from voice.sandbox.webhook_sender import CallbackFailed, Target
 
 if TYPE_CHECKING:
     from voice.sandbox.sim import SimCall, Simulation
@@ -105,7 +105,7 @@ class SimConference:
     def to_json(self, api_base: str) -> dict[str, Any]:
         """The seed spec's Conference with the real API's fields; activeMembers on both the
         list and the single conference (the seed spec has it on Conference)."""
-        return payloads.without_none(
+        return without_none(
             {
                 "id": self.conference_id,
                 "name": self.name,
@@ -144,10 +144,10 @@ class Conferences:
 
     # Members
 
-    async def join(self, call: SimCall, verb: bxml.Verb, base_url: str) -> None:
+    async def join(self, call: SimCall, verb: bxml_parser.Verb, base_url: str) -> None:
         """<Conference>: join (creating the conference on first use) and stay until the
         conference ends; a hang-up or a redirect takes the member out (see leave)."""
-        name = bxml.conference_name(verb)
+        name = bxml_parser.conference_name(verb)
         mute, hold = verb.flag("mute"), verb.flag("hold")
         coached = [item.strip() for item in verb.attributes.get("callIdsToCoach", "").split(",") if item.strip()]
         conference = self._active.get(name)
@@ -207,7 +207,7 @@ class Conferences:
 
     # The conference
 
-    def _create(self, name: str, verb: bxml.Verb, base_url: str, call: SimCall) -> SimConference:
+    def _create(self, name: str, verb: bxml_parser.Verb, base_url: str, call: SimCall) -> SimConference:
         conference = SimConference(
             conference_id=ids.conference_id(self.sim.rng),
             name=name,
@@ -232,19 +232,19 @@ class Conferences:
 
     def redirect(self, conference: SimConference, target: Target) -> None:
         """updateConference with redirectUrl: conferenceRedirect, whose reply runs in the conference."""
-        payload = payloads.conference_event("conferenceRedirect", conference, self.sim.clock.now())
+        payload = webhook_payloads.conference_event("conferenceRedirect", conference, self.sim.clock.now())
         conference.outbox.put_nowait(Outgoing(target, payload))
 
-    def run(self, conference: SimConference, verbs: list[bxml.Verb]) -> None:
+    def run(self, conference: SimConference, verbs: list[bxml_parser.Verb]) -> None:
         """PUT /conferences/{id}/bxml: queue a document (conference verbs only, checked by the
         caller). Its relative URLs resolve against the conference's event URL."""
         base_url = conference.event_target.url if conference.event_target else ""
-        conference.documents.put_nowait(bxml.Document(tuple(verbs), base_url))
+        conference.documents.put_nowait(bxml_parser.Document(tuple(verbs), base_url))
 
     def _event(self, conference: SimConference, event_type: str, call: SimCall | None = None) -> None:
         if conference.event_target is None:
             return
-        payload = payloads.conference_event(event_type, conference, self.sim.clock.now(), call)
+        payload = webhook_payloads.conference_event(event_type, conference, self.sim.clock.now(), call)
         conference.outbox.put_nowait(Outgoing(conference.event_target, payload, expects_bxml=event_type != "conferenceCompleted"))
 
     def _complete(self, conference: SimConference) -> None:
@@ -267,13 +267,13 @@ class Conferences:
                     continue
                 try:
                     reply = await sender.bxml(outgoing.target, outgoing.payload, timeout=conference.callback_timeout)
-                    verbs = bxml.only_conference_verbs(bxml.parse(reply.text))
-                except (CallbackFailed, bxml.InvalidBxml) as error:
+                    verbs = bxml_parser.only_conference_verbs(bxml_parser.parse(reply.text))
+                except (CallbackFailed, bxml_parser.InvalidBxml) as error:
                     # No call to end: the conference goes on without this document.
                     log.info("conference %s: %s not run: %s", conference.name, outgoing.payload["eventType"], error)
                     continue
                 if verbs:
-                    conference.documents.put_nowait(bxml.Document(tuple(verbs), reply.url))
+                    conference.documents.put_nowait(bxml_parser.Document(tuple(verbs), reply.url))
         conference.documents.put_nowait(None)
 
     async def _run_documents(self, conference: SimConference) -> None:
@@ -284,11 +284,11 @@ class Conferences:
                 with survives(f"conference {conference.name}: <{verb.name}>"):
                     try:
                         await self._perform(conference, verb, document.base_url)
-                    except bxml.InvalidBxml as error:
+                    except bxml_parser.InvalidBxml as error:
                         # In a conference a failing verb is skipped and the document goes on.
                         log.info("conference %s: %s skipped: %s", conference.name, verb.name, error)
 
-    async def _perform(self, conference: SimConference, verb: bxml.Verb, base_url: str) -> None:
+    async def _perform(self, conference: SimConference, verb: bxml_parser.Verb, base_url: str) -> None:
         now = self.sim.clock.now()
         if verb.name == "SpeakSentence":
             conference.prompts.append((now, verb.text))
@@ -354,5 +354,5 @@ class Conferences:
         await self.sim.clock.sleep(PROCESSING_SECONDS)
         self.sim.recordings[recording.recording_id] = recording
         if recorder.available_target is not None:
-            payload = payloads.conference_recording_available(conference, self.sim.clock.now(), recording)
+            payload = webhook_payloads.conference_recording_available(conference, self.sim.clock.now(), recording)
             await self.sim.sender.notify(recorder.available_target, payload, timeout=conference.callback_timeout)

@@ -21,8 +21,8 @@ from typing import Any
 from aiohttp import web
 
 from voice.sandbox.api import E164, REQUESTS, Invalid, json_body, simulation
+from voice.sandbox.config import InvalidSetting
 from voice.sandbox.scenarios import random_caller
-from voice.sandbox.settings import InvalidSetting
 from voice.sandbox.sim import Party
 
 OPENAPI = Path(__file__).with_name("openapi.yml")

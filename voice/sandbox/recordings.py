@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from voice.sandbox import audio, payloads
-from voice.sandbox.clock import iso, iso_duration
-from voice.sandbox.webhooks import Target
+from voice.sandbox import audio
+from voice.sandbox.formats import iso, iso_duration, without_none
+from voice.sandbox.webhook_sender import Target
 
 if TYPE_CHECKING:
     from voice.sandbox.sim import SimCall
@@ -125,7 +125,7 @@ class Recording:
         """The seed spec's Recording with the real API's fields of a call or conference recording."""
         call = self.call
         call_fields = (
-            payloads.without_none(
+            without_none(
                 {
                     "callId": call.call_id,
                     "applicationId": call.application_id,

@@ -14,7 +14,7 @@ from voice.sandbox.clock import Clock
 from voice.sandbox.config import SandboxConfig
 from voice.sandbox.scenarios import Scenario
 from voice.sandbox.sim import Simulation
-from voice.sandbox.webhooks import WebhookSender
+from voice.sandbox.webhook_sender import WebhookSender
 
 log = logging.getLogger("sandbox")
 

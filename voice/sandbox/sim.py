@@ -19,11 +19,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from voice.sandbox import audio, bxml, ids, payloads
-from voice.sandbox.clock import Clock, iso
+from voice.sandbox import audio, bxml_parser, ids, webhook_payloads
+from voice.sandbox.clock import Clock
 from voice.sandbox.conferences import Conferences
 from voice.sandbox.config import SandboxConfig
 from voice.sandbox.failures import survives
+from voice.sandbox.formats import iso, without_none
 from voice.sandbox.recordings import (
     PROCESSING_SECONDS,
     Recorder,
@@ -34,7 +35,7 @@ from voice.sandbox.recordings import (
     seed_of,
     transcription_seconds,
 )
-from voice.sandbox.webhooks import CallbackFailed, Target, WebhookSender
+from voice.sandbox.webhook_sender import CallbackFailed, Target, WebhookSender
 
 if TYPE_CHECKING:
     from voice.sandbox.conferences import SimConference
@@ -156,7 +157,7 @@ class SimCall:
     def to_json(self) -> dict[str, Any]:
         """The call resource: the seed spec's Call and the real API's callState in one body
         (fields without a value are left out: the seed spec has no nullable fields)."""
-        return payloads.without_none(
+        return without_none(
             {
                 "callId": self.call_id,
                 "parentCallId": self.parent_call_id,
@@ -354,11 +355,11 @@ class Simulation:
     def redirect(self, call: SimCall, target: Target) -> None:
         """updateCall with redirectUrl: the redirect webhook's reply replaces the running BXML
         (and takes the call out of a conference)."""
-        self.replace_script(call, self.run_script(call, fetch=Fetch(target, lambda now: payloads.redirect(call, now))))
+        self.replace_script(call, self.run_script(call, fetch=Fetch(target, lambda now: webhook_payloads.redirect(call, now))))
 
-    def replace_bxml(self, call: SimCall, verbs: list[bxml.Verb]) -> None:
+    def replace_bxml(self, call: SimCall, verbs: list[bxml_parser.Verb]) -> None:
         """PUT /calls/{id}/bxml: the document replaces the running one at once."""
-        document = bxml.Document(tuple(verbs), call.base_url)
+        document = bxml_parser.Document(tuple(verbs), call.base_url)
         self.replace_script(call, self.run_script(call, document=document))
 
     def replace_script(self, call: SimCall, script: Coroutine) -> None:
@@ -427,7 +428,7 @@ class Simulation:
 
     async def _outbound(self, call: SimCall) -> None:
         if await self.ring(call):
-            await self.run_script(call, fetch=Fetch(call.answer_target, lambda now: payloads.answer(call, now)))
+            await self.run_script(call, fetch=Fetch(call.answer_target, lambda now: webhook_payloads.answer(call, now)))
 
     async def _inbound(self, call: SimCall) -> None:
         if call.party.hold_seconds is not None:
@@ -443,7 +444,7 @@ class Simulation:
             fallback_username=application.callback_username,
             fallback_password=application.callback_password,
         )
-        await self.run_script(call, fetch=Fetch(target, lambda now: payloads.initiate(call, now)))
+        await self.run_script(call, fetch=Fetch(target, lambda now: webhook_payloads.initiate(call, now)))
 
     async def _far_end_hangs_up(self, call: SimCall, after: float) -> None:
         await self.clock.sleep(after)
@@ -451,9 +452,9 @@ class Simulation:
 
     async def _send_disconnect(self, call: SimCall) -> None:
         if call.disconnect_event == "transferDisconnect":
-            target, payload = call.disconnect_target, payloads.transfer_disconnect(call, self.clock.now())
+            target, payload = call.disconnect_target, webhook_payloads.transfer_disconnect(call, self.clock.now())
         elif call.direction == "outbound":
-            target, payload = call.disconnect_target, payloads.disconnect(call, self.clock.now())
+            target, payload = call.disconnect_target, webhook_payloads.disconnect(call, self.clock.now())
         else:
             application = self.config.application
             target = Target(
@@ -462,7 +463,7 @@ class Simulation:
                 username=application.callback_username,
                 password=application.callback_password,
             )
-            payload = payloads.disconnect(call, self.clock.now())
+            payload = webhook_payloads.disconnect(call, self.clock.now())
         if target is None or not target.url:
             return
         await self.sender.notify(target, payload, timeout=call.callback_timeout)
@@ -474,7 +475,7 @@ class Simulation:
         call: SimCall,
         *,
         fetch: Fetch | None = None,
-        document: bxml.Document | None = None,
+        document: bxml_parser.Document | None = None,
         when_done: Callable[[SimCall], None] | None = None,
     ) -> None:
         """Run documents until the call ends or a document runs out, which is an implicit
@@ -494,7 +495,7 @@ class Simulation:
     def _implicit_hangup(self, call: SimCall) -> None:
         self.end(call, "hangup")
 
-    async def fetch_document(self, call: SimCall, fetch: Fetch) -> bxml.Document | None:
+    async def fetch_document(self, call: SimCall, fetch: Fetch) -> bxml_parser.Document | None:
         """Ask the application for BXML; a failed webhook or an invalid document ends the
         call, as on Bandwidth (callback-error, invalid-bxml)."""
         try:
@@ -505,17 +506,17 @@ class Simulation:
         if call.is_over:
             return None
         try:
-            verbs = bxml.parse(reply.text)
+            verbs = bxml_parser.parse(reply.text)
             forbidden = sorted({verb.name for verb in verbs} & fetch.forbidden)
             if forbidden:
-                raise bxml.InvalidBxml(f"{', '.join(forbidden)} may not be used here")
-        except bxml.InvalidBxml as error:
+                raise bxml_parser.InvalidBxml(f"{', '.join(forbidden)} may not be used here")
+        except bxml_parser.InvalidBxml as error:
             self.end(call, "invalid-bxml", str(error))
             return None
         call.base_url = reply.url
-        return bxml.Document(tuple(verbs), reply.url)
+        return bxml_parser.Document(tuple(verbs), reply.url)
 
-    async def execute(self, call: SimCall, document: bxml.Document) -> Fetch | None:
+    async def execute(self, call: SimCall, document: bxml_parser.Document) -> Fetch | None:
         """Run the verbs in order; a verb with an event URL ends the document and says which
         webhook's reply comes next."""
         # Imported here: the verbs are written against this module's Simulation.
@@ -532,7 +533,7 @@ class Simulation:
                 if call.direction == "inbound" and call.state == INITIATED and _answers(verb):
                     self.answer(call)
                 following = await perform(self, call, verb, document.base_url)
-            except bxml.InvalidBxml as error:
+            except bxml_parser.InvalidBxml as error:
                 self.end(call, "invalid-bxml", str(error))
                 return None
             if following is not None:
@@ -584,7 +585,7 @@ class Simulation:
         await self.clock.sleep(PROCESSING_SECONDS)
         self.recordings[recording.recording_id] = recording
         if recorder.available_target is not None:
-            payload = payloads.recording_available(call, self.clock.now(), recording)
+            payload = webhook_payloads.recording_available(call, self.clock.now(), recording)
             if recorder.tag:
                 payload["tag"] = recorder.tag
             await self.sender.notify(recorder.available_target, payload, timeout=call.callback_timeout)
@@ -622,7 +623,7 @@ class Simulation:
         call = recording.call
         if target is None or call is None:
             return
-        payload = payloads.transcription_available(call, self.clock.now(), recording)
+        payload = webhook_payloads.transcription_available(call, self.clock.now(), recording)
         if tag:
             payload["tag"] = tag
         await self.sender.notify(target, payload, timeout=timeout or call.callback_timeout)
@@ -632,7 +633,7 @@ class Simulation:
         self.recordings.pop(recording.recording_id, None)
 
 
-def _answers(verb: bxml.Verb) -> bool:
+def _answers(verb: bxml_parser.Verb) -> bool:
     if verb.name == "Ring":
         return verb.flag("answerCall", True)
     return verb.name not in NON_ANSWERING_VERBS

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from voice.sandbox import audio, bxml, payloads
+from voice.sandbox import audio, bxml_parser, webhook_payloads
 from voice.sandbox.conferences import ConferenceFull
 from voice.sandbox.recordings import Recorder
 from voice.sandbox.sim import INITIATED, Fetch, SimCall, Simulation
@@ -21,53 +21,53 @@ SECONDS_PER_DIGIT = 0.4
 # A <SendDtmf> tone with its gap (Bandwidth's defaults: 200 ms + 400 ms).
 SECONDS_PER_TONE = 0.6
 
-Perform = Callable[[Simulation, SimCall, bxml.Verb, str], Awaitable[Fetch | None]]
+Perform = Callable[[Simulation, SimCall, bxml_parser.Verb, str], Awaitable[Fetch | None]]
 
 
-def _set_tag(call: SimCall, verb: bxml.Verb) -> None:
+def _set_tag(call: SimCall, verb: bxml_parser.Verb) -> None:
     """A verb's tag attribute sets the call's tag for this and later webhooks ("" clears it)."""
     if "tag" in verb.attributes:
         call.tag = verb.attributes["tag"] or None
 
 
-async def speak_sentence(sim: Simulation, call: SimCall, verb: bxml.Verb, base_url: str) -> None:
+async def speak_sentence(sim: Simulation, call: SimCall, verb: bxml_parser.Verb, base_url: str) -> None:
     call.prompts.append((sim.clock.now(), verb.text))
     await sim.clock.sleep(max(0.5, audio.speech_length(verb.text)))
 
 
-async def play_audio(sim: Simulation, call: SimCall, verb: bxml.Verb, base_url: str) -> None:
+async def play_audio(sim: Simulation, call: SimCall, verb: bxml_parser.Verb, base_url: str) -> None:
     await sim.clock.sleep(audio.PLAY_AUDIO_SECONDS)
 
 
-async def pause(sim: Simulation, call: SimCall, verb: bxml.Verb, base_url: str) -> None:
+async def pause(sim: Simulation, call: SimCall, verb: bxml_parser.Verb, base_url: str) -> None:
     await sim.clock.sleep(verb.number("duration", 1.0, 0.1, 86400))
 
 
-async def ring(sim: Simulation, call: SimCall, verb: bxml.Verb, base_url: str) -> None:
+async def ring(sim: Simulation, call: SimCall, verb: bxml_parser.Verb, base_url: str) -> None:
     await sim.clock.sleep(verb.number("duration", 5.0, 0.1, 86400))
 
 
-async def send_dtmf(sim: Simulation, call: SimCall, verb: bxml.Verb, base_url: str) -> None:
+async def send_dtmf(sim: Simulation, call: SimCall, verb: bxml_parser.Verb, base_url: str) -> None:
     await sim.clock.sleep(len(verb.text) * SECONDS_PER_TONE)
 
 
-async def tag(sim: Simulation, call: SimCall, verb: bxml.Verb, base_url: str) -> None:
+async def tag(sim: Simulation, call: SimCall, verb: bxml_parser.Verb, base_url: str) -> None:
     call.tag = verb.text or None
 
 
-async def hangup(sim: Simulation, call: SimCall, verb: bxml.Verb, base_url: str) -> None:
+async def hangup(sim: Simulation, call: SimCall, verb: bxml_parser.Verb, base_url: str) -> None:
     sim.end(call, "hangup")
 
 
-async def redirect(sim: Simulation, call: SimCall, verb: bxml.Verb, base_url: str) -> Fetch:
+async def redirect(sim: Simulation, call: SimCall, verb: bxml_parser.Verb, base_url: str) -> Fetch:
     target = verb.target("redirect", base_url)
     if target is None:
-        raise bxml.InvalidBxml("<Redirect> needs a redirectUrl")
+        raise bxml_parser.InvalidBxml("<Redirect> needs a redirectUrl")
     _set_tag(call, verb)
-    return Fetch(target, lambda now: payloads.redirect(call, now))
+    return Fetch(target, lambda now: webhook_payloads.redirect(call, now))
 
 
-async def gather(sim: Simulation, call: SimCall, verb: bxml.Verb, base_url: str) -> Fetch | None:
+async def gather(sim: Simulation, call: SimCall, verb: bxml_parser.Verb, base_url: str) -> Fetch | None:
     """Play the nested prompts, then collect what the caller keys (their scripted digits)."""
     target = verb.target("gather", base_url)
     max_digits = int(verb.number("maxDigits", 50, 1, 50))
@@ -84,7 +84,7 @@ async def gather(sim: Simulation, call: SimCall, verb: bxml.Verb, base_url: str)
             elif prompt.name == "PlayAudio":
                 await play_audio(sim, call, prompt, base_url)
             else:
-                raise bxml.InvalidBxml(f"<Gather> may contain only SpeakSentence and PlayAudio, not {prompt.name}")
+                raise bxml_parser.InvalidBxml(f"<Gather> may contain only SpeakSentence and PlayAudio, not {prompt.name}")
     digits, terminating = "", ""
     if not keyed:
         await sim.clock.sleep(first_timeout)
@@ -101,10 +101,10 @@ async def gather(sim: Simulation, call: SimCall, verb: bxml.Verb, base_url: str)
             await sim.clock.sleep(inter_timeout)
     if target is None:
         return None
-    return Fetch(target, lambda now: payloads.gather(call, now, digits, terminating))
+    return Fetch(target, lambda now: webhook_payloads.gather(call, now, digits, terminating))
 
 
-async def record(sim: Simulation, call: SimCall, verb: bxml.Verb, base_url: str) -> Fetch | None:
+async def record(sim: Simulation, call: SimCall, verb: bxml_parser.Verb, base_url: str) -> Fetch | None:
     """<Record>: the caller says their message, then hangs up, keys # or falls silent, as scripted."""
     complete_target = verb.target("recordComplete", base_url)
     max_duration = verb.number("maxDuration", 60, 1, 10800)
@@ -136,10 +136,10 @@ async def record(sim: Simulation, call: SimCall, verb: bxml.Verb, base_url: str)
     recording = sim.finish_call_recording(call, recorder)
     if complete_target is None:
         return None
-    return Fetch(complete_target, lambda now: payloads.record_complete(call, now, recording))
+    return Fetch(complete_target, lambda now: webhook_payloads.record_complete(call, now, recording))
 
 
-async def start_recording(sim: Simulation, call: SimCall, verb: bxml.Verb, base_url: str) -> None:
+async def start_recording(sim: Simulation, call: SimCall, verb: bxml_parser.Verb, base_url: str) -> None:
     # Only one <StartRecording> at a time; a second is ignored, as on Bandwidth.
     if call.background_recorder is not None:
         return
@@ -153,22 +153,22 @@ async def start_recording(sim: Simulation, call: SimCall, verb: bxml.Verb, base_
     )
 
 
-async def stop_recording(sim: Simulation, call: SimCall, verb: bxml.Verb, base_url: str) -> None:
+async def stop_recording(sim: Simulation, call: SimCall, verb: bxml_parser.Verb, base_url: str) -> None:
     if call.background_recorder is not None:
         sim.finish_call_recording(call, call.background_recorder)
 
 
-async def pause_recording(sim: Simulation, call: SimCall, verb: bxml.Verb, base_url: str) -> None:
+async def pause_recording(sim: Simulation, call: SimCall, verb: bxml_parser.Verb, base_url: str) -> None:
     if call.background_recorder is not None:
         call.background_recorder.pause(sim.clock.now())
 
 
-async def resume_recording(sim: Simulation, call: SimCall, verb: bxml.Verb, base_url: str) -> None:
+async def resume_recording(sim: Simulation, call: SimCall, verb: bxml_parser.Verb, base_url: str) -> None:
     if call.background_recorder is not None:
         call.background_recorder.resume(sim.clock.now())
 
 
-async def conference(sim: Simulation, call: SimCall, verb: bxml.Verb, base_url: str) -> None:
+async def conference(sim: Simulation, call: SimCall, verb: bxml_parser.Verb, base_url: str) -> None:
     try:
         await sim.conferences.join(call, verb, base_url)
     except ConferenceFull as full:
@@ -177,12 +177,12 @@ async def conference(sim: Simulation, call: SimCall, verb: bxml.Verb, base_url: 
         sim.end(call, "application-error", str(full))
 
 
-async def forward(sim: Simulation, call: SimCall, verb: bxml.Verb, base_url: str) -> None:
+async def forward(sim: Simulation, call: SimCall, verb: bxml_parser.Verb, base_url: str) -> None:
     """<Forward>: an unanswered inbound call rings another number; the application loses
     control, and the call lasts until either side hangs up."""
     to = verb.attributes.get("to", "")
     if not to:
-        raise bxml.InvalidBxml("<Forward> needs a to number")
+        raise bxml_parser.InvalidBxml("<Forward> needs a to number")
     if call.state != INITIATED or call.direction != "inbound":
         sim.end(call, "application-error", "<Forward> works only on an unanswered inbound call")
         return
@@ -204,13 +204,13 @@ async def forward(sim: Simulation, call: SimCall, verb: bxml.Verb, base_url: str
     await asyncio.Event().wait()
 
 
-async def transfer(sim: Simulation, call: SimCall, verb: bxml.Verb, base_url: str) -> Fetch | None:
+async def transfer(sim: Simulation, call: SimCall, verb: bxml_parser.Verb, base_url: str) -> Fetch | None:
     """<Transfer>: ring every <PhoneNumber>/<SipUri> at once; the first to answer runs its
     transferAnswer BXML and is bridged, the others are cancelled. When the bridge ends with
     the A-leg still up, transferComplete (or the next verb)."""
     numbers = [child for child in verb.children if child.name in ("PhoneNumber", "SipUri")]
     if not 1 <= len(numbers) <= 8 or len(numbers) != len(verb.children):
-        raise bxml.InvalidBxml("<Transfer> holds 1 to 8 <PhoneNumber> or <SipUri>")
+        raise bxml_parser.InvalidBxml("<Transfer> holds 1 to 8 <PhoneNumber> or <SipUri>")
     complete_target = verb.target("transferComplete", base_url)
     call_timeout = verb.number("callTimeout", 30, 1, 300)
     caller_id = verb.attributes.get("transferCallerId") or call.from_number
@@ -245,10 +245,10 @@ async def transfer(sim: Simulation, call: SimCall, verb: bxml.Verb, base_url: st
             sim.hang_up(leg)
     if complete_target is None or call.is_over:
         return None
-    return Fetch(complete_target, lambda now: payloads.transfer_complete(call, now, finished))
+    return Fetch(complete_target, lambda now: webhook_payloads.transfer_complete(call, now, finished))
 
 
-def _transfer_leg(sim: Simulation, call: SimCall, number: bxml.Verb, caller_id: str, call_timeout: float, base_url: str) -> SimCall:
+def _transfer_leg(sim: Simulation, call: SimCall, number: bxml_parser.Verb, caller_id: str, call_timeout: float, base_url: str) -> SimCall:
     leg = sim.new_call(direction="outbound", from_number=caller_id, to_number=number.text, party=sim.callee_for(number.text))
     leg.parent_call_id = call.call_id
     leg.transfer_caller_id = caller_id
@@ -269,7 +269,7 @@ async def _ring_leg(sim: Simulation, leg: SimCall, answered: Callable[[SimCall],
         sim.end(leg, "cancel")
         return
     if leg.answer_target is not None:
-        fetch = Fetch(leg.answer_target, lambda now: payloads.transfer_answer(leg, now), forbidden=bxml.NOT_ON_TRANSFER_ANSWER)
+        fetch = Fetch(leg.answer_target, lambda now: webhook_payloads.transfer_answer(leg, now), forbidden=bxml_parser.NOT_ON_TRANSFER_ANSWER)
         # When the transferAnswer document runs out the leg is bridged, not hung up.
         await sim.run_script(leg, fetch=fetch, when_done=lambda leg: None)
 

@@ -9,9 +9,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from voice.sandbox import server
-from voice.sandbox.config import SandboxConfig
+from voice.sandbox.config import Application, Faults, InvalidSetting, SandboxConfig
 from voice.sandbox.scenarios import SCENARIOS
-from voice.sandbox.settings import Application, Faults, InvalidSetting
 
 # Fault injection flags and the /sandbox/faults field each sets.
 FAULT_FLAGS = {

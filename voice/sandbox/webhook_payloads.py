@@ -8,16 +8,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from voice.sandbox.clock import iso, iso_duration
+from voice.sandbox.formats import iso, iso_duration, without_none
 
 if TYPE_CHECKING:
     from voice.sandbox.conferences import SimConference
     from voice.sandbox.recordings import Recording
     from voice.sandbox.sim import SimCall
-
-
-def without_none(fields: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in fields.items() if value is not None}
 
 
 def call_event(event_type: str, call: SimCall, now: datetime, **extra: Any) -> dict[str, Any]:
