@@ -79,12 +79,12 @@ async def test_the_demo_fills_conferences_records_voicemail_and_dials_out(applic
     assert all(m.mute for c in sim.conferences.by_id.values() if c.name == "exec-briefing" for m in c.members.values())
     assert application.events("recordingAvailable") and application.events("transcriptionAvailable")
     transcript = application.events("transcriptionAvailable")[0].payload["recordingId"]
-    assert sim.recordings[transcript].transcription.transcripts[0]["text"]
-    dial_outs = [c for c in sim.calls.values() if c.direction == "outbound" and c.tag == "demo-dial-out"]
+    assert sim.recordings.by_id[transcript].transcription.transcripts[0]["text"]
+    dial_outs = [c for c in sim.calls.by_id.values() if c.direction == "outbound" and c.tag == "demo-dial-out"]
     assert dial_outs
     assert all(c.answer_target.url == application.at("/status") for c in dial_outs)
     assert any(c.disconnect_cause in ("busy", "timeout", "rejected") for c in dial_outs)
-    stuck = [c for c in sim.calls.values() if c.direction == "inbound" and (c.party.hold_seconds or 0) > 3600]
+    stuck = [c for c in sim.calls.by_id.values() if c.direction == "inbound" and (c.party.hold_seconds or 0) > 3600]
     assert stuck and not any(c.is_over for c in stuck)
     answered_dial_outs = application.events("answer", tag="demo-dial-out")
     assert all(a.auth == ("hooks", "hooks-password") for a in answered_dial_outs)
@@ -108,7 +108,7 @@ async def test_the_demo_stays_lively_and_within_bounds_for_hours(application):
 
     sim = await run_demo(application, seed=11, simulated_seconds=6 * 3600, speed=LONG_RUN_SPEED)
 
-    calls = list(sim.calls.values())
+    calls = list(sim.calls.by_id.values())
     stuck = [c for c in calls if (c.party.hold_seconds or 0) > 3600]
     conferences = list(sim.conferences.by_id.values())
     members = {
@@ -138,7 +138,7 @@ async def test_the_same_seed_gives_the_same_callers(application):
     second = await run_demo(application, seed=5, simulated_seconds=90)
 
     def callers(sim):
-        return [(c.from_number, c.to_number, c.party.utterance) for c in sim.calls.values() if c.direction == "inbound"][:10]
+        return [(c.from_number, c.to_number, c.party.utterance) for c in sim.calls.by_id.values() if c.direction == "inbound"][:10]
 
     assert callers(first) == callers(second)
     assert len(callers(first)) == 10
@@ -171,7 +171,7 @@ async def test_a_caller_or_a_dial_out_that_fails_does_not_stop_the_demos_traffic
     server, sandbox = await start_sandbox(sandbox_config(application, port, speed=DEMO_SPEED, seed=3), FailsOnce(), port)
     try:
         await sandbox.settle(120)
-        calls = list(sandbox.sim.calls.values())
+        calls = list(sandbox.sim.calls.by_id.values())
     finally:
         await sandbox.session.close()
         await server.close()

@@ -272,7 +272,7 @@ async def test_transcription_on_request_without_a_callback_url_goes_to_the_recor
     )
     call = await sandbox.offer()
     await sandbox.settle(8)
-    (recording,) = sandbox.sim.recordings.values()
+    (recording,) = sandbox.sim.recordings.by_id.values()
 
     status, _, _ = await sandbox.request("POST", f"/calls/{call['callId']}/recordings/{recording.recording_id}/transcription", json={})
     (transcribed,) = await application.wait_for("transcriptionAvailable", timeout=8)

@@ -6,14 +6,10 @@ https://dev.bandwidth.com/docs/voice/webhooks — one function per event type.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from voice.sandbox.formats import iso, iso_duration, without_none
-
-if TYPE_CHECKING:
-    from voice.sandbox.conferences import SimConference
-    from voice.sandbox.recordings import Recording
-    from voice.sandbox.sim import SimCall
+from voice.sandbox.resources import Recording, SimCall, SimConference
 
 
 def call_event(event_type: str, call: SimCall, now: datetime, **extra: Any) -> dict[str, Any]:

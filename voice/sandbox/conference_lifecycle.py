@@ -1,5 +1,5 @@
-"""Conferences: created on the first <Conference> with a name, ended when the last member
-leaves or the application sets status completed.
+"""Conferences from the first <Conference> with their name to the last member out: members
+joining and leaving, the conference's webhooks and the BXML their replies carry.
 
 Events go to the conferenceEventUrl of the call that created the conference, with its
 credentials and tag, one at a time and in order; the BXML their replies carry runs in the
@@ -9,21 +9,20 @@ https://dev.bandwidth.com/docs/voice/bxml/conference
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from voice.sandbox import audio, bxml_parser, ids, webhook_payloads
+from voice.sandbox.clock import Clock
+from voice.sandbox.config import SandboxConfig
 from voice.sandbox.failures import survives
-from voice.sandbox.formats import iso, without_none
-from voice.sandbox.recordings import PROCESSING_SECONDS, Recorder, Recording, Spoken, conversation, seed_of
-from voice.sandbox.webhook_sender import CallbackFailed, Target
-
-if TYPE_CHECKING:
-    from voice.sandbox.sim import SimCall, Simulation
+from voice.sandbox.recording_lifecycle import Recordings
+from voice.sandbox.resources import Member, Recorder, SimCall, SimConference
+from voice.sandbox.scheduler import Scheduler
+from voice.sandbox.webhook_sender import CallbackFailed, Target, WebhookSender
 
 log = logging.getLogger("sandbox.conferences")
 
@@ -37,38 +36,6 @@ class CoachTaken(Exception):
 
 
 @dataclass
-class Member:
-    call: SimCall
-    joined_time: datetime
-    mute: bool = False
-    hold: bool = False
-    call_ids_to_coach: list[str] = field(default_factory=list)
-    left_time: datetime | None = None
-    ejected: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
-
-    def to_json(self, conference: SimConference, api_base: str) -> dict[str, Any]:
-        """The real API's conferenceMember (the seed spec's ConferenceMember)."""
-        return {
-            "callId": self.call.call_id,
-            "conferenceId": conference.conference_id,
-            "memberUrl": f"{api_base}/conferences/{conference.conference_id}/members/{self.call.call_id}",
-            "mute": self.mute,
-            "hold": self.hold,
-            "callIdsToCoach": list(self.call_ids_to_coach),
-        }
-
-    def inspection(self) -> dict[str, Any]:
-        return {
-            "callId": self.call.call_id,
-            "mute": self.mute,
-            "hold": self.hold,
-            "callIdsToCoach": list(self.call_ids_to_coach),
-            "joinedTime": iso(self.joined_time),
-            "leftTime": iso(self.left_time),
-        }
-
-
-@dataclass
 class Outgoing:
     """One conference webhook waiting its turn: BXML ones (created, join, exit, redirect) have
     their reply run in the conference; conferenceCompleted expects none."""
@@ -78,64 +45,27 @@ class Outgoing:
     expects_bxml: bool = True
 
 
-@dataclass
-class SimConference:
-    conference_id: str
-    name: str
-    created_time: datetime
-    event_target: Target | None
-    tag: str | None
-    callback_timeout: float
-    completed_time: datetime | None = None
-    members: dict[str, Member] = field(default_factory=dict)
-    former_members: list[Member] = field(default_factory=list)
-    recorder: Recorder | None = None
-    recording_ids: list[str] = field(default_factory=list)
-    prompts: list[tuple[datetime, str]] = field(default_factory=list)
-    outbox: asyncio.Queue = field(default_factory=asyncio.Queue, repr=False)
-    documents: asyncio.Queue = field(default_factory=asyncio.Queue, repr=False)
-
-    @property
-    def is_over(self) -> bool:
-        return self.completed_time is not None
-
-    def coach(self) -> Member | None:
-        return next((member for member in self.members.values() if member.call_ids_to_coach), None)
-
-    def to_json(self, api_base: str) -> dict[str, Any]:
-        """The seed spec's Conference with the real API's fields; activeMembers on both the
-        list and the single conference (the seed spec has it on Conference)."""
-        return without_none(
-            {
-                "id": self.conference_id,
-                "name": self.name,
-                "createdTime": iso(self.created_time),
-                "completedTime": iso(self.completed_time),
-                "conferenceEventUrl": self.event_target.url if self.event_target else None,
-                "conferenceEventMethod": self.event_target.method if self.event_target else None,
-                "tag": self.tag,
-                "activeMembers": [member.to_json(self, api_base) for member in self.members.values()],
-            }
-        )
-
-    def inspection(self) -> dict[str, Any]:
-        return {
-            "id": self.conference_id,
-            "name": self.name,
-            "createdTime": iso(self.created_time),
-            "completedTime": iso(self.completed_time),
-            "tag": self.tag,
-            "conferenceEventUrl": self.event_target.url if self.event_target else None,
-            "recordingIds": list(self.recording_ids),
-            "members": [member.inspection() for member in [*self.former_members, *self.members.values()]],
-        }
-
-
 class Conferences:
-    def __init__(self, sim: Simulation) -> None:
-        self.sim = sim
+    """Every conference still kept, by id; the live ones by name, and the one each call is in."""
+
+    def __init__(
+        self,
+        config: SandboxConfig,
+        clock: Clock,
+        sender: WebhookSender,
+        rng: random.Random,
+        scheduler: Scheduler,
+        recordings: Recordings,
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.sender = sender
+        self.rng = rng
+        self.scheduler = scheduler
+        self.recordings = recordings
         self.by_id: dict[str, SimConference] = {}
         self._active: dict[str, SimConference] = {}
+        self._joined: dict[str, SimConference] = {}
 
     def size(self, name: str) -> int:
         """How many members the live conference called `name` has (0 if none is live)."""
@@ -153,31 +83,30 @@ class Conferences:
         conference = self._active.get(name)
         if conference is None:
             conference = self._create(name, verb, base_url, call)
-        elif len(conference.members) >= self.sim.config.max_conference_members:
-            raise ConferenceFull(f"Conference {name} is full: at most {self.sim.config.max_conference_members} members")
+        elif len(conference.members) >= self.config.max_conference_members:
+            raise ConferenceFull(f"Conference {name} is full: at most {self.config.max_conference_members} members")
         if coached and conference.coach() is not None:
             log.info("%s joins %s without coaching: the conference has a coach already", call.call_id, name)
             coached = []
-        member = Member(call=call, joined_time=self.sim.clock.now(), mute=mute, hold=hold, call_ids_to_coach=coached)
+        member = Member(call=call, joined_time=self.clock.now(), mute=mute, hold=hold, call_ids_to_coach=coached)
         conference.members[call.call_id] = member
-        call.conference = conference
+        self._joined[call.call_id] = conference
         self._event(conference, "conferenceMemberJoin", call)
         try:
             await member.ejected.wait()
         finally:
-            if call.conference is conference:
+            if self._joined.get(call.call_id) is conference:
                 self.leave(call)
 
     def leave(self, call: SimCall) -> None:
         """Take a call out of its conference now (hang-up, redirect); the last one out ends it."""
-        conference = call.conference
-        call.conference = None
+        conference = self._joined.pop(call.call_id, None)
         if conference is None:
             return
         member = conference.members.pop(call.call_id, None)
         if member is None:
             return
-        member.left_time = self.sim.clock.now()
+        member.left_time = self.clock.now()
         conference.former_members.append(member)
         self._event(conference, "conferenceMemberExit", call)
         if not conference.members:
@@ -209,17 +138,17 @@ class Conferences:
 
     def _create(self, name: str, verb: bxml_parser.Verb, base_url: str, call: SimCall) -> SimConference:
         conference = SimConference(
-            conference_id=ids.conference_id(self.sim.rng),
+            conference_id=ids.conference_id(self.rng),
             name=name,
-            created_time=self.sim.clock.now(),
+            created_time=self.clock.now(),
             event_target=verb.target("conferenceEvent", base_url),
             tag=verb.attributes.get("tag") or None,
             callback_timeout=verb.number("callbackTimeout", call.callback_timeout, 1, 25),
         )
         self.by_id[conference.conference_id] = conference
         self._active[name] = conference
-        self.sim.spawn(self._send_events(conference))
-        self.sim.spawn(self._run_documents(conference))
+        self.scheduler.spawn(self._send_events(conference))
+        self.scheduler.spawn(self._run_documents(conference))
         self._event(conference, "conferenceCreated")
         return conference
 
@@ -232,7 +161,7 @@ class Conferences:
 
     def redirect(self, conference: SimConference, target: Target) -> None:
         """updateConference with redirectUrl: conferenceRedirect, whose reply runs in the conference."""
-        payload = webhook_payloads.conference_event("conferenceRedirect", conference, self.sim.clock.now())
+        payload = webhook_payloads.conference_event("conferenceRedirect", conference, self.clock.now())
         conference.outbox.put_nowait(Outgoing(target, payload))
 
     def run(self, conference: SimConference, verbs: list[bxml_parser.Verb]) -> None:
@@ -244,15 +173,15 @@ class Conferences:
     def _event(self, conference: SimConference, event_type: str, call: SimCall | None = None) -> None:
         if conference.event_target is None:
             return
-        payload = webhook_payloads.conference_event(event_type, conference, self.sim.clock.now(), call)
+        payload = webhook_payloads.conference_event(event_type, conference, self.clock.now(), call)
         conference.outbox.put_nowait(Outgoing(conference.event_target, payload, expects_bxml=event_type != "conferenceCompleted"))
 
     def _complete(self, conference: SimConference) -> None:
-        conference.completed_time = self.sim.clock.now()
+        conference.completed_time = self.clock.now()
         if self._active.get(conference.name) is conference:
             del self._active[conference.name]
         if conference.recorder is not None:
-            self._finish_recording(conference)
+            self.recordings.finish_conference(conference)
         self._event(conference, "conferenceCompleted")
         conference.outbox.put_nowait(None)
 
@@ -261,12 +190,11 @@ class Conferences:
         One that fails, however, does not stop the ones after it."""
         while (outgoing := await conference.outbox.get()) is not None:
             with survives(f"conference {conference.name}: {outgoing.payload['eventType']}"):
-                sender = self.sim.sender
                 if not outgoing.expects_bxml:
-                    await sender.notify(outgoing.target, outgoing.payload, timeout=conference.callback_timeout)
+                    await self.sender.notify(outgoing.target, outgoing.payload, timeout=conference.callback_timeout)
                     continue
                 try:
-                    reply = await sender.bxml(outgoing.target, outgoing.payload, timeout=conference.callback_timeout)
+                    reply = await self.sender.bxml(outgoing.target, outgoing.payload, timeout=conference.callback_timeout)
                     verbs = bxml_parser.only_conference_verbs(bxml_parser.parse(reply.text))
                 except (CallbackFailed, bxml_parser.InvalidBxml) as error:
                     # No call to end: the conference goes on without this document.
@@ -289,12 +217,12 @@ class Conferences:
                         log.info("conference %s: %s skipped: %s", conference.name, verb.name, error)
 
     async def _perform(self, conference: SimConference, verb: bxml_parser.Verb, base_url: str) -> None:
-        now = self.sim.clock.now()
+        now = self.clock.now()
         if verb.name == "SpeakSentence":
             conference.prompts.append((now, verb.text))
-            await self.sim.clock.sleep(max(0.5, audio.speech_length(verb.text)))
+            await self.clock.sleep(max(0.5, audio.speech_length(verb.text)))
         elif verb.name == "PlayAudio":
-            await self.sim.clock.sleep(audio.PLAY_AUDIO_SECONDS)
+            await self.clock.sleep(audio.PLAY_AUDIO_SECONDS)
         elif verb.name == "StartRecording":
             if conference.recorder is None:
                 # Conference recordings are single channel and never transcribed; transcribe,
@@ -305,54 +233,10 @@ class Conferences:
                 )
         elif verb.name == "StopRecording":
             if conference.recorder is not None:
-                self._finish_recording(conference)
+                self.recordings.finish_conference(conference)
         elif verb.name == "PauseRecording":
             if conference.recorder is not None:
                 conference.recorder.pause(now)
         elif verb.name == "ResumeRecording":
             if conference.recorder is not None:
                 conference.recorder.resume(now)
-
-    # Recordings
-
-    def _finish_recording(self, conference: SimConference) -> None:
-        recorder, conference.recorder = conference.recorder, None
-        now = self.sim.clock.now()
-        duration = max(0.1, recorder.active_seconds(now))
-        recording_id = ids.recording_id(self.sim.rng)
-        rng = random.Random(seed_of(recording_id))
-        # Members heard in the recording: neither muted nor on hold, present during it.
-        heard = [
-            member
-            for member in [*conference.former_members, *conference.members.values()]
-            if not member.mute and not member.hold and (member.left_time is None or member.left_time > recorder.started)
-        ]
-        spoken = conversation([(member.call.speaker, member.call.party.sentences) for member in heard], duration, rng)
-        spoken += [
-            Spoken((moment - recorder.started).total_seconds(), text, audio.APPLICATION_VOICE)
-            for moment, text in conference.prompts
-            if recorder.started <= moment <= now
-        ]
-        recording = Recording(
-            recording_id=recording_id,
-            account_id=self.sim.config.account_id,
-            media_url=f"{self.sim.config.api_base}/conferences/{conference.conference_id}/recordings/{recording_id}/media",
-            start_time=recorder.started,
-            end_time=now,
-            duration=duration,
-            channels=1,
-            file_format="wav",
-            spoken=spoken,
-            seed=seed_of(recording_id),
-            conference_id=conference.conference_id,
-            conference_name=conference.name,
-        )
-        conference.recording_ids.append(recording_id)
-        self.sim.spawn(self._publish_recording(conference, recording, recorder))
-
-    async def _publish_recording(self, conference: SimConference, recording: Recording, recorder: Recorder) -> None:
-        await self.sim.clock.sleep(PROCESSING_SECONDS)
-        self.sim.recordings[recording.recording_id] = recording
-        if recorder.available_target is not None:
-            payload = webhook_payloads.conference_recording_available(conference, self.sim.clock.now(), recording)
-            await self.sim.sender.notify(recorder.available_target, payload, timeout=conference.callback_timeout)
