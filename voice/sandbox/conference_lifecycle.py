@@ -99,7 +99,8 @@ class Conferences:
                 self.leave(call)
 
     def leave(self, call: SimCall) -> None:
-        """Take a call out of its conference now (hang-up, redirect); the last one out ends it."""
+        """Take a call out of its conference now, if it is in one (hang-up, redirect); the last
+        one out ends the conference."""
         conference = self._joined.pop(call.call_id, None)
         if conference is None:
             return

@@ -1,4 +1,5 @@
-"""Ids shaped like Bandwidth's (opaque strings; clients must not parse them), and seeds drawn from them."""
+"""Ids shaped like Bandwidth's (opaque strings; clients must not parse them), and the stable
+seeds drawn from them."""
 
 import random
 import uuid
