@@ -1,19 +1,29 @@
-"""The demo's routes: one per number the sandbox's demo scenario calls (its DEMO_NUMBERS),
-and a default. Created when missing, never overwritten: an admin's edits survive restarts."""
+"""The demo account's numbers and the console's routes for them: one per number, and a
+default. Created when missing, never overwritten: an admin's edits survive restarts.
+
+The sandbox's demo traffic calls these numbers; its command hands them to it, so that the
+traffic fits the routes that answer it.
+"""
 
 from __future__ import annotations
 
 from voice import flows
 from voice.models import Route
-from voice.sandbox.scenarios import (
-    ANNOUNCEMENT_NUMBER,
-    DEMO_CONFERENCES,
-    EXEC_BRIEFING_NUMBER,
-    MUTED_CONFERENCES,
-    SALES_FLOOR_NUMBER,
-    SUPPORT_BRIDGE_NUMBER,
-    VOICEMAIL_NUMBER,
-)
+
+SALES_FLOOR_NUMBER = "+19195550100"
+SUPPORT_BRIDGE_NUMBER = "+19195550101"
+EXEC_BRIEFING_NUMBER = "+19195550102"
+VOICEMAIL_NUMBER = "+19195550150"
+ANNOUNCEMENT_NUMBER = "+19195550199"
+# A number of the account no route names: the default route answers it (speak, then hold).
+UNROUTED_NUMBER = "+19195550142"
+
+# The conference each conference number's route joins.
+DEMO_CONFERENCES: dict[str, str] = {
+    SALES_FLOOR_NUMBER: "sales-floor",
+    SUPPORT_BRIDGE_NUMBER: "support-bridge",
+    EXEC_BRIEFING_NUMBER: "exec-briefing",
+}
 
 DEMO_ROUTES: tuple[dict, ...] = (
     {
@@ -37,7 +47,7 @@ DEMO_ROUTES: tuple[dict, ...] = (
         "flow": Route.Flow.CONFERENCE,
         "conference_name": DEMO_CONFERENCES[EXEC_BRIEFING_NUMBER],
         "sentence": "You are joining the executive briefing, muted.",
-        "join_muted": DEMO_CONFERENCES[EXEC_BRIEFING_NUMBER] in MUTED_CONFERENCES,
+        "join_muted": True,
     },
     {
         "name": "Voicemail",

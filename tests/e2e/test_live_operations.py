@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 from tests.e2e.flows import sign_in, wait_until_live
 from tests.support.sandbox import wait_until
 from tests.support.stack import Stack, running_stack
-from voice.sandbox.scenarios import EXEC_BRIEFING_NUMBER, SALES_FLOOR_NUMBER, SUPPORT_BRIDGE_NUMBER, UNROUTED_NUMBER
+from voice.demo import EXEC_BRIEFING_NUMBER, SALES_FLOOR_NUMBER, SUPPORT_BRIDGE_NUMBER, UNROUTED_NUMBER
 
 pytestmark = pytest.mark.e2e
 

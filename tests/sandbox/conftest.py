@@ -22,13 +22,12 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from console.processes import free_port
-from voice.sandbox import api
-from voice.sandbox.config import SandboxConfig
+from voice.sandbox.api_common import SIMULATION
+from voice.sandbox.config import Application, SandboxConfig
 from voice.sandbox.scenarios import Scenario
 from voice.sandbox.server import build_app
-from voice.sandbox.settings import Application
-from voice.sandbox.sim import Simulation
-from voice.sandbox.webhooks import basic_authorization
+from voice.sandbox.simulation import Simulation
+from voice.sandbox.webhook_sender import basic_authorization
 
 HERE = Path(__file__).parent
 # Simulated seconds per real second in these tests: a ten-second call takes a quarter second.
@@ -221,7 +220,7 @@ async def start_sandbox(config: SandboxConfig, scenario: Scenario, port: int):
     server = TestServer(build_app(config, scenario), host="127.0.0.1", port=port)
     await server.start_server()
     session = aiohttp.ClientSession(headers={"Authorization": basic_authorization(*API_AUTH)})
-    return server, Sandbox(f"http://127.0.0.1:{port}", config, server.app[api.SIMULATION], session)
+    return server, Sandbox(f"http://127.0.0.1:{port}", config, server.app[SIMULATION], session)
 
 
 @pytest_asyncio.fixture

@@ -11,7 +11,7 @@ from console.processes import free_port
 from tests.sandbox.conftest import ACCOUNT, APPLICATION_ID, response, sandbox_config, start_sandbox
 from voice.sandbox.scenarios import Scenario
 from voice.sandbox.server import build_app
-from voice.sandbox.webhooks import basic_authorization
+from voice.sandbox.webhook_sender import basic_authorization
 
 pytestmark = pytest.mark.asyncio
 
@@ -110,7 +110,7 @@ async def test_create_call_refuses_an_invalid_body_with_bandwidths_text(sandbox,
 
     assert status == 400
     assert body["type"] == "validation" and description in body["description"]
-    assert not sandbox.sim.calls
+    assert not sandbox.sim.calls.by_id
 
 
 @pytest.mark.parametrize("raw", ["{not json", "[1, 2]", "", "42"])
@@ -150,7 +150,7 @@ async def test_create_call_accepts_what_the_official_sdk_adds(sandbox, applicati
             application, answerFallbackMethod="POST", disconnectMethod="POST", callTimeout=30, callbackTimeout=15, priority=5
         ),
     )
-    call_id = next(iter(sandbox.sim.calls))
+    call_id = next(iter(sandbox.sim.calls.by_id))
     hang_up, _, _ = await sandbox.request(
         "POST", f"/calls/{call_id}", json={"state": "completed", "redirectMethod": "POST", "redirectFallbackMethod": "POST"}
     )

@@ -298,4 +298,4 @@ async def test_ending_a_call_cancels_its_pending_work_at_once(sandbox, applicati
     await application.wait_for("disconnect")
     await asyncio.sleep(0.05)
 
-    assert not sandbox.sim.calls[call["callId"]].tasks
+    assert not sandbox.sim.calls.by_id[call["callId"]].tasks

@@ -30,7 +30,7 @@ from schemathesis.checks import positive_data_acceptance, status_code_conformanc
 
 import voice.sandbox
 from tests.support.sandbox import running_sandbox, wait_until
-from voice.sandbox.scenarios import VOICEMAIL_NUMBER
+from voice.demo import VOICEMAIL_NUMBER
 
 # Examples per operation and generation mode: the whole module stays under a minute.
 EXAMPLES = 30

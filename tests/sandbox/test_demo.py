@@ -1,4 +1,5 @@
-"""The demo scenario against an application routing calls as the console's demo routes do."""
+"""The demo scenario, with the numbers the sandbox command gives it, against an application
+routing calls as the console's demo routes do."""
 
 from dataclasses import dataclass
 
@@ -6,21 +7,17 @@ import pytest
 
 from console.processes import free_port
 from tests.sandbox.conftest import response, sandbox_config, start_sandbox
-from voice.sandbox.scenarios import (
-    ANNOUNCEMENT_NUMBER,
-    DEMO_CONFERENCES,
-    DEMO_NUMBERS,
-    MUTED_CONFERENCES,
-    VOICEMAIL_NUMBER,
-    Demo,
-)
+from voice.demo import ANNOUNCEMENT_NUMBER, DEMO_CONFERENCES, VOICEMAIL_NUMBER
+from voice.management.commands.sandbox import DEMO_NUMBERS
+from voice.sandbox.scenarios import Demo
 
 # A simulated ten minutes pass in about four real seconds.
 DEMO_SPEED = 150.0
 # Six simulated hours pass in twelve real seconds.
 LONG_RUN_SPEED = 1800.0
-# The conference the console's demo routes record.
+# The conference the console's demo routes record, and the one they join muted.
 RECORDED_CONFERENCE = "support-bridge"
+MUTED_CONFERENCE = "exec-briefing"
 
 
 def route(payload: dict) -> str:
@@ -33,7 +30,7 @@ def route(payload: dict) -> str:
     number = payload["from"] if payload["direction"] == "outbound" else payload["to"]
     if number in DEMO_CONFERENCES:
         name = DEMO_CONFERENCES[number]
-        muted = "true" if name in MUTED_CONFERENCES else "false"
+        muted = "true" if name == MUTED_CONFERENCE else "false"
         return response(f"<Conference mute='{muted}' conferenceEventUrl='/conference'>{name}</Conference>")
     if number == VOICEMAIL_NUMBER:
         return response(
@@ -49,19 +46,13 @@ def route(payload: dict) -> str:
 async def run_demo(application, seed: int, simulated_seconds: float, speed: float = DEMO_SPEED):
     port = free_port()
     config = sandbox_config(application, port, speed=speed, seed=seed)
-    server, sandbox = await start_sandbox(config, Demo(), port)
+    server, sandbox = await start_sandbox(config, Demo(numbers=DEMO_NUMBERS), port)
     try:
         await sandbox.settle(simulated_seconds)
         return sandbox.sim
     finally:
         await sandbox.session.close()
         await server.close()
-
-
-def test_the_demo_numbers_are_the_ones_the_console_routes():
-    assert set(DEMO_NUMBERS) == {"+19195550100", "+19195550101", "+19195550102", "+19195550150", "+19195550199"}
-    assert DEMO_CONFERENCES == {"+19195550100": "sales-floor", "+19195550101": "support-bridge", "+19195550102": "exec-briefing"}
-    assert MUTED_CONFERENCES == {"exec-briefing"}
 
 
 @pytest.mark.asyncio
@@ -76,15 +67,15 @@ async def test_the_demo_fills_conferences_records_voicemail_and_dials_out(applic
     assert set(sizes) == {"sales-floor", "support-bridge", "exec-briefing"}
     assert all(size >= 3 for size in sizes.values()), sizes
     assert max(len(c.members) for c in sim.conferences.by_id.values()) <= 20
-    assert all(m.mute for c in sim.conferences.by_id.values() if c.name == "exec-briefing" for m in c.members.values())
+    assert all(m.mute for c in sim.conferences.by_id.values() if c.name == MUTED_CONFERENCE for m in c.members.values())
     assert application.events("recordingAvailable") and application.events("transcriptionAvailable")
     transcript = application.events("transcriptionAvailable")[0].payload["recordingId"]
-    assert sim.recordings[transcript].transcription.transcripts[0]["text"]
-    dial_outs = [c for c in sim.calls.values() if c.direction == "outbound" and c.tag == "demo-dial-out"]
+    assert sim.recordings.by_id[transcript].transcription.transcripts[0]["text"]
+    dial_outs = [c for c in sim.calls.by_id.values() if c.direction == "outbound" and c.tag == "demo-dial-out"]
     assert dial_outs
     assert all(c.answer_target.url == application.at("/status") for c in dial_outs)
     assert any(c.disconnect_cause in ("busy", "timeout", "rejected") for c in dial_outs)
-    stuck = [c for c in sim.calls.values() if c.direction == "inbound" and (c.party.hold_seconds or 0) > 3600]
+    stuck = [c for c in sim.calls.by_id.values() if c.direction == "inbound" and (c.party.hold_seconds or 0) > 3600]
     assert stuck and not any(c.is_over for c in stuck)
     answered_dial_outs = application.events("answer", tag="demo-dial-out")
     assert all(a.auth == ("hooks", "hooks-password") for a in answered_dial_outs)
@@ -108,7 +99,7 @@ async def test_the_demo_stays_lively_and_within_bounds_for_hours(application):
 
     sim = await run_demo(application, seed=11, simulated_seconds=6 * 3600, speed=LONG_RUN_SPEED)
 
-    calls = list(sim.calls.values())
+    calls = list(sim.calls.by_id.values())
     stuck = [c for c in calls if (c.party.hold_seconds or 0) > 3600]
     conferences = list(sim.conferences.by_id.values())
     members = {
@@ -138,7 +129,7 @@ async def test_the_same_seed_gives_the_same_callers(application):
     second = await run_demo(application, seed=5, simulated_seconds=90)
 
     def callers(sim):
-        return [(c.from_number, c.to_number, c.party.utterance) for c in sim.calls.values() if c.direction == "inbound"][:10]
+        return [(c.from_number, c.to_number, c.party.utterance) for c in sim.calls.by_id.values() if c.direction == "inbound"][:10]
 
     assert callers(first) == callers(second)
     assert len(callers(first)) == 10
@@ -168,10 +159,10 @@ class FailsOnce(Demo):
 async def test_a_caller_or_a_dial_out_that_fails_does_not_stop_the_demos_traffic(application):
     application.reply("initiate", route)
     port = free_port()
-    server, sandbox = await start_sandbox(sandbox_config(application, port, speed=DEMO_SPEED, seed=3), FailsOnce(), port)
+    server, sandbox = await start_sandbox(sandbox_config(application, port, speed=DEMO_SPEED, seed=3), FailsOnce(numbers=DEMO_NUMBERS), port)
     try:
         await sandbox.settle(120)
-        calls = list(sandbox.sim.calls.values())
+        calls = list(sandbox.sim.calls.by_id.values())
     finally:
         await sandbox.session.close()
         await server.close()

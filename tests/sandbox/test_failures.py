@@ -9,7 +9,7 @@ from aiohttp import web
 
 from console.processes import free_port
 from tests.sandbox.conftest import response, sandbox_config, start_sandbox
-from voice.sandbox import bxml, verbs
+from voice.sandbox import bxml_parser, bxml_verbs
 from voice.sandbox.scenarios import Scenario
 
 pytestmark = pytest.mark.asyncio
@@ -37,7 +37,7 @@ async def test_a_reply_that_is_not_the_utf8_it_claims_is_read_with_replacement_c
     (disconnect,) = await application.wait_for("disconnect")
 
     assert disconnect.payload["cause"] == "hangup"
-    assert [text for _, text in sandbox.sim.calls[call["callId"]].prompts] == ["Bienvenue au caf\ufffd"]
+    assert [text for _, text in sandbox.sim.calls.by_id[call["callId"]].prompts] == ["Bienvenue au caf\ufffd"]
 
 
 async def test_an_async_webhook_answered_with_undecodable_text_is_delivered_all_the_same(sandbox, application):
@@ -55,10 +55,10 @@ async def test_an_async_webhook_answered_with_undecodable_text_is_delivered_all_
 async def test_a_failure_inside_the_sandbox_ends_the_call_with_application_error_and_is_logged(
     sandbox, application, monkeypatch, caplog
 ):
-    async def broken(sim, call, verb, base_url):
+    async def broken(interpreter, call, verb, base_url):
         raise RuntimeError("the simulation tripped")
 
-    monkeypatch.setitem(verbs.VERBS, "Pause", broken)
+    monkeypatch.setitem(bxml_verbs.VERBS, "Pause", broken)
     application.reply("initiate", response(HOLD))
     call = await sandbox.offer()
 
@@ -68,12 +68,12 @@ async def test_a_failure_inside_the_sandbox_ends_the_call_with_application_error
     assert disconnect.payload["cause"] == "application-error"
     assert "RuntimeError: the simulation tripped" in disconnect.payload["errorMessage"]
     assert (await sandbox.call(call["callId"]))["state"] == "completed"
-    assert call["callId"] not in {live.call_id for live in sandbox.sim.live.values()}
+    assert call["callId"] not in {live.call_id for live in sandbox.sim.calls.live.values()}
     assert any("the simulation tripped" in str(record.exc_info[1]) for record in caplog.records if record.exc_info)
 
 
 async def test_a_failure_handling_one_conference_event_does_not_stop_the_next_ones(sandbox, application, monkeypatch):
-    real = bxml.only_conference_verbs
+    real = bxml_parser.only_conference_verbs
     failures = []
 
     def fails_once(verbs):
@@ -82,7 +82,7 @@ async def test_a_failure_handling_one_conference_event_does_not_stop_the_next_on
             raise RuntimeError("the simulation tripped")
         return real(verbs)
 
-    monkeypatch.setattr(bxml, "only_conference_verbs", fails_once)
+    monkeypatch.setattr(bxml_parser, "only_conference_verbs", fails_once)
     application.reply("initiate", response("<Conference conferenceEventUrl='/conference'>sales-floor</Conference>"))
     application.reply("conferenceMemberJoin", response("<SpeakSentence>Welcome</SpeakSentence>"))
     await sandbox.offer(holdSeconds=5)

@@ -62,7 +62,7 @@ async def test_an_injected_server_error_changes_nothing(sandbox, application):
     )
 
     assert status in (500, 503) and body["type"] in ("internal-error", "system-overloaded")
-    assert not sandbox.sim.calls
+    assert not sandbox.sim.calls.by_id
 
 
 async def test_error_shares_apply_to_about_that_share_of_requests(sandbox):

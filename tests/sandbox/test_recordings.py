@@ -13,7 +13,7 @@ from console.processes import free_port
 from tests.sandbox.conftest import API_AUTH, response, sandbox_config, start_sandbox
 from voice.sandbox import audio
 from voice.sandbox.scenarios import Scenario
-from voice.sandbox.webhooks import basic_authorization
+from voice.sandbox.webhook_sender import basic_authorization
 
 pytestmark = pytest.mark.asyncio
 
@@ -272,7 +272,7 @@ async def test_transcription_on_request_without_a_callback_url_goes_to_the_recor
     )
     call = await sandbox.offer()
     await sandbox.settle(8)
-    (recording,) = sandbox.sim.recordings.values()
+    (recording,) = sandbox.sim.recordings.by_id.values()
 
     status, _, _ = await sandbox.request("POST", f"/calls/{call['callId']}/recordings/{recording.recording_id}/transcription", json={})
     (transcribed,) = await application.wait_for("transcriptionAvailable", timeout=8)

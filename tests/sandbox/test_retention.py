@@ -8,6 +8,7 @@ import pytest
 
 from console.processes import free_port
 from tests.sandbox.conftest import response, sandbox_config, start_sandbox
+from voice.sandbox import retention
 from voice.sandbox.scenarios import Scenario
 
 pytestmark = pytest.mark.asyncio
@@ -26,11 +27,11 @@ async def ended_call(sandbox, application) -> dict:
 
 async def test_an_ended_call_is_kept_seven_days_then_forgotten(sandbox, application):
     call = await ended_call(sandbox, application)
-    ended = sandbox.sim.calls[call["callId"]].end_time
+    ended = sandbox.sim.calls.by_id[call["callId"]].end_time
 
-    sandbox.sim.sweep(ended + timedelta(days=7) - SECOND)
+    retention.sweep(sandbox.sim, ended + timedelta(days=7) - SECOND)
     kept, _, _ = await sandbox.request("GET", f"/calls/{call['callId']}")
-    sandbox.sim.sweep(ended + timedelta(days=7) + SECOND)
+    retention.sweep(sandbox.sim, ended + timedelta(days=7) + SECOND)
     gone, body, _ = await sandbox.request("GET", f"/calls/{call['callId']}")
     _, listed, _ = await sandbox.request("GET", "/calls")
     _, inspected, _ = await sandbox.request("GET", "/sandbox/calls")
@@ -45,10 +46,10 @@ async def test_a_live_call_is_never_forgotten(sandbox, application):
     call = await sandbox.offer()
     await application.wait_for("initiate")
 
-    sandbox.sim.sweep(sandbox.sim.clock.now() + timedelta(days=365))
+    retention.sweep(sandbox.sim, sandbox.sim.clock.now() + timedelta(days=365))
 
     assert (await sandbox.call(call["callId"]))["state"] == "answered"
-    assert [live.call_id for live in sandbox.sim.live.values()] == [call["callId"]]
+    assert [live.call_id for live in sandbox.sim.calls.live.values()] == [call["callId"]]
 
 
 async def test_a_recording_outlives_its_call_and_is_forgotten_thirty_days_after_it_ended(sandbox, application):
@@ -57,16 +58,16 @@ async def test_a_recording_outlives_its_call_and_is_forgotten_thirty_days_after_
     (available,) = await application.wait_for("recordingAvailable")
     recording_id = available.payload["recordingId"]
     recording = f"/calls/{call['callId']}/recordings/{recording_id}"
-    ended = sandbox.sim.recordings[recording_id].end_time
+    ended = sandbox.sim.recordings.by_id[recording_id].end_time
 
-    sandbox.sim.sweep(ended + timedelta(days=8))
+    retention.sweep(sandbox.sim, ended + timedelta(days=8))
     call_after_a_week, _, _ = await sandbox.request("GET", f"/calls/{call['callId']}")
     metadata, _, _ = await sandbox.request("GET", recording)
     media, _, _ = await sandbox.request("GET", f"{recording}/media")
     _, listed, _ = await sandbox.request("GET", f"/calls/{call['callId']}/recordings")
     transcribing, _, _ = await sandbox.request("POST", f"{recording}/transcription", json={"callbackUrl": application.at("/transcribed")})
     (transcribed,) = await application.wait_for("transcriptionAvailable")
-    sandbox.sim.sweep(ended + timedelta(days=30) + SECOND)
+    retention.sweep(sandbox.sim, ended + timedelta(days=30) + SECOND)
     metadata_after_a_month, _, _ = await sandbox.request("GET", recording)
     listed_after_a_month, _, _ = await sandbox.request("GET", f"/calls/{call['callId']}/recordings")
 
@@ -84,9 +85,9 @@ async def test_a_completed_conference_is_kept_seven_days_then_forgotten(sandbox,
     conference_id = completed.payload["conferenceId"]
     ended = sandbox.sim.conferences.by_id[conference_id].completed_time
 
-    sandbox.sim.sweep(ended + timedelta(days=7) - SECOND)
+    retention.sweep(sandbox.sim, ended + timedelta(days=7) - SECOND)
     kept, _, _ = await sandbox.request("GET", f"/conferences/{conference_id}")
-    sandbox.sim.sweep(ended + timedelta(days=7) + SECOND)
+    retention.sweep(sandbox.sim, ended + timedelta(days=7) + SECOND)
     gone, _, _ = await sandbox.request("GET", f"/conferences/{conference_id}")
     _, listed, _ = await sandbox.request("GET", "/conferences")
 
@@ -102,9 +103,9 @@ async def test_members_who_left_a_live_conference_are_forgotten_seven_days_after
     conference = sandbox.sim.conferences.by_id[exit_.payload["conferenceId"]]
     left = conference.former_members[0].left_time
 
-    sandbox.sim.sweep(left + timedelta(days=7) - SECOND)
+    retention.sweep(sandbox.sim, left + timedelta(days=7) - SECOND)
     before = [m["callId"] for m in (await sandbox.request("GET", "/sandbox/conferences"))[1][0]["members"]]
-    sandbox.sim.sweep(left + timedelta(days=7) + SECOND)
+    retention.sweep(sandbox.sim, left + timedelta(days=7) + SECOND)
     after = [m["callId"] for m in (await sandbox.request("GET", "/sandbox/conferences"))[1][0]["members"]]
 
     assert before == [leaving["callId"], staying["callId"]]

@@ -57,7 +57,7 @@ async def test_a_verb_with_an_event_url_ends_the_document(sandbox, application):
     await application.wait_for("redirect")
     await sandbox.settle(2)
 
-    assert not sandbox.sim.calls[call["callId"]].prompts
+    assert not sandbox.sim.calls.by_id[call["callId"]].prompts
 
 
 async def test_redirect_resolves_a_relative_url_against_the_document_that_named_it(sandbox, application):

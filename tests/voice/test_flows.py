@@ -11,6 +11,7 @@ from tests.support.bandwidth import payload
 from tests.voice.conftest import deliver
 from voice import flows
 from voice.demo import DEMO_ROUTES, ensure_demo_routes
+from voice.management.commands.sandbox import DEMO_NUMBERS
 from voice.models import Call, Conference, ConferenceMember, Event, Route
 
 pytestmark = pytest.mark.django_db
@@ -223,9 +224,12 @@ def test_every_demo_route_is_valid():
         demo.full_clean()
 
 
-def test_every_number_the_sandboxs_demo_calls_has_its_route_and_the_rest_the_default():
-    from voice.sandbox.scenarios import DEMO_NUMBERS, UNROUTED_NUMBER
-
+def test_every_number_the_sandboxs_demo_calls_has_the_route_it_expects_and_the_rest_the_default():
     routes = {route.number: route for route in ensure_demo_routes()}
-    assert set(DEMO_NUMBERS) <= set(routes)
-    assert flows.route_for(UNROUTED_NUMBER).match == Route.Match.DEFAULT
+
+    for number, name in DEMO_NUMBERS.conferences.items():
+        assert (routes[number].flow, routes[number].conference_name) == (Route.Flow.CONFERENCE, name)
+    assert set(DEMO_NUMBERS.dial_out_from) <= set(DEMO_NUMBERS.conferences)
+    assert routes[DEMO_NUMBERS.voicemail].flow == Route.Flow.RECORD
+    assert routes[DEMO_NUMBERS.announcement].flow == Route.Flow.SPEAK_HANGUP
+    assert flows.route_for(DEMO_NUMBERS.unrouted).match == Route.Match.DEFAULT

@@ -5,87 +5,23 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from voice.sandbox import bxml
-from voice.sandbox.api import (
+from voice.sandbox import bxml_parser
+from voice.sandbox.api_common import (
     API_PREFIX,
-    E164,
-    SIP_URI,
     Conflict,
-    Invalid,
-    NotFound,
-    credentials,
+    call_of,
     date_time_parameter,
     error,
     json_body,
-    method_field,
     no_content,
-    number_field,
     page,
     simulation,
-    text_field,
-    url_field,
 )
-from voice.sandbox.sim import INITIATED, CallRequest, LimitExceeded, SimCall, Simulation
-from voice.sandbox.webhooks import Target
-
-REQUIRED = ("from", "to", "answerUrl", "applicationId")
-# The real API's tag limit on the seed spec's calls.
-MAX_TAG = 256
-
-
-def call_request(body: dict, application_id: str) -> CallRequest:
-    """A createCall body validated as Bandwidth does, with its error texts."""
-    if any(body.get(name) in (None, "") for name in REQUIRED):
-        raise Invalid("Missing at least one required field. Required fields are [from, to, answerUrl, applicationId]")
-    to, from_ = body["to"], body["from"]
-    if not isinstance(to, str) or not (E164.match(to) or SIP_URI.match(to)):
-        raise Invalid("Invalid to: must be an E164 telephone number")
-    if not isinstance(from_, str) or not E164.match(from_):
-        raise Invalid("Invalid from: must be an E164 telephone number")
-    if body["applicationId"] != application_id:
-        raise Invalid(f"Could not create call: Application id {body['applicationId']} not found")
-    username, password = credentials(body, "username", "password")
-    fallback_username, fallback_password = credentials(body, "fallbackUsername", "fallbackPassword")
-    answer = Target(
-        url=url_field(body, "answerUrl", required=True),
-        method=method_field(body, "answerMethod"),
-        username=username,
-        password=password,
-        fallback_url=url_field(body, "answerFallbackUrl") or "",
-        fallback_method=method_field(body, "answerFallbackMethod"),
-        fallback_username=fallback_username,
-        fallback_password=fallback_password,
-    )
-    disconnect_url = url_field(body, "disconnectUrl")
-    # createCall's username and password go with answerUrl and disconnectUrl alike.
-    disconnect = (
-        Target(url=disconnect_url, method=method_field(body, "disconnectMethod"), username=username, password=password)
-        if disconnect_url
-        else None
-    )
-    return CallRequest(
-        from_number=from_,
-        to_number=to,
-        answer=answer,
-        disconnect=disconnect,
-        tag=text_field(body, "tag", MAX_TAG),
-        call_timeout=number_field(body, "callTimeout", 1, 300, 30),
-        callback_timeout=number_field(body, "callbackTimeout", 1, 25, 15),
-    )
-
-
-def place_call(sim: Simulation, body: dict) -> SimCall:
-    """createCall, for the REST handler and for scenarios acting as another client of the
-    account; Invalid or LimitExceeded when Bandwidth would refuse it."""
-    return sim.create_call(call_request(body, sim.config.application_id))
-
-
-def call_of(request: web.Request) -> SimCall:
-    call_id = request.match_info["callId"]
-    call = simulation(request).calls.get(call_id)
-    if call is None:
-        raise NotFound(f"Call [{call_id}] not found")
-    return call
+from voice.sandbox.call_lifecycle import LimitExceeded
+from voice.sandbox.call_requests import MAX_TAG, place_call
+from voice.sandbox.request_fields import Invalid, credentials, method_field, text_field, url_field
+from voice.sandbox.resources import INITIATED, SimCall
+from voice.sandbox.webhook_sender import Target
 
 
 def _modifiable(call: SimCall) -> None:
@@ -122,7 +58,7 @@ async def create_call(request: web.Request) -> web.Response:
 async def list_calls(request: web.Request) -> web.Response:
     """The real API's listCalls: filters to, from, minStartTime, maxStartTime, disconnectCause;
     oldest first; pageSize up to 10000 with a Link header to the next page."""
-    calls = list(simulation(request).calls.values())
+    calls = list(simulation(request).calls.by_id.values())
     low, high = date_time_parameter(request, "minStartTime"), date_time_parameter(request, "maxStartTime")
     for name, attribute in (("to", "to_number"), ("from", "from_number"), ("disconnectCause", "disconnect_cause")):
         if name in request.query:
@@ -170,7 +106,7 @@ async def update_call(request: web.Request) -> web.Response:
         _modifiable(call)
     sim = simulation(request)
     if state == "completed":
-        sim.hang_up(call)
+        sim.calls.hang_up(call)
         return no_content(200)
     if "tag" in body:
         call.tag = tag or None
@@ -183,8 +119,8 @@ async def replace_call_bxml(request: web.Request) -> web.Response:
     """PUT /calls/{id}/bxml: a <Bxml> document replaces the running one; 204."""
     call = call_of(request)
     try:
-        verbs = bxml.parse(await request.text(), root="Bxml")
-    except bxml.InvalidBxml as invalid:
+        verbs = bxml_parser.parse(await request.text(), root="Bxml")
+    except bxml_parser.InvalidBxml as invalid:
         raise Invalid(f"Invalid BXML: {invalid}") from None
     _modifiable(call)
     simulation(request).replace_bxml(call, verbs)
@@ -211,10 +147,10 @@ async def update_recording_state(request: web.Request) -> web.Response:
     return no_content(200)
 
 
-def add_routes(app: web.Application) -> None:
-    app.router.add_post(f"{API_PREFIX}/calls", create_call)
-    app.router.add_get(f"{API_PREFIX}/calls", list_calls)
-    app.router.add_get(f"{API_PREFIX}/calls/{{callId}}", get_call)
-    app.router.add_post(f"{API_PREFIX}/calls/{{callId}}", update_call)
-    app.router.add_put(f"{API_PREFIX}/calls/{{callId}}/bxml", replace_call_bxml)
-    app.router.add_put(f"{API_PREFIX}/calls/{{callId}}/recording", update_recording_state)
+def add_routes(router: web.UrlDispatcher) -> None:
+    router.add_post(f"{API_PREFIX}/calls", create_call)
+    router.add_get(f"{API_PREFIX}/calls", list_calls)
+    router.add_get(f"{API_PREFIX}/calls/{{callId}}", get_call)
+    router.add_post(f"{API_PREFIX}/calls/{{callId}}", update_call)
+    router.add_put(f"{API_PREFIX}/calls/{{callId}}/bxml", replace_call_bxml)
+    router.add_put(f"{API_PREFIX}/calls/{{callId}}/recording", update_recording_state)

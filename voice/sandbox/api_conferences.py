@@ -6,32 +6,21 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from voice.sandbox import bxml
-from voice.sandbox.api import (
+from voice.sandbox import bxml_parser
+from voice.sandbox.api_common import (
     API_PREFIX,
-    Invalid,
     NotFound,
-    boolean_field,
-    credentials,
+    conference_of,
     date_time_parameter,
     json_body,
-    method_field,
     no_content,
     page,
     simulation,
-    text_field,
-    url_field,
 )
-from voice.sandbox.conferences import CoachTaken, Member, SimConference
-from voice.sandbox.webhooks import Target
-
-
-def conference_of(request: web.Request) -> SimConference:
-    conference_id = request.match_info["conferenceId"]
-    conference = simulation(request).conferences.by_id.get(conference_id)
-    if conference is None:
-        raise NotFound(f"Conference [{conference_id}] not found")
-    return conference
+from voice.sandbox.conference_lifecycle import CoachTaken
+from voice.sandbox.request_fields import Invalid, boolean_field, credentials, method_field, text_field, url_field
+from voice.sandbox.resources import Member, SimConference
+from voice.sandbox.webhook_sender import Target
 
 
 def _active(conference: SimConference) -> SimConference:
@@ -104,8 +93,8 @@ async def replace_conference_bxml(request: web.Request) -> web.Response:
     """PUT /conferences/{id}/bxml: a <Bxml> document of conference verbs, run in turn; 204."""
     conference = conference_of(request)
     try:
-        verbs = bxml.only_conference_verbs(bxml.parse(await request.text(), root="Bxml"))
-    except bxml.InvalidBxml as invalid:
+        verbs = bxml_parser.only_conference_verbs(bxml_parser.parse(await request.text(), root="Bxml"))
+    except bxml_parser.InvalidBxml as invalid:
         raise Invalid(f"Invalid BXML: {invalid}") from None
     simulation(request).conferences.run(_active(conference), verbs)
     return no_content()
@@ -136,11 +125,11 @@ async def update_member(request: web.Request) -> web.Response:
     return no_content()
 
 
-def add_routes(app: web.Application) -> None:
+def add_routes(router: web.UrlDispatcher) -> None:
     base = f"{API_PREFIX}/conferences"
-    app.router.add_get(base, list_conferences)
-    app.router.add_get(f"{base}/{{conferenceId}}", get_conference)
-    app.router.add_post(f"{base}/{{conferenceId}}", update_conference)
-    app.router.add_put(f"{base}/{{conferenceId}}/bxml", replace_conference_bxml)
-    app.router.add_get(f"{base}/{{conferenceId}}/members/{{memberId}}", get_member)
-    app.router.add_put(f"{base}/{{conferenceId}}/members/{{memberId}}", update_member)
+    router.add_get(base, list_conferences)
+    router.add_get(f"{base}/{{conferenceId}}", get_conference)
+    router.add_post(f"{base}/{{conferenceId}}", update_conference)
+    router.add_put(f"{base}/{{conferenceId}}/bxml", replace_conference_bxml)
+    router.add_get(f"{base}/{{conferenceId}}/members/{{memberId}}", get_member)
+    router.add_put(f"{base}/{{conferenceId}}/members/{{memberId}}", update_member)

@@ -10,24 +10,20 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from voice.sandbox.api import (
+from voice.sandbox.api_common import (
     API_PREFIX,
-    Invalid,
     NotFound,
-    credentials,
+    call_of,
+    conference_of,
     date_time_parameter,
     json_body,
-    method_field,
     no_content,
-    number_field,
     simulation,
-    text_field,
-    url_field,
 )
-from voice.sandbox.api_calls import call_of
-from voice.sandbox.api_conferences import conference_of
-from voice.sandbox.recordings import MIN_TRANSCRIBABLE_SECONDS, Recording
-from voice.sandbox.webhooks import Target
+from voice.sandbox.recording_lifecycle import MIN_TRANSCRIBABLE_SECONDS
+from voice.sandbox.request_fields import Invalid, credentials, method_field, number_field, text_field, url_field
+from voice.sandbox.resources import Recording
+from voice.sandbox.webhook_sender import Target
 
 # The seed spec's media type for WAV (the real API says audio/vnd.wave; clients accept both).
 WAV_CONTENT_TYPE = "audio/wav"
@@ -44,7 +40,7 @@ MAX_LISTED = 1000
 def _recording(request: web.Request, owner: str, key: str) -> Recording:
     """The recording in the path, if its `owner` (call_id, conference_id) is the path's `key`."""
     recording_id = request.match_info["recordingId"]
-    recording = simulation(request).recordings.get(recording_id)
+    recording = simulation(request).recordings.by_id.get(recording_id)
     if recording is None or getattr(recording, owner) != request.match_info[key]:
         raise NotFound(f"Recording [{recording_id}] not found")
     return recording
@@ -66,7 +62,7 @@ def _list(request: web.Request, owner: str, key: str, owner_of: Callable[[web.Re
     """The recordings whose `owner` (call_id, conference_id) is the path's `key`; none at all
     answers as `owner_of` does (404 for an unknown call or conference)."""
     owner_id = request.match_info[key]
-    recordings = [r for r in simulation(request).recordings.values() if getattr(r, owner) == owner_id]
+    recordings = [r for r in simulation(request).recordings.by_id.values() if getattr(r, owner) == owner_id]
     if not recordings:
         owner_of(request)
     return web.json_response([recording.metadata() for recording in _sorted(recordings)])
@@ -82,7 +78,7 @@ async def get_call_recording(request: web.Request) -> web.Response:
 
 async def delete_call_recording(request: web.Request) -> web.Response:
     """Metadata, media and transcription become inaccessible at once; 204."""
-    simulation(request).delete_recording(_call_recording(request))
+    simulation(request).recordings.delete(_call_recording(request))
     return no_content()
 
 
@@ -96,7 +92,7 @@ async def list_account_recordings(request: web.Request) -> web.Response:
     maxStartTime do (the seed spec's meaning; the real API's from/to are phone numbers)."""
     lows = [date_time_parameter(request, name) for name in ("from", "minStartTime")]
     highs = [date_time_parameter(request, name) for name in ("to", "maxStartTime")]
-    recordings = [r for r in simulation(request).recordings.values() if not r.is_conference]
+    recordings = [r for r in simulation(request).recordings.by_id.values() if not r.is_conference]
     for low in filter(None, lows):
         recordings = [r for r in recordings if r.start_time >= low]
     for high in filter(None, highs):
@@ -160,7 +156,7 @@ async def create_transcription(request: web.Request) -> web.Response:
     transcriptionAvailableUrl, else the application's status URL."""
     sim = simulation(request)
     recording_id = request.match_info["recordingId"]
-    recording = sim.recordings.get(recording_id)
+    recording = sim.recordings.by_id.get(recording_id)
     if recording is not None and recording.is_conference:
         raise Invalid("Conference recordings cannot be transcribed; only call recordings can")
     recording = _call_recording(request)
@@ -174,8 +170,8 @@ async def create_transcription(request: web.Request) -> web.Response:
         raise Invalid("detectLanguage must be true or false")
     if recording.duration <= MIN_TRANSCRIBABLE_SECONDS:
         raise Invalid("Only recordings longer than 0.5 seconds can be transcribed")
-    target = sim.transcription_target(recording, target)
-    sim.spawn(sim.transcribe(recording, target, tag=tag, timeout=timeout))
+    target = sim.recordings.transcription_target(recording, target)
+    sim.scheduler.spawn(sim.recordings.transcribe(recording, target, tag=tag, timeout=timeout))
     return no_content(200)
 
 
@@ -196,18 +192,18 @@ async def delete_transcription(request: web.Request) -> web.Response:
     return no_content()
 
 
-def add_routes(app: web.Application) -> None:
+def add_routes(router: web.UrlDispatcher) -> None:
     calls = f"{API_PREFIX}/calls/{{callId}}/recordings"
-    app.router.add_get(calls, list_call_recordings)
-    app.router.add_get(f"{calls}/{{recordingId}}", get_call_recording)
-    app.router.add_delete(f"{calls}/{{recordingId}}", delete_call_recording)
-    app.router.add_get(f"{calls}/{{recordingId}}/media", call_recording_media)
-    app.router.add_delete(f"{calls}/{{recordingId}}/media", delete_call_recording_media)
-    app.router.add_post(f"{calls}/{{recordingId}}/transcription", create_transcription)
-    app.router.add_get(f"{calls}/{{recordingId}}/transcription", get_transcription)
-    app.router.add_delete(f"{calls}/{{recordingId}}/transcription", delete_transcription)
-    app.router.add_get(f"{API_PREFIX}/recordings", list_account_recordings)
+    router.add_get(calls, list_call_recordings)
+    router.add_get(f"{calls}/{{recordingId}}", get_call_recording)
+    router.add_delete(f"{calls}/{{recordingId}}", delete_call_recording)
+    router.add_get(f"{calls}/{{recordingId}}/media", call_recording_media)
+    router.add_delete(f"{calls}/{{recordingId}}/media", delete_call_recording_media)
+    router.add_post(f"{calls}/{{recordingId}}/transcription", create_transcription)
+    router.add_get(f"{calls}/{{recordingId}}/transcription", get_transcription)
+    router.add_delete(f"{calls}/{{recordingId}}/transcription", delete_transcription)
+    router.add_get(f"{API_PREFIX}/recordings", list_account_recordings)
     conferences = f"{API_PREFIX}/conferences/{{conferenceId}}/recordings"
-    app.router.add_get(conferences, list_conference_recordings)
-    app.router.add_get(f"{conferences}/{{recordingId}}", get_conference_recording)
-    app.router.add_get(f"{conferences}/{{recordingId}}/media", conference_recording_media)
+    router.add_get(conferences, list_conference_recordings)
+    router.add_get(f"{conferences}/{{recordingId}}", get_conference_recording)
+    router.add_get(f"{conferences}/{{recordingId}}/media", conference_recording_media)

@@ -27,21 +27,3 @@ class Clock:
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(max(0.0, seconds) / self.speed)
 
-
-def iso(moment: datetime | None) -> str | None:
-    """Bandwidth's timestamp format: UTC, milliseconds, Z."""
-    if moment is None:
-        return None
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def iso_duration(seconds: float) -> str:
-    """ISO 8601 durations as Bandwidth writes them: PT13.67S, PT1M52.217S."""
-    minutes, rest = divmod(max(0.0, seconds), 60)
-    hours, minutes = divmod(int(minutes), 60)
-    text = "PT"
-    if hours:
-        text += f"{hours}H"
-    if minutes:
-        text += f"{minutes}M"
-    return text + f"{round(rest, 3):g}S"

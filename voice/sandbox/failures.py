@@ -1,6 +1,6 @@
 """Keeping the sandbox's long-lived loops alive: a failure in one round is logged, and the
 loop goes on (a conference's events, the demo's traffic, the retention sweep). A call's own
-tasks are guarded in sim.Simulation.spawn: there a failure ends the call."""
+tasks are guarded in call_lifecycle.Calls.spawn: there a failure ends the call."""
 
 from __future__ import annotations
 

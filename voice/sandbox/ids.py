@@ -1,7 +1,9 @@
-"""Ids shaped like Bandwidth's (opaque strings; clients must not parse them)."""
+"""Ids shaped like Bandwidth's (opaque strings; clients must not parse them), and the stable
+seeds drawn from them."""
 
 import random
 import uuid
+import zlib
 
 
 def _hex(rng: random.Random, n: int) -> str:
@@ -32,3 +34,8 @@ def transcription_id(rng: random.Random) -> str:
 
 def error_id(rng: random.Random) -> str:
     return str(_uuid(rng))
+
+
+def seed_of(text: str) -> int:
+    """A stable seed from an id, so that a call's voice and sound are the same every run."""
+    return zlib.crc32(text.encode())

@@ -9,89 +9,39 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-from voice.sandbox.api import Invalid
-from voice.sandbox.api_calls import place_call
+from voice.sandbox.call_lifecycle import LimitExceeded
+from voice.sandbox.call_requests import place_call
+from voice.sandbox.callers import random_caller, random_number
 from voice.sandbox.failures import survives
-from voice.sandbox.sim import LimitExceeded, Party
-
-if TYPE_CHECKING:
-    from voice.sandbox.sim import SimCall, Simulation
+from voice.sandbox.request_fields import Invalid
+from voice.sandbox.resources import Party, SimCall
+from voice.sandbox.simulation import Simulation
 
 log = logging.getLogger("sandbox.scenarios")
 
-# The demo account's numbers and what the console's routes do with a call to each. The
-# console's demo data imports these, so that its routes and the demo traffic fit together.
-SALES_FLOOR_NUMBER = "+19195550100"
-SUPPORT_BRIDGE_NUMBER = "+19195550101"
-EXEC_BRIEFING_NUMBER = "+19195550102"
-VOICEMAIL_NUMBER = "+19195550150"
-ANNOUNCEMENT_NUMBER = "+19195550199"
-# A number of the account no route names: the console's default route (speak, then hold).
-UNROUTED_NUMBER = "+19195550142"
 
-DEMO_NUMBERS: dict[str, str] = {
-    SALES_FLOOR_NUMBER: "joins the caller to conference sales-floor",
-    SUPPORT_BRIDGE_NUMBER: "joins the caller to conference support-bridge",
-    EXEC_BRIEFING_NUMBER: "joins the caller to conference exec-briefing, muted",
-    VOICEMAIL_NUMBER: "records a voicemail, transcribed (<Record transcribe=\"true\">)",
-    ANNOUNCEMENT_NUMBER: "speaks an announcement, then hangs up",
-}
-# The conference each conference number joins, and the one joined muted.
-DEMO_CONFERENCES: dict[str, str] = {
-    SALES_FLOOR_NUMBER: "sales-floor",
-    SUPPORT_BRIDGE_NUMBER: "support-bridge",
-    EXEC_BRIEFING_NUMBER: "exec-briefing",
-}
-MUTED_CONFERENCES = frozenset({"exec-briefing"})
+@dataclass(frozen=True)
+class DemoNumbers:
+    """The account's numbers the demo calls, by what the application does with a call to each.
+    The sandbox's entry point gives them (the console's demo routes define them), so that the
+    demo's traffic fits the routes that answer it."""
 
-# Short phone messages callers say (in a <Record>, in recordings, in transcripts), with the
-# digits they key at a <Gather>.
-UTTERANCES: tuple[tuple[str, str], ...] = (
-    ("Hi, this is Dana from Northwind. My order number is 4 4 7 1, please call me back.", "4471#"),
-    ("Hello, I'm calling about the invoice we received last week. It looks like we were billed twice.", "2"),
-    ("Good morning, this is Priya. I'd like to move my appointment on Thursday to the afternoon.", "1"),
-    ("Hey, it's Marcus. The delivery truck is at the loading dock but nobody is here to sign.", "3"),
-    ("Hi, I'm returning a call from this number. My account number is 8 2 0 5 5.", "82055#"),
-    ("This is Elena from the clinic. Your test results are ready, please call us back today.", "1"),
-    ("Hello, my internet has been down since this morning and the router light is blinking red.", "2"),
-    ("Hi, I wanted to confirm the table for six at seven thirty on Saturday.", "1"),
-    ("Yes, hi, I'm calling to cancel my subscription. The reference is 3 3 9.", "339#"),
-    ("Good afternoon, this is Tom from facilities. The fire alarm test is scheduled for Friday at ten.", "0"),
-    ("Hi, it's Aisha. I'm running about fifteen minutes late for the meeting, start without me.", "1"),
-    ("Hello, I'd like to speak to someone about a refund for order 5 1 2 0.", "5120#"),
-    ("This is a message for the sales team. We are interested in a quote for two hundred seats.", "2"),
-    ("Hi, I think I left my laptop charger in the conference room on the third floor.", "3"),
-    ("Hello, my flight was cancelled and I need to rebook for tomorrow morning.", "1"),
-    ("Hi, this is Sam. Can you send me the contract again? The link in the email expired.", "2"),
-    ("Good evening, I'm calling to report a water leak in apartment 1 2 B.", "12#"),
-    ("Hello, I'd like to update the billing address on my account.", "2"),
-    ("Hi, this is Grace from accounting. The quarterly numbers are in the shared folder.", "0"),
-    ("Hey, just checking whether the package shipped. The tracking number has not updated.", "3"),
-    ("Hello, the card reader at the front desk keeps declining payments.", "2"),
-    ("Hi, I'm calling about the job posting for the warehouse supervisor position.", "1"),
-    ("This is Luis. The server room temperature alarm went off again at noon.", "9"),
-    ("Hello, could someone call me back about the warranty on my dishwasher? Thanks.", "1"),
-)
-
-
-def random_number(rng: random.Random) -> str:
-    """A North American number in E.164 (NXX-NXX-XXXX, no leading 0 or 1 in area or exchange)."""
-    return f"+1{rng.randint(2, 9)}{rng.randint(0, 99):02d}{rng.randint(2, 9)}{rng.randint(0, 99):02d}{rng.randint(0, 9999):04d}"
-
-
-def random_caller(rng: random.Random, hold_seconds: float | None = None) -> Party:
-    """A person with a scripted message (and more to say in a longer conversation)."""
-    first, *others = rng.sample(UTTERANCES, 3)
-    return Party(
-        sentences=[first[0], *(sentence for sentence, _ in others)],
-        digits=[first[1], others[0][1]],
-        hold_seconds=hold_seconds,
-        ends_message=rng.choice(("hangup", "hangup", "#")),
-    )
+    # Each number whose route joins the caller to a conference, with that conference's name;
+    # their sessions' breaks come in this order.
+    conferences: Mapping[str, str]
+    # Records a message (<Record>).
+    voicemail: str
+    # Speaks, then hangs up.
+    announcement: str
+    # A number of the account no route names: the application's default.
+    unrouted: str
+    # The conference numbers the demo dials out from (the application routes an answered
+    # dial-out by the number it was placed from).
+    dial_out_from: tuple[str, ...]
 
 
 @dataclass
@@ -110,17 +60,11 @@ class Scenario:
         return None
 
 
-# Where demo callers call, with weights: mostly the three conferences.
-DEMO_ROUTES: tuple[tuple[str, float], ...] = (
-    (SALES_FLOOR_NUMBER, 0.25),
-    (SUPPORT_BRIDGE_NUMBER, 0.25),
-    (EXEC_BRIEFING_NUMBER, 0.25),
-    (VOICEMAIL_NUMBER, 0.12),
-    (ANNOUNCEMENT_NUMBER, 0.05),
-    (UNROUTED_NUMBER, 0.08),
-)
-# The numbers the demo dials out from (the console routes such calls into their conference).
-DIAL_OUT_NUMBERS = (SALES_FLOOR_NUMBER, SUPPORT_BRIDGE_NUMBER)
+# How often demo callers call each kind of number, as weights: mostly the conferences.
+CONFERENCE_WEIGHT = 0.25
+VOICEMAIL_WEIGHT = 0.12
+ANNOUNCEMENT_WEIGHT = 0.05
+UNROUTED_WEIGHT = 0.08
 
 # How long (seconds) a conference caller or a callee stays: at the default rate a conference
 # holds three to five of them on average.
@@ -145,26 +89,14 @@ STUCK_STAY = (2.5 * 3600.0, 4 * 3600.0)
 MAX_STUCK = 3
 
 
-def on_break(number: str, elapsed: float) -> bool:
-    """Whether a conference's number is between sessions `elapsed` seconds into the demo."""
-    offset = list(DEMO_CONFERENCES).index(number) * SESSION_CYCLE / len(DEMO_CONFERENCES)
-    return (elapsed - offset) % SESSION_CYCLE >= SESSION_CYCLE - BREAK_SECONDS
-
-
-def takes_calls(sim: Simulation, number: str, elapsed: float) -> bool:
-    """Whether the demo sends a caller to `number` now: any number but a conference's that is
-    on a break or crowded."""
-    if number not in DEMO_CONFERENCES:
-        return True
-    return not on_break(number, elapsed) and sim.conferences.size(DEMO_CONFERENCES[number]) < CROWDED
-
-
 @dataclass
 class StuckCallers:
     """At most MAX_STUCK stuck callers at once, all in one conference. Only when the last of a
     group has gone does the next group start, in the next conference in turn, so that every
     conference is free of them for hours and empties at its breaks."""
 
+    # The conference numbers, taken in turn.
+    numbers: list[str]
     turn: int = 0
     group: list[SimCall] = field(default_factory=list)
 
@@ -175,7 +107,7 @@ class StuckCallers:
             self.group = []
         if len(self.group) >= MAX_STUCK:
             return None
-        return list(DEMO_CONFERENCES)[self.turn % len(DEMO_CONFERENCES)]
+        return self.numbers[self.turn % len(self.numbers)]
 
 
 @dataclass
@@ -194,6 +126,30 @@ class Demo(Scenario):
     # Dial-outs per inbound call, on average; the first comes soon after the start.
     dial_out_share: float = 0.2
     first_dial_out: float = 10.0
+    numbers: DemoNumbers = field(kw_only=True)
+
+    def on_break(self, number: str, elapsed: float) -> bool:
+        """Whether a conference's number is between sessions `elapsed` seconds into the demo."""
+        conferences = list(self.numbers.conferences)
+        offset = conferences.index(number) * SESSION_CYCLE / len(conferences)
+        return (elapsed - offset) % SESSION_CYCLE >= SESSION_CYCLE - BREAK_SECONDS
+
+    def takes_calls(self, sim: Simulation, number: str, elapsed: float) -> bool:
+        """Whether the demo sends a caller to `number` now: any number but a conference's that
+        is on a break or crowded."""
+        conferences = self.numbers.conferences
+        if number not in conferences:
+            return True
+        return not self.on_break(number, elapsed) and sim.conferences.size(conferences[number]) < CROWDED
+
+    def weighted_numbers(self) -> list[tuple[str, float]]:
+        """Where demo callers call, with weights."""
+        return [
+            *((number, CONFERENCE_WEIGHT) for number in self.numbers.conferences),
+            (self.numbers.voicemail, VOICEMAIL_WEIGHT),
+            (self.numbers.announcement, ANNOUNCEMENT_WEIGHT),
+            (self.numbers.unrouted, UNROUTED_WEIGHT),
+        ]
 
     def callee(self, rng: random.Random, to_number: str) -> Party:
         callee = random_caller(rng, hold_seconds=rng.uniform(*CONFERENCE_STAY))
@@ -208,11 +164,11 @@ class Demo(Scenario):
         return callee
 
     def caller(self, rng: random.Random, to_number: str) -> Party:
-        if to_number == VOICEMAIL_NUMBER:
+        if to_number == self.numbers.voicemail:
             return random_caller(rng, hold_seconds=rng.uniform(90, 150))
-        if to_number == ANNOUNCEMENT_NUMBER:
+        if to_number == self.numbers.announcement:
             return random_caller(rng, hold_seconds=rng.uniform(40, 90))
-        if to_number in DEMO_CONFERENCES:
+        if to_number in self.numbers.conferences:
             return random_caller(rng, hold_seconds=rng.uniform(*CONFERENCE_STAY))
         return random_caller(rng, hold_seconds=rng.uniform(45, 600))
 
@@ -223,8 +179,8 @@ class Demo(Scenario):
         # The callers' own generator, seeded from the scenario's: the simulation's draws (call
         # ids, callees) depend on what else happens at the same moment, the callers' do not.
         rng = random.Random(sim.rng.random())
-        sim.spawn(self._dial_outs(sim, started))
-        stuck = StuckCallers()
+        sim.scheduler.spawn(self._dial_outs(sim, started))
+        stuck = StuckCallers(list(self.numbers.conferences))
         arrival = 0
         while True:
             with survives("the demo's next caller"):
@@ -236,11 +192,11 @@ class Demo(Scenario):
     def call_in(self, sim: Simulation, rng: random.Random, elapsed: float, stuck: StuckCallers | None) -> None:
         """One caller dials a number that takes calls; a stuck caller (when `stuck` has room)
         dials the conference of the stuck group instead."""
-        numbers, weights = zip(*[(number, weight) for number, weight in DEMO_ROUTES if takes_calls(sim, number, elapsed)])
+        numbers, weights = zip(*[(number, weight) for number, weight in self.weighted_numbers() if self.takes_calls(sim, number, elapsed)])
         to_number = rng.choices(numbers, weights)[0]
         party = self.caller(rng, to_number)
         stuck_number = stuck.number() if stuck is not None else None
-        is_stuck = stuck_number is not None and takes_calls(sim, stuck_number, elapsed)
+        is_stuck = stuck_number is not None and self.takes_calls(sim, stuck_number, elapsed)
         if is_stuck:
             to_number, party.hold_seconds = stuck_number, rng.uniform(*STUCK_STAY)
         call = sim.offer_inbound(from_number=random_number(rng), to_number=to_number, party=party)
@@ -261,7 +217,7 @@ class Demo(Scenario):
         conference takes calls: the answer and disconnect webhooks to the application's status
         URL with its callback credentials."""
         application = sim.config.application
-        numbers = [number for number in DIAL_OUT_NUMBERS if takes_calls(sim, number, elapsed)]
+        numbers = [number for number in self.numbers.dial_out_from if self.takes_calls(sim, number, elapsed)]
         if not application.call_status_url or not numbers:
             return
         body = {
@@ -278,6 +234,3 @@ class Demo(Scenario):
             place_call(sim, body)
         except (LimitExceeded, Invalid) as refused:
             log.info("demo dial-out refused: %s", refused)
-
-
-SCENARIOS: dict[str, type[Scenario]] = {"quiet": Scenario, "demo": Demo}

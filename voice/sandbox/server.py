@@ -9,35 +9,38 @@ from collections import deque
 import aiohttp
 from aiohttp import web
 
-from voice.sandbox import api
+from voice.sandbox import api_calls, api_conferences, api_inspection, api_recordings, retention
+from voice.sandbox.api_common import FAULT_RNG, REQUESTS, SIMULATION
+from voice.sandbox.api_middleware import MIDDLEWARES
 from voice.sandbox.clock import Clock
 from voice.sandbox.config import SandboxConfig
 from voice.sandbox.scenarios import Scenario
-from voice.sandbox.sim import Simulation
-from voice.sandbox.webhooks import WebhookSender
+from voice.sandbox.simulation import Simulation
+from voice.sandbox.webhook_sender import WebhookSender
 
 log = logging.getLogger("sandbox")
 
 
 def build_app(config: SandboxConfig, scenario: Scenario) -> web.Application:
-    app = web.Application(middlewares=api.MIDDLEWARES)
-    app[api.REQUESTS] = deque(maxlen=5000)
+    app = web.Application(middlewares=MIDDLEWARES)
+    app[REQUESTS] = deque(maxlen=5000)
     # Faults draw from their own generator, so that switching them on leaves the seeded
     # traffic unchanged.
-    app[api.FAULT_RNG] = random.Random(None if config.seed is None else config.seed + 1)
-    api.add_routes(app)
+    app[FAULT_RNG] = random.Random(None if config.seed is None else config.seed + 1)
+    for routes in (api_calls, api_conferences, api_recordings, api_inspection):
+        routes.add_routes(app.router)
 
     async def simulation_context(app: web.Application):
         # The webhook client lives on the server's loop, beside the API it serves.
         session = aiohttp.ClientSession()
         clock = Clock(config.speed)
-        sender = WebhookSender(session, faults=lambda: config.faults, rng=app[api.FAULT_RNG], sleep=clock.sleep)
+        sender = WebhookSender(session, faults=lambda: config.faults, rng=app[FAULT_RNG], sleep=clock.sleep)
         sim = Simulation(config, clock, sender, random.Random(config.seed), callee=scenario.callee)
-        app[api.SIMULATION] = sim
-        sim.spawn(scenario.run(sim))
-        sim.spawn(sim.keep_retention())
+        app[SIMULATION] = sim
+        sim.scheduler.spawn(scenario.run(sim))
+        sim.scheduler.spawn(retention.keep(sim))
         yield
-        await sim.shutdown()
+        await sim.scheduler.shutdown()
         await session.close()
 
     app.cleanup_ctx.append(simulation_context)

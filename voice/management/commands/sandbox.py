@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import partial
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from voice import demo
 from voice.sandbox import server
-from voice.sandbox.config import SandboxConfig
-from voice.sandbox.scenarios import SCENARIOS
-from voice.sandbox.settings import Application, Faults, InvalidSetting
+from voice.sandbox.config import Application, Faults, InvalidSetting, SandboxConfig
+from voice.sandbox.scenarios import Demo, DemoNumbers, Scenario
+
+# The numbers the sandbox's demo calls: those the console's demo routes answer. It dials out
+# from two of the conference numbers (the console routes an answered dial-out by the number it
+# was placed from, into that number's conference).
+DEMO_NUMBERS = DemoNumbers(
+    conferences=demo.DEMO_CONFERENCES,
+    voicemail=demo.VOICEMAIL_NUMBER,
+    announcement=demo.ANNOUNCEMENT_NUMBER,
+    unrouted=demo.UNROUTED_NUMBER,
+    dial_out_from=(demo.SALES_FLOOR_NUMBER, demo.SUPPORT_BRIDGE_NUMBER),
+)
+# The traffic each --scenario generates (each takes an optional rate).
+SCENARIOS: dict[str, Callable[..., Scenario]] = {"demo": partial(Demo, numbers=DEMO_NUMBERS), "quiet": Scenario}
 
 # Fault injection flags and the /sandbox/faults field each sets.
 FAULT_FLAGS = {
@@ -109,7 +124,7 @@ class Command(BaseCommand):
             seed=options["seed"],
             faults=faults,
         )
-        scenario_class = SCENARIOS[options["scenario"]]
-        scenario = scenario_class() if options["rate"] is None else scenario_class(rate=options["rate"])
+        make_scenario = SCENARIOS[options["scenario"]]
+        scenario = make_scenario() if options["rate"] is None else make_scenario(rate=options["rate"])
         self.stdout.write(f"Sandbox on http://{options['host']}:{options['port']} (scenario {scenario.name}); webhooks to {webhook_url}")
         server.run(config, scenario, host=options["host"], port=options["port"])

@@ -20,10 +20,11 @@ from typing import Any
 
 from aiohttp import web
 
-from voice.sandbox.api import E164, REQUESTS, Invalid, json_body, simulation
-from voice.sandbox.scenarios import random_caller
-from voice.sandbox.settings import InvalidSetting
-from voice.sandbox.sim import Party
+from voice.sandbox.api_common import REQUESTS, json_body, simulation
+from voice.sandbox.callers import random_caller
+from voice.sandbox.config import InvalidSetting
+from voice.sandbox.request_fields import E164, Invalid
+from voice.sandbox.resources import Party
 
 OPENAPI = Path(__file__).with_name("openapi.yml")
 OUTCOMES = ("answer", "busy", "timeout", "rejected")
@@ -61,7 +62,7 @@ def _party(body: dict[str, Any], base: Party) -> Party:
 
 
 async def calls(request: web.Request) -> web.Response:
-    return web.json_response([call.to_json() for call in simulation(request).calls.values()])
+    return web.json_response([call.to_json() for call in simulation(request).calls.by_id.values()])
 
 
 async def offer_inbound(request: web.Request) -> web.Response:
@@ -87,7 +88,7 @@ async def script_callee(request: web.Request) -> web.Response:
         raise Invalid(f"outcome must be one of {', '.join(OUTCOMES)}")
     party = _party(body, random_caller(sim.rng))
     party.outcome = outcome
-    sim.scripted_callees[number] = party
+    sim.calls.scripted_callees[number] = party
     return web.json_response({"number": number, "outcome": outcome})
 
 
@@ -96,7 +97,7 @@ async def conferences(request: web.Request) -> web.Response:
 
 
 async def recordings(request: web.Request) -> web.Response:
-    return web.json_response([recording.metadata() for recording in simulation(request).recordings.values()])
+    return web.json_response([recording.metadata() for recording in simulation(request).recordings.by_id.values()])
 
 
 async def received_requests(request: web.Request) -> web.Response:
@@ -131,16 +132,16 @@ async def openapi(request: web.Request) -> web.Response:
     return web.Response(body=OPENAPI.read_bytes(), content_type="application/yaml")
 
 
-def add_routes(app: web.Application) -> None:
-    app.router.add_get("/sandbox/calls", calls)
-    app.router.add_post("/sandbox/calls", offer_inbound)
-    app.router.add_put("/sandbox/callees/{number}", script_callee)
-    app.router.add_get("/sandbox/conferences", conferences)
-    app.router.add_get("/sandbox/recordings", recordings)
-    app.router.add_get("/sandbox/requests", received_requests)
-    app.router.add_get("/sandbox/webhooks", webhooks)
-    app.router.add_route("GET", "/sandbox/faults", faults)
-    app.router.add_route("PUT", "/sandbox/faults", faults)
-    app.router.add_route("GET", "/sandbox/application", application)
-    app.router.add_route("PUT", "/sandbox/application", application)
-    app.router.add_get("/sandbox/openapi.yml", openapi)
+def add_routes(router: web.UrlDispatcher) -> None:
+    router.add_get("/sandbox/calls", calls)
+    router.add_post("/sandbox/calls", offer_inbound)
+    router.add_put("/sandbox/callees/{number}", script_callee)
+    router.add_get("/sandbox/conferences", conferences)
+    router.add_get("/sandbox/recordings", recordings)
+    router.add_get("/sandbox/requests", received_requests)
+    router.add_get("/sandbox/webhooks", webhooks)
+    router.add_route("GET", "/sandbox/faults", faults)
+    router.add_route("PUT", "/sandbox/faults", faults)
+    router.add_route("GET", "/sandbox/application", application)
+    router.add_route("PUT", "/sandbox/application", application)
+    router.add_get("/sandbox/openapi.yml", openapi)

@@ -6,18 +6,10 @@ https://dev.bandwidth.com/docs/voice/webhooks — one function per event type.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from voice.sandbox.clock import iso, iso_duration
-
-if TYPE_CHECKING:
-    from voice.sandbox.conferences import SimConference
-    from voice.sandbox.recordings import Recording
-    from voice.sandbox.sim import SimCall
-
-
-def without_none(fields: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in fields.items() if value is not None}
+from voice.sandbox.formats import iso, iso_duration, without_none
+from voice.sandbox.resources import Recording, SimCall, SimConference
 
 
 def call_event(event_type: str, call: SimCall, now: datetime, **extra: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 from xml.etree import ElementTree
 
-from voice.sandbox.webhooks import Target
+from voice.sandbox.webhook_sender import Target
 
 # Bandwidth's limit on a BXML document.
 MAX_BYTES = 64 * 1024

@@ -5,7 +5,7 @@
   the fallback URL is tried; if that fails too the caller ends the call with callback-error;
 - an async webhook is retried once, and only on a connection error.
 
-Fault injection (settings.Faults) applies to async webhooks only: some are sent twice, held
+Fault injection (config.Faults) applies to async webhooks only: some are sent twice, held
 back so that later ones overtake them, or dropped.
 https://dev.bandwidth.com/docs/voice/webhooks
 """
@@ -23,7 +23,7 @@ from typing import Any
 
 import aiohttp
 
-from voice.sandbox.settings import Faults
+from voice.sandbox.config import Faults
 
 log = logging.getLogger("sandbox.webhooks")
 
