@@ -14,8 +14,8 @@ class ConsoleConfig(AppConfig):
         register_converter(BandwidthIdConverter, "bandwidth_id")
         # Connects the live-push receivers to voice's change signals.
         from console import live  # noqa: F401
-        # Connects the audit of automatic recording archives.
-        from console import recordings  # noqa: F401
+        # Connects the audit of the actions Switchboard requests itself.
+        from console import operations  # noqa: F401
         from console.roles import sync_roles
 
         post_migrate.connect(sync_roles, sender=self)

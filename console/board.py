@@ -11,7 +11,7 @@ from datetime import timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from voice.flows import DIAL_OUT_TAG
+from voice import flows
 from voice.models import (
     OPEN_ACTION_STATUSES,
     Action,
@@ -83,7 +83,7 @@ def conference_of(action: Action) -> str | None:
 
 def dialled_into(call: Call) -> str | None:
     """The conference an operator dialled this call into, if they did."""
-    return call.tag.removeprefix(DIAL_OUT_TAG) if call.tag.startswith(DIAL_OUT_TAG) else None
+    return flows.dialled_into(call.tag)
 
 
 # A conference's members

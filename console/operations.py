@@ -7,9 +7,11 @@ the member has left, the conference is over).
 
 from __future__ import annotations
 
+from django.dispatch import receiver
+
 from console.models import AuditEntry
 from console.recordings import may_transcribe, transcription_of
-from voice import actions
+from voice import actions, signals
 from voice.models import Action, ActionBatch, ActionKind, Call, Conference, ConferenceMember, Recording, Route
 
 
@@ -165,3 +167,12 @@ def _on_recording(user, recording: Recording, kind: str, verb: str) -> Action:
     else:
         detail = f"{recording.from_number} → {recording.to_number}"
     return _request(user, verb, kind, target=recording.recording_id, call_id=recording.call_id or "", detail=detail)
+
+
+@receiver(signals.action_recorded)
+def _audit_switchboards_own(sender, action: Action, **kwargs) -> None:
+    """An action Switchboard requests itself (ARCHIVE_RECORDINGS archives each recording
+    once available) is audited as done by the system; an operator's is audited where it is
+    requested (_request)."""
+    if action.requested_by_id is None:
+        AuditEntry.record(None, action.get_kind_display().lower(), action.target, action=action, detail="automatically")

@@ -15,7 +15,6 @@ from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db import connection
 from django.db.models import Q, QuerySet
-from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.html import escape
@@ -24,7 +23,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from console.forms import DayRangeForm, PhoneNumberField, SecondsField
 from console.models import AuditEntry
-from voice import bandwidth, signals, tasks
+from voice import bandwidth, media, tasks
 from voice.models import TRANSCRIPTION_RETRYABLE, Action, ActionKind, Recording, RecordingStatus, Transcription
 
 # The search
@@ -264,13 +263,12 @@ class Relay:
         self._close()
 
 
-def _content_type(declared: str, extension: str) -> str:
+def _content_type(declared: str, file_format: str) -> str:
     """Bandwidth's WAV type is audio/vnd.wave, which browsers do not all play; audio/wav is
     the same file (https://dev.bandwidth.com/apis/voice/#tag/Recordings/operation/downloadCallRecording)."""
-    kind = declared.split(";")[0].strip().lower()
-    if "wav" in kind or (not kind and extension == "wav"):
+    if media.is_wav(declared, file_format):
         return "audio/wav"
-    return kind or "audio/mpeg"
+    return declared.split(";")[0].strip().lower() or "audio/mpeg"
 
 
 def _unsatisfiable(content_range: str) -> HttpResponse:
@@ -335,28 +333,23 @@ def relayed_media(recording: Recording, byte_range: ByteRange | None) -> HttpRes
     """Bandwidth's media, relayed as it arrives: the client's range goes to Bandwidth, and
     its 200, 206 or 416 comes back with its Content-Range."""
     try:
-        media = bandwidth.client().recording_media(
-            recording.recording_id,
-            call_id=recording.call_id or "",
-            conference_id=recording.conference_id or "",
-            byte_range=byte_range.header if byte_range else "",
-        )
+        audio = media.from_bandwidth(recording, byte_range=byte_range.header if byte_range else "")
     except bandwidth.TransientError as error:
         raise MediaUnavailable(503, f"Bandwidth did not answer: {error}") from error
     except bandwidth.PermanentError as error:
         if error.status == 404:
             raise MediaUnavailable(404, "Bandwidth no longer has this recording (it keeps them 30 days).") from error
         raise MediaUnavailable(502, f"Bandwidth refused: {error}") from error
-    if media.status == 416:
-        media.close()
-        return _unsatisfiable(media.content_range or "bytes */*")
+    if audio.status == 416:
+        audio.close()
+        return _unsatisfiable(audio.content_range or "bytes */*")
     return _stream(
-        media.chunks(CHUNK),
-        media.close,
-        status=media.status,
-        content_type=_content_type(media.content_type, recording.file_format or "wav"),
-        length=media.content_length,
-        content_range=media.content_range,
+        audio.chunks(CHUNK),
+        audio.close,
+        status=audio.status,
+        content_type=_content_type(audio.content_type, recording.file_format),
+        length=audio.content_length,
+        content_range=audio.content_range,
     )
 
 
@@ -412,9 +405,3 @@ def may_transcribe(recording: Recording, transcription: Transcription | None) ->
     longer has, or one transcribed or being transcribed; again after a failure a new
     request may cure."""
     return recording.can_be_transcribed and (transcription is None or transcription.status in TRANSCRIPTION_RETRYABLE)
-
-
-@receiver(signals.recording_archived)
-def _archived_automatically(sender, recording_id: str, ok: bool, detail: str, **kwargs) -> None:
-    """ARCHIVE_RECORDINGS archives without an operator: the audit log says the system did."""
-    AuditEntry.record(None, "archive recording", recording_id, outcome="ok" if ok else "failed", detail=detail)

@@ -1,10 +1,9 @@
-"""Operator actions: recorded first, sent once by a task, outcome recorded from Bandwidth's answer."""
+"""Operator actions: recorded first, sent once by a worker, outcome recorded from Bandwidth's
+answer. Recording one emits signals.action_recorded; voice/tasks.py hands it to a worker."""
 
 from __future__ import annotations
 
 import logging
-import random
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -12,9 +11,18 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from voice import bandwidth, signals
-from voice.models import Action, ActionBatch, ActionStatus, Conference, ConferenceMember
-from voice.tasks import perform_action as perform_action_task
+from voice import bandwidth, retry, signals
+from voice.models import (
+    DOWNLOADABLE_RECORDING_STATUSES,
+    Action,
+    ActionBatch,
+    ActionKind,
+    ActionStatus,
+    Conference,
+    ConferenceMember,
+    Recording,
+)
+from voice.performers import PERFORMERS
 
 log = logging.getLogger(__name__)
 
@@ -61,11 +69,7 @@ def request(
         raise RuntimeError(f"could not record a {kind} action for {target}")
 
     signals.action_changed.send(sender=Action, action_id=action.pk, call_id=call_id)
-    perform_action_task.apply_async_on_commit(
-        (action.pk,),
-        # A backstop only: the task itself drops a stale action and says so on the row.
-        expires=action.stale_at + timedelta(minutes=5),
-    )
+    signals.action_recorded.send(sender=Action, action=action)
     return action, True
 
 
@@ -97,35 +101,10 @@ def request_batch(
 
 
 @dataclass(frozen=True)
-class Done:
-    detail: str
-    status: int | None = None
-
-
-@dataclass(frozen=True)
 class Attempt:
     """What the task should do next: nothing (finished), or run again after `retry_in` s."""
 
     retry_in: float | None = None
-
-
-def _backoff(attempt: int) -> float:
-    """Exponential backoff with full jitter, capped (AWS Architecture Blog, "Exponential
-    Backoff And Jitter")."""
-    return random.uniform(0, min(8.0, 0.5 * 2**attempt))
-
-
-# Kind -> the function that performs it against Bandwidth; filled by the modules of
-# voice/performers, one per area (calls, conferences, recordings).
-PERFORMERS: dict[str, Callable[[Action], Done]] = {}
-
-
-def performer(kind: str):
-    def register(function: Callable[[Action], Done]) -> Callable[[Action], Done]:
-        PERFORMERS[kind] = function
-        return function
-
-    return register
 
 
 def perform(action_id: int) -> Attempt:
@@ -142,7 +121,7 @@ def perform(action_id: int) -> Attempt:
     try:
         done = PERFORMERS[action.kind](action)
     except bandwidth.TransientError as error:
-        retry_in = error.retry_after if error.retry_after is not None else _backoff(action.attempts)
+        retry_in = retry.delay(error, action.attempts, base=0.5, cap=8.0)
         fields = {"response_status": error.status, "response_body": error.body[:2000]}
         if action.attempts >= settings.ACTION_MAX_ATTEMPTS:
             action.transition(ActionStatus.FAILED, detail=f"Failed after {action.attempts} attempts: {error}", **fields)
@@ -180,5 +159,10 @@ def drop_stale() -> int:
     return dropped
 
 
-# Registers the performers; last, because they import this module.
-from voice import performers  # noqa: E402,F401
+
+def archive_when_available(recording: Recording, changes: dict[str, tuple]) -> None:
+    """With ARCHIVE_RECORDINGS, a recording that has just become downloadable is archived:
+    an action like an operator's, requested by no one."""
+    became_available = "status" in changes and recording.status in DOWNLOADABLE_RECORDING_STATUSES
+    if settings.ARCHIVE_RECORDINGS and became_available and not recording.is_archived:
+        request(ActionKind.ARCHIVE_RECORDING, target=recording.recording_id)

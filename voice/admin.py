@@ -6,7 +6,15 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from voice.models import Call, Conference, ConferenceMember, Event, Recording, Route, Transcription
+from voice.models import (
+    Call,
+    Conference,
+    ConferenceMember,
+    Event,
+    Recording,
+    Route,
+    Transcription,
+)
 
 
 @admin.register(Route)

@@ -27,7 +27,16 @@ from pydantic import BaseModel, Field, ValidationError
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from voice.facts import CallInfo, ConferenceInfo, MemberInfo, RecordingInfo
-from voice.schema import Document, Id, Unreadable, Url, check_storable, load_json, storable, text
+from voice.schema import (
+    Document,
+    Id,
+    Unreadable,
+    Url,
+    check_storable,
+    load_json,
+    storable,
+    text,
+)
 
 # A transcript of hours of speech is long, but not this long.
 TranscriptText = text(1_000_000)
@@ -218,19 +227,36 @@ class BandwidthClient:
         params: dict | None = None,
         idempotent: bool = True,
         xml: str | None = None,
+        headers: dict | None = None,
+        stream: bool = False,
+        also_ok: tuple[int, ...] = (),
     ) -> requests.Response:
         """`path` is under the account, or a whole URL Bandwidth gave (a next page, a
         transcript): only ever on Bandwidth's own host, since it carries our credentials.
-        The body is `json`, or a BXML document given as `xml`."""
+        The body is `json`, or a BXML document given as `xml`. A `stream`ed answer's body is
+        read by the caller, who closes it; `also_ok` are error statuses the caller reads
+        as an answer (a media Range beyond the file: 416)."""
         url = self.base + path
         if path.startswith(("http://", "https://")):
             if urlsplit(path).netloc != urlsplit(self.base).netloc:
                 raise PermanentError(f"Refusing to send the API credentials to {urlsplit(path).netloc}")
             url = path
-        body = {"data": xml.encode(), "headers": {"Content-Type": "application/xml"}} if xml is not None else {}
+        headers = dict(headers or {})
+        body = {}
+        if xml is not None:
+            body["data"] = xml.encode()
+            headers["Content-Type"] = "application/xml"
         try:
             response = self.session.request(
-                method, url, json=json, params=params, timeout=self.timeout, allow_redirects=False, **body
+                method,
+                url,
+                json=json,
+                params=params,
+                headers=headers,
+                stream=stream,
+                timeout=self.timeout,
+                allow_redirects=False,
+                **body,
             )
         except requests.ConnectionError as error:
             reason = error.args[0] if error.args else None
@@ -252,9 +278,14 @@ class BandwidthClient:
                 raise TransientError(f"Bandwidth's answer was cut short: {error}") from error
             raise OutcomeUnknown(f"Bandwidth's answer was cut short; the request may have been applied: {error}") from error
 
-        if response.status_code < 400:
+        if response.status_code < 400 or response.status_code in also_ok:
             return response
-        raise _http_error(response, _description(response), response.text)
+        # An error's body is small: read it for the message, then let the connection go.
+        try:
+            description, text = _description(response), response.text
+        finally:
+            response.close()
+        raise _http_error(response, description, text)
 
     # Calls
 
@@ -463,28 +494,15 @@ class BandwidthClient:
         headers = {"Accept": "audio/*"}
         if byte_range:
             headers["Range"] = byte_range
-        try:
-            response = self.session.get(
-                self.base + path, headers=headers, stream=True, timeout=self.timeout, allow_redirects=False
-            )
-        except (requests.ConnectionError, requests.Timeout) as error:
-            raise TransientError(f"Bandwidth could not be reached: {error}") from error
-        if response.status_code < 300 or response.status_code == 416:
-            length = response.headers.get("Content-Length", "")
-            return Media(
-                status=response.status_code,
-                content_type=response.headers.get("Content-Type", ""),
-                content_length=int(length) if length.isdigit() else None,
-                content_range=response.headers.get("Content-Range", ""),
-                response=response,
-            )
-        # An error's body is small; read it for the message, then let the connection go.
-        try:
-            description = _description(response)
-            body = response.text
-        finally:
-            response.close()
-        raise _http_error(response, description, body)
+        response = self._request("GET", path, headers=headers, stream=True, also_ok=(416,))
+        length = response.headers.get("Content-Length", "")
+        return Media(
+            status=response.status_code,
+            content_type=response.headers.get("Content-Type", ""),
+            content_length=int(length) if length.isdigit() else None,
+            content_range=response.headers.get("Content-Range", ""),
+            response=response,
+        )
 
 
 _local = threading.local()

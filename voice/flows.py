@@ -47,6 +47,15 @@ REMOVED = "You have been removed from the conference. Goodbye."
 DIAL_OUT_TAG = "dial-out:"
 
 
+def dial_out_tag(conference_id: str) -> str:
+    return DIAL_OUT_TAG + conference_id
+
+
+def dialled_into(tag: str) -> str | None:
+    """The conference an operator dialled a call with this tag into, if they did."""
+    return tag.removeprefix(DIAL_OUT_TAG) if tag.startswith(DIAL_OUT_TAG) else None
+
+
 def webhook_url() -> str:
     return settings.PUBLIC_URL + reverse("voice-webhook")
 
@@ -102,8 +111,9 @@ def plan_for(call: Call, *, answered: bool, redirected: bool = False) -> Plan:
     says whether the call is up already (it is not at initiate). A redirect an operator
     sent gets the route they chose; a call an operator dialled into a conference joins it."""
     route = redirect_route(call) if redirected else None
-    if route is None and call.tag.startswith(DIAL_OUT_TAG):
-        return _dial_out(call, call.tag.removeprefix(DIAL_OUT_TAG))
+    conference_id = dialled_into(call.tag)
+    if route is None and conference_id is not None:
+        return _dial_out(call, conference_id)
     route = route or route_for(routed_number(call))
     if route is None:
         return Plan(_speak_then_hold(DEFAULT_SENTENCE), None, {"flow": Route.Flow.SPEAK_HOLD})

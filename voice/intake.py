@@ -17,12 +17,12 @@ from django.db import transaction
 
 from voice.answers import NO_CONTENT, Answer, Handler
 from voice.events import Callback
-from voice.handlers import calls, conferences, recordings
+from voice.handlers import call_events, conference_events, recording_events
 from voice.models import Event
 
 __all__ = ["HANDLERS", "Answer", "receive"]
 
-HANDLERS: dict[str, Handler] = {**calls.HANDLERS, **conferences.HANDLERS, **recordings.HANDLERS}
+HANDLERS: dict[str, Handler] = {**call_events.HANDLERS, **conference_events.HANDLERS, **recording_events.HANDLERS}
 
 
 def receive(event: Callback, *, started: float | None = None) -> Answer:

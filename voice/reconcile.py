@@ -32,7 +32,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from voice import bandwidth, recordings, tasks, transcripts
+from voice import actions, bandwidth, transcripts
 from voice.models import (
     OPEN_ACTION_STATUSES,
     Action,
@@ -329,10 +329,11 @@ def _reconcile_conferences(
 def repair_recording(info: bandwidth.RecordingInfo, conference: Conference | None = None) -> int:
     """Store a recording (and its transcription's metadata) webhooks did not bring."""
     with transaction.atomic():
-        recording, changes = recordings.store(info, info.status, conference=conference)
+        recording, changes = Recording.observe(info, info.status, conference=conference)
+        actions.archive_when_available(recording, changes)
         part = info.transcription
         if part is not None and part.status and part.status != TranscriptionStatus.NONE:
-            changes.update(recordings.store_transcription(recording, part.status, part))
+            changes.update(Transcription.observe(recording, part.status, part))
         if not changes:
             return 0
         Event.repaired(
@@ -461,16 +462,6 @@ def run_alone() -> dict:
         cache.delete(RUN_LOCK)
 
 
-def _refetch_transcripts() -> int:
-    """Transcripts whose fetch gave up during an outage: asked for again (the task marks
-    each try, so one is asked for at most every transcripts.REFETCH_AFTER)."""
-    overdue = transcripts.overdue()
-    Transcription.objects.filter(pk__in=overdue).update(updated_at=timezone.now())
-    for pk in overdue:
-        tasks.fetch_transcription.delay_on_commit(pk)
-    return len(overdue)
-
-
 def run(*, full: bool = False) -> Report:
     """One reconciliation. `full` (manage.py sync_bandwidth) re-reads every live object
     and lists everything Bandwidth still keeps, as for a first import of an account."""
@@ -486,6 +477,6 @@ def run(*, full: bool = False) -> Report:
             # The next run tries again; what was repaired so far stays repaired.
             log.warning("reconciliation: %s stopped: %s", step.__name__, error)
             report.errors.append(f"{step.__name__}: {error}")
-    report.transcripts_refetched = _refetch_transcripts()
+    report.transcripts_refetched = transcripts.refetch_overdue()
     report.stuck = Call.objects.stuck().count()
     return report

@@ -21,7 +21,16 @@ from enum import StrEnum
 from typing import Annotated, Any, Self
 
 from django.utils.dateparse import parse_duration
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, PlainValidator, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    PrivateAttr,
+    StringConstraints,
+    ValidationError,
+)
 
 # Column lengths.
 ID_LENGTH = 100

@@ -1,7 +1,10 @@
-"""The signals voice emits when the mirror or an action changes.
+"""The signals voice emits when the mirror or an action changes, or when there is work for
+a worker.
 
-They are the only bridge from voice to the console: voice knows nothing of pages or
-websockets; console/live.py listens and pushes the changed rows after commit.
+They are how voice speaks to what sits above it without importing it: the console (pages,
+websockets: console/live.py pushes the changed rows after commit; the audit log) and
+voice's own tasks (voice/tasks.py hands the work to Celery after commit). Each change is
+sent by the model method that made it, inside its transaction.
 """
 
 from django.dispatch import Signal
@@ -17,6 +20,8 @@ action_changed = Signal()
 # kwargs: recording_id — a recording or its transcription changed (status, text, archive,
 # waveform, deletion).
 recording_changed = Signal()
-# kwargs: recording_id, ok, detail — an automatic archive (ARCHIVE_RECORDINGS) finished; an
-# operator's archive is an Action and reports through action_changed.
-recording_archived = Signal()
+# kwargs: action — an action was recorded (by an operator, or by Switchboard itself when
+# requested_by is None) and waits for a worker.
+action_recorded = Signal()
+# kwargs: transcription_pk — Bandwidth has a transcript Switchboard has not fetched yet.
+transcript_wanted = Signal()

@@ -1,22 +1,29 @@
-"""Celery tasks: thin interfaces that take ids and call one function in voice."""
+"""Celery tasks: the top of voice. Each is a thin interface that takes ids and calls one
+function in voice; the receivers below hand work to them when its transaction commits.
 
-from typing import TYPE_CHECKING
+Nothing in voice imports this module: voice records the work (an Action, a transcript to
+fetch) and sends a signal (voice/signals.py); VoiceConfig.ready connects these receivers.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
 
 from celery import shared_task
+from django.dispatch import receiver
 
-if TYPE_CHECKING:
-    from voice.bandwidth import TransientError
+from voice import actions, bandwidth, retry, signals, transcripts, waveform
+from voice import reconcile as reconciliation
+from voice.models import Action
 
 
-def _countdown(error: "TransientError", retries: int) -> float:
+def _countdown(error: bandwidth.TransientError, retries: int) -> float:
     """Bandwidth's Retry-After, else 5 s doubling with each retry, at most 5 minutes."""
-    return error.retry_after if error.retry_after is not None else min(300, 5 * 2**retries)
+    return retry.delay(error, retries, base=5.0, cap=300.0)
 
 
 @shared_task(bind=True, max_retries=None, acks_late=True)
 def perform_action(self, action_id: int) -> None:
-    from voice import actions
-
     attempt = actions.perform(action_id)
     if attempt.retry_in is not None:
         raise self.retry(countdown=attempt.retry_in)
@@ -24,20 +31,16 @@ def perform_action(self, action_id: int) -> None:
 
 @shared_task
 def drop_stale_actions() -> int:
-    from voice import actions
-
     return actions.drop_stale()
 
 
 @shared_task(bind=True, max_retries=8, acks_late=True)
 def fetch_transcription(self, transcription_pk: int) -> None:
-    from voice import bandwidth, transcripts
-
     try:
         transcripts.fetch(transcription_pk)
     except bandwidth.TransientError as error:
         if self.request.retries >= self.max_retries:
-            # Reconciliation asks again later (voice.reconcile._refetch_transcripts).
+            # Reconciliation asks again later (voice.reconcile.refetch_transcripts).
             transcripts.postpone(transcription_pk, error)
             return
         raise self.retry(countdown=_countdown(error, self.request.retries)) from error
@@ -45,32 +48,29 @@ def fetch_transcription(self, transcription_pk: int) -> None:
 
 @shared_task
 def reconcile() -> dict:
-    from voice import reconcile as reconciliation
-
     return reconciliation.run_alone()
-
-
-# Archiving streams a whole recording (up to hours of audio) from Bandwidth: more time than
-# the default limits give a task.
-@shared_task(bind=True, max_retries=8, acks_late=True, soft_time_limit=900, time_limit=960)
-def archive_recording(self, recording_pk: int) -> None:
-    from voice import bandwidth, recordings
-
-    try:
-        recordings.archive_automatically(recording_pk)
-    except bandwidth.TransientError as error:
-        raise self.retry(countdown=_countdown(error, self.request.retries)) from error
 
 
 @shared_task(bind=True, max_retries=3, acks_late=True, soft_time_limit=300, time_limit=330)
 def compute_waveform(self, recording_pk: int) -> None:
-    from voice import bandwidth, recordings
-
     try:
-        recordings.compute_waveform(recording_pk)
+        waveform.compute(recording_pk)
     except bandwidth.TransientError as error:
-        # max_retries=3: retries 0 to 2 wait 5, 10, 20 s, under _countdown's cap.
         raise self.retry(countdown=_countdown(error, self.request.retries)) from error
     except bandwidth.PermanentError:
         # Bandwidth no longer has the media (deleted, expired): no waveform, nothing to retry.
         return
+
+
+@receiver(signals.action_recorded)
+def _perform_after_commit(sender, action: Action, **kwargs) -> None:
+    perform_action.apply_async_on_commit(
+        (action.pk,),
+        # A backstop only: the task itself drops a stale action and says so on the row.
+        expires=action.stale_at + timedelta(minutes=5),
+    )
+
+
+@receiver(signals.transcript_wanted)
+def _fetch_after_commit(sender, transcription_pk: int, **kwargs) -> None:
+    fetch_transcription.delay_on_commit(transcription_pk)

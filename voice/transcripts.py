@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-
 from datetime import timedelta
 
 from django.utils import timezone
@@ -29,13 +28,13 @@ def fetch(transcription_pk: int) -> bool:
     recording = transcription.recording
     if not recording.call_id:
         # Conference recordings cannot be transcribed (https://dev.bandwidth.com/docs/voice/bxml/startRecording).
-        Transcription.objects.filter(pk=transcription_pk).update(fetch_error="A conference recording has no transcript.")
+        transcription.fetch_failed("A conference recording has no transcript.")
         return False
     try:
         transcript = bandwidth.client().get_transcription(recording.call_id, recording.recording_id)
     except bandwidth.PermanentError as error:
         log.warning("transcription of %s could not be fetched: %s", recording.recording_id, error)
-        Transcription.objects.filter(pk=transcription_pk).update(fetch_error=str(error)[:2000])
+        transcription.fetch_failed(str(error))
         return False
     # False from store_text means a concurrent run stored it first: stored either way.
     transcription.store_text(transcript.text, transcript.confidence)
@@ -45,7 +44,19 @@ def fetch(transcription_pk: int) -> bool:
 def postpone(transcription_pk: int, error: Exception) -> None:
     """The fetch gave up for now: note when, so that reconciliation asks again later."""
     log.warning("transcription %s not fetched yet: %s", transcription_pk, error)
-    Transcription.objects.filter(pk=transcription_pk).update(updated_at=timezone.now())
+    Transcription.objects.filter(pk=transcription_pk).first().tried()
+
+
+def refetch_overdue() -> int:
+    """Transcripts whose fetch gave up during an outage are wanted again (reconciliation
+    calls this each run); each try is noted, so one is asked for at most every
+    REFETCH_AFTER. Returns how many."""
+    wanted = 0
+    for transcription in Transcription.objects.filter(pk__in=overdue()):
+        transcription.tried()
+        transcription.want_text()
+        wanted += 1
+    return wanted
 
 
 def overdue() -> list[int]:

@@ -54,8 +54,8 @@ def boss_client(client, boss):
 
 @pytest.fixture
 def enqueued():
-    with mock.patch("voice.actions.perform_action_task") as task:
-        yield task.apply_async_on_commit
+    with mock.patch("voice.tasks.perform_action.apply_async_on_commit") as enqueue:
+        yield enqueue
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ CALL = "c-15ac29a2-1331029c-2cb0-4a07-b215-b22865662d85"
 
 @pytest.fixture
 def enqueued():
-    with mock.patch("voice.actions.perform_action_task") as task:
-        yield task.apply_async_on_commit
+    with mock.patch("voice.tasks.perform_action.apply_async_on_commit") as enqueue:
+        yield enqueue
 
 
 def test_the_timeline_merges_webhooks_and_actions_in_order(agent_client, enqueued):

@@ -23,8 +23,8 @@ def call():
 
 @pytest.fixture
 def enqueued():
-    with mock.patch("voice.actions.perform_action_task") as task:
-        yield task.apply_async_on_commit
+    with mock.patch("voice.tasks.perform_action.apply_async_on_commit") as enqueue:
+        yield enqueue
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(client):

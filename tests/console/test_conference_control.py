@@ -73,8 +73,8 @@ def route(db):
 
 @pytest.fixture
 def enqueued():
-    with mock.patch("voice.actions.perform_action_task") as task:
-        yield task.apply_async_on_commit
+    with mock.patch("voice.tasks.perform_action.apply_async_on_commit") as enqueue:
+        yield enqueue
 
 
 def as_role(client, make_operator, role):

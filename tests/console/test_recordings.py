@@ -12,7 +12,7 @@ from django.utils import timezone
 from console import live, operations, recordings, roles
 from console.models import AuditEntry
 from tests.support.recordings import NOON, recording
-from voice import signals
+from voice import actions
 from voice.models import Action, ActionKind, Conference, RecordingStatus, Transcription, TranscriptionStatus
 
 pytestmark = pytest.mark.django_db
@@ -37,8 +37,8 @@ def boss_client(client, make_operator):
 @pytest.fixture
 def enqueued():
     """Actions requested are recorded but not sent (no worker in unit tests)."""
-    with mock.patch("voice.actions.perform_action_task") as task:
-        yield task.apply_async_on_commit
+    with mock.patch("voice.tasks.perform_action.apply_async_on_commit") as enqueue:
+        yield enqueue
 
 
 def shown(client, query: str = "") -> list[str]:
@@ -287,7 +287,9 @@ def test_a_recording_action_changing_state_is_pushed(django_capture_on_commit_ca
     assert [call.args[0] for call in send.call_args_list] == ["live.recording.r-0001"]
 
 
-def test_an_automatic_archive_is_audited_as_done_by_the_system():
-    signals.recording_archived.send(sender=None, recording_id="r-0001", ok=True, detail="12 bytes, automatically")
+def test_an_automatic_archive_is_audited_as_done_by_the_system(settings, enqueued):
+    settings.ARCHIVE_RECORDINGS = True
+    made = recording()
+    actions.archive_when_available(made, {"status": (RecordingStatus.PROCESSING, RecordingStatus.COMPLETE)})
     entry = AuditEntry.objects.get()
-    assert (entry.actor_name, entry.verb, entry.target, entry.outcome) == ("system", "archive recording", "r-0001", "ok")
+    assert (entry.actor_name, entry.verb, entry.target, entry.result) == ("system", "archive recording", "r-0001", "pending")

@@ -14,7 +14,7 @@ from django.core.management import call_command
 from tests.support.bandwidth import API, payload
 from tests.support.recordings import media_url, recording, serve_media, wav_bytes
 from tests.voice.conftest import deliver
-from voice import actions, bandwidth, recordings, reconcile
+from voice import actions, archive, bandwidth, reconcile, waveform
 from voice.models import (
     Action,
     ActionKind,
@@ -35,7 +35,7 @@ def storage(settings, tmp_path):
 
 
 def perform(kind: str, target: str = "r-0001", call_id: str = "c-0001") -> Action:
-    with mock.patch("voice.actions.perform_action_task"):
+    with mock.patch("voice.tasks.perform_action"):
         action, _ = actions.request(kind, target=target, call_id=call_id)
     actions.perform(action.pk)
     action.refresh_from_db()
@@ -46,7 +46,7 @@ def perform(kind: str, target: str = "r-0001", call_id: str = "c-0001") -> Actio
 
 
 def test_peaks_follow_the_loudness_of_the_audio():
-    peaks = recordings.WavPeaks(count=10)
+    peaks = waveform.WavPeaks(count=10)
     peaks.feed(wav_bytes(2.0, loud_until=1.0))
     levels = peaks.result()
     assert len(levels) == 10
@@ -56,9 +56,9 @@ def test_peaks_follow_the_loudness_of_the_audio():
 @pytest.mark.parametrize("chunk", [1, 7, 44, 1000, 65536])
 def test_peaks_are_the_same_however_the_download_is_cut(chunk):
     data = wav_bytes(1.3, channels=2, loud_until=0.4)
-    whole = recordings.WavPeaks(count=50)
+    whole = waveform.WavPeaks(count=50)
     whole.feed(data)
-    pieces = recordings.WavPeaks(count=50)
+    pieces = waveform.WavPeaks(count=50)
     for start in range(0, len(data), chunk):
         pieces.feed(data[start : start + chunk])
     assert pieces.result() == whole.result()
@@ -66,7 +66,7 @@ def test_peaks_are_the_same_however_the_download_is_cut(chunk):
 
 
 def test_peaks_of_what_is_not_a_pcm_wav_are_none():
-    peaks = recordings.WavPeaks()
+    peaks = waveform.WavPeaks()
     peaks.feed(b"ID3\x03\x00" + b"\x00" * 100)
     assert peaks.result() is None and peaks.failed
 
@@ -74,17 +74,17 @@ def test_peaks_of_what_is_not_a_pcm_wav_are_none():
 def test_the_waveform_is_computed_from_bandwidths_media_and_kept(bandwidth_api):
     made = recording()
     serve_media(bandwidth_api, made, wav_bytes(1.0))
-    assert recordings.compute_waveform(made.pk)
+    assert waveform.compute(made.pk)
     made.refresh_from_db()
-    assert len(made.peaks) == recordings.PEAK_COUNT
-    assert not recordings.compute_waveform(made.pk)
+    assert len(made.peaks) == waveform.PEAK_COUNT
+    assert not waveform.compute(made.pk)
     assert len(bandwidth_api.calls) == 1
 
 
 def test_an_mp3_gets_an_empty_waveform(bandwidth_api):
     made = recording(file_format="mp3")
     serve_media(bandwidth_api, made, b"ID3" + b"\x00" * 50, content_type="audio/mpeg")
-    recordings.compute_waveform(made.pk)
+    waveform.compute(made.pk)
     made.refresh_from_db()
     assert made.peaks == []
 
@@ -103,7 +103,7 @@ def test_archiving_copies_the_media_and_computes_the_waveform_on_the_way(bandwid
     assert made.archive_name.startswith(f"recordings/{made.start_time:%Y/%m}/r-0001-") and made.archive_name.endswith(".wav")
     with default_storage.open(made.archive_name) as archived:
         assert archived.read() == data
-    assert len(made.peaks) == recordings.PEAK_COUNT
+    assert len(made.peaks) == waveform.PEAK_COUNT
 
 
 def test_a_download_that_breaks_off_leaves_no_file(bandwidth_api, storage):
@@ -115,7 +115,7 @@ def test_a_download_that_breaks_off_leaves_no_file(bandwidth_api, storage):
         raise bandwidth.TransientError("The download from Bandwidth broke off")
 
     with mock.patch.object(bandwidth.Media, "chunks", broken), pytest.raises(bandwidth.TransientError):
-        recordings.archive(made)
+        archive.archive(made)
     made.refresh_from_db()
     assert not made.is_archived
     assert not [path for path in storage.rglob("*") if path.is_file()]
@@ -131,35 +131,40 @@ def test_a_recording_bandwidth_no_longer_has_fails_to_archive_with_its_words(ban
 def test_a_second_archive_keeps_the_first_copy(bandwidth_api, storage):
     made = recording()
     serve_media(bandwidth_api, made, wav_bytes(0.5))
-    recordings.archive(made)
+    archive.archive(made)
     stale = Recording.objects.get(pk=made.pk)
     stale.archive_name = ""
-    recordings.archive(stale)
+    archive.archive(stale)
     assert len([path for path in storage.rglob("*") if path.is_file()]) == 1
 
 
-def test_with_archive_recordings_an_available_recording_is_archived(settings, django_capture_on_commit_callbacks):
+def test_with_archive_recordings_an_available_recording_is_archived_by_an_action_of_its_own(settings, django_capture_on_commit_callbacks):
     settings.ARCHIVE_RECORDINGS = True
-    with mock.patch("voice.tasks.archive_recording.delay") as archive, django_capture_on_commit_callbacks(execute=True):
+    with mock.patch("voice.tasks.perform_action.apply_async") as perform, django_capture_on_commit_callbacks(execute=True):
         deliver(payload("recordingAvailable"))
         deliver(payload("recordingAvailable", eventTime="2019-06-20T15:55:59.000Z"))
-    archive.assert_called_once_with(Recording.objects.get().pk)
+    action = Action.objects.get()
+    assert (action.kind, action.target, action.requested_by) == (ActionKind.ARCHIVE_RECORDING, Recording.objects.get().recording_id, None)
+    assert perform.call_args.args[0] == (action.pk,)
 
 
 def test_without_archive_recordings_nothing_is_archived(settings, django_capture_on_commit_callbacks):
     settings.ARCHIVE_RECORDINGS = False
-    with mock.patch("voice.tasks.archive_recording.delay") as archive, django_capture_on_commit_callbacks(execute=True):
+    with mock.patch("voice.tasks.perform_action.apply_async") as perform, django_capture_on_commit_callbacks(execute=True):
         deliver(payload("recordingAvailable"))
-    archive.assert_not_called()
+    perform.assert_not_called()
+    assert not Action.objects.exists()
 
 
-def test_an_automatic_archive_reports_its_outcome(bandwidth_api):
+def test_an_automatic_archive_reports_its_outcome_like_any_action(bandwidth_api, settings):
+    settings.ARCHIVE_RECORDINGS = True
     made = recording()
     serve_media(bandwidth_api, made, wav_bytes(0.5))
-    reports = []
-    with mock.patch("voice.signals.recording_archived.send", side_effect=lambda **kw: reports.append(kw)):
-        recordings.archive_automatically(made.pk)
-    assert [(r["recording_id"], r["ok"]) for r in reports] == [("r-0001", True)]
+    actions.archive_when_available(made, {"status": (RecordingStatus.PROCESSING, RecordingStatus.COMPLETE)})
+    action = Action.objects.get()
+    actions.perform(action.pk)
+    action.refresh_from_db()
+    assert action.status == ActionStatus.DONE and "Archived" in action.detail
 
 
 # Transcribe and delete at Bandwidth
@@ -201,7 +206,7 @@ def test_a_conference_recording_is_never_sent_for_transcription(bandwidth_api):
 def test_deleting_marks_the_row_and_forgets_its_content_and_archive(bandwidth_api):
     made = recording(transcript="call me back", peaks=[1, 2, 3])
     serve_media(bandwidth_api, made, wav_bytes(0.5))
-    recordings.archive(made)
+    archive.archive(made)
     bandwidth_api.delete(f"{API}/calls/c-0001/recordings/r-0001", status=204)
     action = perform(ActionKind.DELETE_RECORDING)
     assert action.status == ActionStatus.DONE

@@ -81,13 +81,13 @@ def test_a_transcript_not_fetched_during_an_outage_is_asked_for_again_later(monk
     enqueued = []
     monkeypatch.setattr(tasks.fetch_transcription, "delay_on_commit", lambda pk: enqueued.append(pk))
 
-    assert reconcile._refetch_transcripts() == 0  # just tried: not yet
+    assert transcripts.refetch_overdue() == 0  # just tried: not yet
     Transcription.objects.filter(pk=transcription.pk).update(updated_at=timezone.now() - timedelta(minutes=11))
-    assert reconcile._refetch_transcripts() == 1
+    assert transcripts.refetch_overdue() == 1
     assert enqueued == [transcription.pk]
-    assert reconcile._refetch_transcripts() == 0  # marked as tried again
+    assert transcripts.refetch_overdue() == 0  # marked as tried again
     Transcription.objects.filter(pk=transcription.pk).update(updated_at=timezone.now() - timedelta(minutes=11), fetch_error="Not Found")
-    assert reconcile._refetch_transcripts() == 0  # Bandwidth refused it: final
+    assert transcripts.refetch_overdue() == 0  # Bandwidth refused it: final
 
 
 def test_a_fetch_that_runs_out_of_retries_is_postponed_not_lost(monkeypatch):

@@ -16,7 +16,13 @@ from voice.models.action import (
     ActionKind,
     ActionStatus,
 )
-from voice.models.call import CALL_TRANSITIONS, LIVE_CALL_STATES, Call, CallState, stuck_call_cutoff
+from voice.models.call import (
+    CALL_TRANSITIONS,
+    LIVE_CALL_STATES,
+    Call,
+    CallState,
+    stuck_call_cutoff,
+)
 from voice.models.conference import (
     CONFERENCE_AGE_WARNING,
     CONFERENCE_MAX_AGE,

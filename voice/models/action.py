@@ -154,6 +154,11 @@ class Action(models.Model):
     def is_stale(self) -> bool:
         return timezone.now() >= self.stale_at
 
+    def placed(self, call_id: str) -> None:
+        """The call a dial-out placed: its task, delivered again, never dials twice."""
+        Action.objects.filter(pk=self.pk).update(call_id=call_id, updated_at=timezone.now())
+        self.call_id = call_id
+
     def claim(self, lease: timedelta) -> bool:
         """Take this action for sending; False if another worker holds it or it is finished."""
         now = timezone.now()

@@ -12,7 +12,17 @@ from django.utils import timezone
 from voice import signals
 from voice.facts import CallInfo
 from voice.models.mirror import MirrorQuerySet, allowed_from, fill_missing, overwrite
-from voice.models.upsert import Advance, Always, Fill, Latest, Newest, When, WithMove, touch, upsert
+from voice.models.upsert import (
+    Advance,
+    Always,
+    Fill,
+    Latest,
+    Newest,
+    When,
+    WithMove,
+    touch,
+    upsert,
+)
 from voice.schema import (
     ACCOUNT_ID_LENGTH,
     APPLICATION_ID_LENGTH,
@@ -269,7 +279,7 @@ class Call(models.Model):
                 call.changed()
                 return {"state": (None, call.state)}
             changes: dict[str, tuple] = {}
-            if target and target != call.state and cls._advance(call.call_id, target):
+            if target and target != call.state and cls.advance(call.call_id, target):
                 changes["state"] = (call.state, target)
             mine = cls.objects.filter(pk=call.pk)
             ending = {name: facts[name] for name in ENDING_FACTS}
@@ -287,18 +297,21 @@ class Call(models.Model):
         """Bandwidth answered 404 for a call the mirror has live: it no longer knows it. The
         end is Switchboard's guess, with no cause: a disconnect delivered late still brings
         Bandwidth's own end time and cause (observe)."""
-        moved = self._advance(self.call_id, CallState.ENDED, end_time=self.end_time or read_at, last_synced_at=read_at)
-        if moved:
-            self.changed()
-        return moved
+        return self.advance(self.call_id, CallState.ENDED, end_time=self.end_time or read_at, last_synced_at=read_at)
 
     @classmethod
-    def _advance(cls, call_id: str, to_state: str, **fields) -> bool:
-        return bool(
+    def advance(cls, call_id: str, to_state: str, **fields) -> bool:
+        """Move a call to `to_state` if its lifecycle allows it, with `fields`; return
+        whether it moved. One conditional UPDATE: of two concurrent writers only one can
+        match the predecessor states."""
+        moved = bool(
             cls.objects.filter(call_id=call_id, state__in=allowed_from(CALL_TRANSITIONS, to_state)).update(
                 state=to_state, updated_at=timezone.now(), **fields
             )
         )
+        if moved:
+            cls(call_id=call_id).changed()
+        return moved
 
 
 # What reconciliation takes from Bandwidth's answer about a call Switchboard has.

@@ -10,10 +10,22 @@ from django.db.models import Q
 from django.utils import timezone
 
 from voice import signals
-from voice.models.call import Call
 from voice.facts import ConferenceInfo
+from voice.models.call import Call
 from voice.models.mirror import MirrorQuerySet, allowed_from, fill_missing, overwrite
-from voice.models.upsert import Advance, Always, Earliest, Fill, Latest, Newest, Rule, When, WithMove, touch, upsert
+from voice.models.upsert import (
+    Advance,
+    Always,
+    Earliest,
+    Fill,
+    Latest,
+    Newest,
+    Rule,
+    When,
+    WithMove,
+    touch,
+    upsert,
+)
 from voice.schema import (
     CONFERENCE_NAME_LENGTH,
     FROM_LENGTH,

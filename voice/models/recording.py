@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 
 from voice import signals
+from voice.facts import RecordingInfo, TranscriptionPart
 from voice.models.call import Call
 from voice.models.conference import Conference
 from voice.models.mirror import allowed_from, fill_missing
@@ -229,6 +230,37 @@ class Recording(models.Model):
         )
 
     @classmethod
+    def observe(cls, info: RecordingInfo, status: str, *, conference: Conference | None = None) -> tuple[Recording, dict]:
+        """Create the recording from what Bandwidth says of it (a webhook or the API), or
+        move it to `status` and fill what it lacks; returns it and what changed,
+        {column: (before, after)}.
+
+        `status` is Bandwidth's as given (recordingAvailable's complete, partial or error;
+        the API's, which may say processing or deleted): a status Switchboard does not know
+        is taken as still processing."""
+        if status not in RecordingStatus.values:
+            status = RecordingStatus.PROCESSING
+        return cls.store(
+            info.recording_id,
+            status,
+            call_id=info.call_id,
+            conference=conference,
+            account_id=info.account_id,
+            parent_call_id=info.parent_call_id,
+            direction=info.direction,
+            from_number=info.from_number,
+            to_number=info.to_number,
+            name=info.name,
+            channels=info.channels,
+            duration_seconds=info.duration_seconds,
+            file_format=info.file_format,
+            media_url=info.media_url,
+            start_time=info.start_time,
+            end_time=info.end_time,
+            tag=info.tag,
+        )
+
+    @classmethod
     def store(
         cls, recording_id: str, status: str, *, call_id: str = "", conference: Conference | None = None, **facts
     ) -> tuple[Recording, dict[str, tuple]]:
@@ -332,6 +364,29 @@ class Transcription(models.Model):
                 status=to_status, updated_at=timezone.now(), **fields
             )
         )
+
+    @classmethod
+    def observe(cls, recording: Recording, status: str, part: TranscriptionPart) -> dict[str, tuple]:
+        """Store a transcription's metadata as Bandwidth gives it (its id, url and completed
+        time); once it is available, its text is wanted (signals.transcript_wanted: a task
+        fetches it). Returns what changed."""
+        transcription, changes = cls.store(
+            recording, status, transcription_id=part.id, url=part.url, completed_time=part.completed_time
+        )
+        if changes and transcription.wants_text:
+            transcription.want_text()
+        return changes
+
+    def fetch_failed(self, reason: str) -> None:
+        """Bandwidth refused the transcript: a permanent failure, shown on the recording."""
+        Transcription.objects.filter(pk=self.pk).update(fetch_error=reason[:2000])
+
+    def tried(self) -> None:
+        """A fetch was tried and gave up for now: reconciliation asks again later."""
+        Transcription.objects.filter(pk=self.pk).update(updated_at=timezone.now())
+
+    def want_text(self) -> None:
+        signals.transcript_wanted.send(sender=Transcription, transcription_pk=self.pk)
 
     @classmethod
     def store(cls, recording: Recording, status: str, **metadata) -> tuple[Transcription, dict[str, tuple]]:

@@ -19,7 +19,13 @@ from voice.sandbox.api_common import (
 )
 from voice.sandbox.call_lifecycle import LimitExceeded
 from voice.sandbox.call_requests import MAX_TAG, place_call
-from voice.sandbox.request_fields import Invalid, credentials, method_field, text_field, url_field
+from voice.sandbox.request_fields import (
+    Invalid,
+    credentials,
+    method_field,
+    text_field,
+    url_field,
+)
 from voice.sandbox.resources import INITIATED, SimCall
 from voice.sandbox.webhook_sender import Target
 

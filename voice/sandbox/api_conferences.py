@@ -18,7 +18,14 @@ from voice.sandbox.api_common import (
     simulation,
 )
 from voice.sandbox.conference_lifecycle import CoachTaken
-from voice.sandbox.request_fields import Invalid, boolean_field, credentials, method_field, text_field, url_field
+from voice.sandbox.request_fields import (
+    Invalid,
+    boolean_field,
+    credentials,
+    method_field,
+    text_field,
+    url_field,
+)
 from voice.sandbox.resources import Member, SimConference
 from voice.sandbox.webhook_sender import Target
 

@@ -15,7 +15,15 @@ import time
 
 from aiohttp import web
 
-from voice.sandbox.api_common import API_PREFIX, FAULT_RNG, REQUESTS, Conflict, NotFound, error, simulation
+from voice.sandbox.api_common import (
+    API_PREFIX,
+    FAULT_RNG,
+    REQUESTS,
+    Conflict,
+    NotFound,
+    error,
+    simulation,
+)
 from voice.sandbox.request_fields import Invalid
 
 log = logging.getLogger("sandbox.api")

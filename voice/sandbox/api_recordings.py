@@ -21,7 +21,14 @@ from voice.sandbox.api_common import (
     simulation,
 )
 from voice.sandbox.recording_lifecycle import MIN_TRANSCRIBABLE_SECONDS
-from voice.sandbox.request_fields import Invalid, credentials, method_field, number_field, text_field, url_field
+from voice.sandbox.request_fields import (
+    Invalid,
+    credentials,
+    method_field,
+    number_field,
+    text_field,
+    url_field,
+)
 from voice.sandbox.resources import Recording
 from voice.sandbox.webhook_sender import Target
 

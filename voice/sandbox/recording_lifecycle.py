@@ -12,7 +12,14 @@ from datetime import datetime
 from voice.sandbox import audio, ids, webhook_payloads
 from voice.sandbox.clock import Clock
 from voice.sandbox.config import SandboxConfig
-from voice.sandbox.resources import Recorder, Recording, SimCall, SimConference, Spoken, Transcription
+from voice.sandbox.resources import (
+    Recorder,
+    Recording,
+    SimCall,
+    SimConference,
+    Spoken,
+    Transcription,
+)
 from voice.sandbox.scheduler import Scheduler
 from voice.sandbox.webhook_sender import Target, WebhookSender
 

@@ -9,7 +9,13 @@ from collections import deque
 import aiohttp
 from aiohttp import web
 
-from voice.sandbox import api_calls, api_conferences, api_inspection, api_recordings, retention
+from voice.sandbox import (
+    api_calls,
+    api_conferences,
+    api_inspection,
+    api_recordings,
+    retention,
+)
 from voice.sandbox.api_common import FAULT_RNG, REQUESTS, SIMULATION
 from voice.sandbox.api_middleware import MIDDLEWARES
 from voice.sandbox.clock import Clock

@@ -6,20 +6,32 @@ https://dev.bandwidth.com/docs/voice/guides/recordingGuide
 
 from __future__ import annotations
 
-from voice import flows, recordings
+from voice import actions, flows
 from voice.answers import NO_CONTENT, Applied, Handler, bxml_answer
-from voice.events import ConferenceRecordingAvailable, RecordingEvent, TranscriptionAvailable
-from voice.handlers.calls import in_progress
-from voice.models import Conference, Recording, RecordingStatus, TranscriptionStatus
+from voice.events import (
+    ConferenceRecordingAvailable,
+    RecordingEvent,
+    TranscriptionAvailable,
+)
 from voice.facts import TranscriptionPart
+from voice.handlers.call_events import in_progress
+from voice.models import (
+    Conference,
+    Recording,
+    RecordingStatus,
+    Transcription,
+    TranscriptionStatus,
+)
 
 
 def store_recording(
     event: RecordingEvent | ConferenceRecordingAvailable, status: str, *, conference: Conference | None = None
 ) -> tuple[Recording, bool]:
     """Create the recording, or move it to `status` (the event's own, or a known one) and
-    fill what it lacks; an unknown status is taken as processing (voice.recordings.store)."""
-    recording, changes = recordings.store(event.recording(), status, conference=conference)
+    fill what it lacks (Recording.observe); archived once available if Switchboard keeps
+    copies."""
+    recording, changes = Recording.observe(event.recording(), status, conference=conference)
+    actions.archive_when_available(recording, changes)
     return recording, bool(changes)
 
 
@@ -39,10 +51,10 @@ def on_recording_available(event: RecordingEvent) -> Applied:
 def on_transcription_available(event: TranscriptionAvailable) -> Applied:
     """The transcript is ready; its text is fetched by a task, after this commits.
     https://dev.bandwidth.com/docs/voice/webhooks/transcriptionAvailable"""
-    recording, changes = recordings.store(event.recording(), RecordingStatus.PROCESSING)
+    recording, changes = Recording.observe(event.recording(), RecordingStatus.PROCESSING)
     # A GET webhook cannot carry the nested object; the event itself means available.
     part = event.transcription or TranscriptionPart()
-    changes.update(recordings.store_transcription(recording, part.status or TranscriptionStatus.AVAILABLE, part))
+    changes.update(Transcription.observe(recording, part.status or TranscriptionStatus.AVAILABLE, part))
     return Applied(NO_CONTENT, bool(changes))
 
 

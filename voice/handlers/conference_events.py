@@ -12,7 +12,7 @@ from __future__ import annotations
 from voice import flows
 from voice.answers import NO_CONTENT, Applied, Handler, bxml_answer
 from voice.events import ConferenceEvent, ConferenceRecordingAvailable, MemberEvent
-from voice.handlers.recordings import store_recording
+from voice.handlers.recording_events import store_recording
 from voice.models import Call, Conference, ConferenceMember
 
 
@@ -50,7 +50,7 @@ def on_member_exit(event: MemberEvent) -> Applied:
 
 def on_conference_redirect(event: ConferenceEvent) -> Applied:
     """updateConference with a redirectUrl: Switchboard sends one to start or stop recording
-    the conference, and the reply does it (voice/performers/conferences.py)."""
+    the conference, and the reply does it (voice/performers/conference_actions.py)."""
     record = flows.recording_wanted(event.conference_id)
     conference, changed = Conference.observe(event.facts(), at=event.event_time, recording=record)
     if record is None or not conference.is_live:

@@ -2,9 +2,9 @@
 
 from django.conf import settings
 
-from voice import bandwidth, flows, recordings
-from voice.actions import Done, performer
-from voice.models import Action, ActionKind, Recording, Transcription
+from voice import archive, bandwidth, flows
+from voice.models import Action, Recording, Transcription
+from voice.performers.done import Done, already_gone
 
 
 def _recording(action: Action) -> Recording:
@@ -14,7 +14,6 @@ def _recording(action: Action) -> Recording:
     return recording
 
 
-@performer(ActionKind.TRANSCRIBE)
 def transcribe(action: Action) -> Done:
     """transcriptionAvailable comes to the one webhook URL, which then fetches the text."""
     recording = _recording(action)
@@ -33,7 +32,6 @@ def transcribe(action: Action) -> Done:
     return Done("Bandwidth is transcribing the recording.", status)
 
 
-@performer(ActionKind.DELETE_RECORDING)
 def delete(action: Action) -> Done:
     recording = _recording(action)
     if not recording.can_be_deleted:
@@ -41,25 +39,23 @@ def delete(action: Action) -> Done:
     try:
         status = bandwidth.client().delete_recording(recording.call_id, recording.recording_id)
     except bandwidth.PermanentError as error:
-        # 404: Bandwidth no longer has it (deleted already, or past its retention): the
-        # operator's goal is met. https://dev.bandwidth.com/apis/voice/#tag/Recordings/operation/deleteRecording
-        if error.status != 404:
-            raise
-        status = 404
+        # Bandwidth no longer has it (deleted already, or past its retention).
+        status = already_gone(error, "The recording", statuses=(404,)).status
     recording.mark_deleted()
-    archived = recordings.remove_archive(recording)
+    archived = archive.remove_archive(recording)
     detail = "Deleted at Bandwidth, which purges the media within 24 to 48 hours."
     if archived:
         detail += " Switchboard's archived copy was deleted too."
     return Done(detail, status)
 
 
-@performer(ActionKind.ARCHIVE_RECORDING)
-def archive(action: Action) -> Done:
+def keep_copy(action: Action) -> Done:
+    """Archive the media in Switchboard's storage: an operator's request, or with
+    ARCHIVE_RECORDINGS Switchboard's own (voice.actions.archive_when_available)."""
     recording = _recording(action)
     if recording.is_archived:
         return Done("It was archived already.")
     if recording.is_deleted:
         raise bandwidth.PermanentError("The recording was deleted.")
-    size = recordings.archive(recording)
+    size = archive.archive(recording)
     return Done(f"Archived in Switchboard's storage ({size:,} bytes).", 200)

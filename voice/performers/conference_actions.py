@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from voice import bandwidth, flows, signals
-from voice.actions import Done, performer
-from voice.models import Action, ActionKind, Call, CallState, ConferenceMember
+from voice import bandwidth, flows
+from voice.models import Action, Call, ConferenceMember
+from voice.performers.done import Done, already_gone
 
 
 class NotConfirmed(bandwidth.BandwidthError):
@@ -46,17 +46,14 @@ def _set_flag(action: Action, flag: str, on: str, off: str) -> Done:
     return Done(f"{state[0].upper()}{state[1:]} (read back from Bandwidth).", 204)
 
 
-@performer(ActionKind.MUTE)
 def mute(action: Action) -> Done:
     return _set_flag(action, "mute", on="muted", off="unmuted")
 
 
-@performer(ActionKind.HOLD)
 def hold(action: Action) -> Done:
     return _set_flag(action, "hold", on="on hold", off="not on hold")
 
 
-@performer(ActionKind.COACH)
 def coach(action: Action) -> Done:
     """An empty list ends coaching. Bandwidth refuses a second coach in a conference."""
     wanted = list(action.params["callIdsToCoach"])
@@ -68,7 +65,6 @@ def coach(action: Action) -> Done:
     return Done(f"Coaching {len(wanted)} member{'s' if len(wanted) != 1 else ''} (read back from Bandwidth).", 204)
 
 
-@performer(ActionKind.REMOVE_MEMBER)
 def remove_member(action: Action) -> Done:
     """The member's call gets BXML that says goodbye and hangs up; conferenceMemberExit and
     disconnect follow. See flows.removal for why not a redirect."""
@@ -76,34 +72,26 @@ def remove_member(action: Action) -> Done:
     try:
         bandwidth.client().replace_bxml(member_id, flows.removal())
     except bandwidth.PermanentError as error:
-        # 404: Bandwidth no longer knows the call; 409: it has ended. It is out either way.
-        if error.status in (404, 409):
-            return Done(f"The call had already ended ({error}).", error.status)
-        raise
+        return already_gone(error, "The call")
     return Done("Removed: the caller hears goodbye and is hung up.", 204)
 
 
-@performer(ActionKind.END_CONFERENCE)
 def end_conference(action: Action) -> Done:
     try:
         bandwidth.client().end_conference(action.target)
     except bandwidth.PermanentError as error:
         # Bandwidth answers 404 for a conference that has completed.
-        if error.status == 404:
-            return Done(f"The conference had already ended ({error}).", 404)
-        raise
+        return already_gone(error, "The conference", statuses=(404,))
     return Done("Ended: every member was taken out.", 204)
 
 
-@performer(ActionKind.CONFERENCE_RECORDING)
 def change_recording(action: Action) -> Done:
     """Bandwidth asks for the conference's BXML (conferenceRedirect), and the reply starts or
-    stops the recording (voice/handlers/conferences.py, flows.recording_wanted)."""
+    stops the recording (voice/handlers/conference_events.py, flows.recording_wanted)."""
     bandwidth.client().redirect_conference(action.target, **flows.redirect_callbacks())
     return Done("Recording starts." if action.params.get("record") else "Recording stops.", 204)
 
 
-@performer(ActionKind.DIAL_OUT)
 def dial_out(action: Action) -> Done:
     """createCall tagged with the conference: its answer webhook gets that conference's BXML
     (flows.plan_for). Creating a call is not safe to repeat: a connection lost after sending
@@ -112,25 +100,14 @@ def dial_out(action: Action) -> Done:
         # A redelivered task after the call was placed: never dial twice.
         return Done(f"Dialled {action.params['to']} already.")
     to, from_number = action.params["to"], action.params["from"]
+    tag = flows.dial_out_tag(action.params["conference"])
     created = bandwidth.client().create_call(
         to=to,
         from_number=from_number,
         application_id=settings.BANDWIDTH_APPLICATION_ID,
-        tag=flows.DIAL_OUT_TAG + action.params["conference"],
+        tag=tag,
         **flows.outbound_callbacks(),
     )
-    Action.objects.filter(pk=action.pk).update(call_id=created.call_id)
-    # Outbound calls have no initiate webhook: the call is on the board, ringing, from now.
-    _, placed = Call.objects.get_or_create(
-        call_id=created.call_id,
-        defaults={
-            "direction": Call.Direction.OUTBOUND,
-            "state": CallState.INITIATED,
-            "from_number": from_number,
-            "to_number": to,
-            "tag": flows.DIAL_OUT_TAG + action.params["conference"],
-        },
-    )
-    if placed:
-        signals.call_changed.send(sender=Call, call_id=created.call_id)
+    action.placed(created.call_id)
+    Call.placed(created.call_id, to=to, from_number=from_number, tag=tag)
     return Done(f"Dialling {to}.", 201)

@@ -1,24 +1,18 @@
 """Actions on calls."""
 
 from voice import bandwidth, flows
-from voice.actions import Done, performer
-from voice.models import Action, ActionKind
+from voice.models import Action
+from voice.performers.done import Done, already_gone
 
 
-@performer(ActionKind.HANGUP)
 def hang_up(action: Action) -> Done:
     try:
         bandwidth.client().hang_up(action.target)
     except bandwidth.PermanentError as error:
-        # 404: Bandwidth no longer knows the call; 409: it has already ended. Either way the
-        # operator's goal is met. https://dev.bandwidth.com/apis/voice/#tag/Calls/operation/updateCall
-        if error.status in (404, 409):
-            return Done(f"The call had already ended ({error}).", error.status)
-        raise
+        return already_gone(error, "The call")
     return Done("Hung up.", 200)
 
 
-@performer(ActionKind.REDIRECT)
 def redirect(action: Action) -> Done:
     """Bandwidth sends the redirect webhook, answered with the chosen route's flow
     (flows.redirect_route). 409: the call is not answered yet, or has ended."""
