@@ -6,7 +6,7 @@ import pytest
 import requests
 import responses
 
-from voice import bandwidth, reconcile
+from voice import bandwidth
 from voice.models import CallState
 from tests.support.bandwidth import API
 

@@ -73,7 +73,7 @@ def test_a_transcript_not_fetched_during_an_outage_is_asked_for_again_later(monk
 
     from django.utils import timezone
 
-    from voice import reconcile, tasks
+    from voice import tasks
     from voice.models import Recording, Transcription, TranscriptionStatus
 
     recording = Recording.objects.create(recording_id="r-1", call_id="c-1", status="complete")
