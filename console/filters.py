@@ -7,7 +7,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 
 from console.forms import PhoneNumberField
-from voice.models import LIVE_CALL_STATES, Call, stuck_call_cutoff
+from voice.models import LIVE_CALL_STATES, Call
 
 LIVE_STATES = [(state.value, state.label) for state in LIVE_CALL_STATES]
 
@@ -36,5 +36,5 @@ class CallFilterForm(forms.Form):
         if data["tag"]:
             calls = calls.filter(tag__icontains=data["tag"])
         if data["stuck"]:
-            calls = calls.filter(start_time__lte=stuck_call_cutoff())
+            calls = calls.stuck()
         return calls

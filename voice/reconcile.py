@@ -138,10 +138,6 @@ def forget_call(call: Call, error: bandwidth.PermanentError) -> bool:
     return True
 
 
-def _quiet(obj: Call | Conference, since: datetime) -> bool:
-    return all(moment is None or moment < since for moment in (obj.last_event_at, obj.last_synced_at))
-
-
 def _reconcile_calls(client: bandwidth.BandwidthClient, report: Report, *, since: datetime, lookback: datetime | None) -> None:
     listed: set[str] = set()
     infos = _listing(client.list_calls, min_start_time=lookback)
@@ -157,7 +153,7 @@ def _reconcile_calls(client: bandwidth.BandwidthClient, report: Report, *, since
             # A call no webhook announced; one just starting has its webhooks on the way.
             if info.start_time is None or info.start_time < since:
                 report.repairs += repair_call(info)
-        elif _quiet(call, since) and (call.is_live or call.last_synced_at is None):
+        elif call.is_quiet(since) and (call.is_live or call.last_synced_at is None):
             report.repairs += repair_call(info)
 
     for call in Call.objects.live().quiet(since).exclude(call_id__in=listed):
@@ -298,7 +294,7 @@ def _reconcile_conferences(
     for info in infos:
         listed.add(info.conference_id)
         conference = known.get(info.conference_id)
-        if conference is not None and not (conference.is_live and _quiet(conference, since)):
+        if conference is not None and not (conference.is_live and conference.is_quiet(since)):
             continue
         if conference is None and not info.is_final and info.created_time is not None and info.created_time >= since:
             continue  # just created: its events are on their way

@@ -21,7 +21,6 @@ from voice.models.call import (
     LIVE_CALL_STATES,
     Call,
     CallState,
-    stuck_call_cutoff,
 )
 from voice.models.conference import (
     CONFERENCE_AGE_WARNING,
@@ -80,5 +79,4 @@ __all__ = [
     "TranscriptionStatus",
     "allowed_from",
     "fill_missing",
-    "stuck_call_cutoff",
 ]

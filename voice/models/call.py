@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from voice import signals
 from voice.facts import CallInfo
-from voice.models.mirror import MirrorQuerySet, allowed_from, fill_missing, overwrite
+from voice.models.mirror import Mirrored, MirrorQuerySet, allowed_from, fill_missing, overwrite
 from voice.models.upsert import (
     Advance,
     Always,
@@ -77,8 +77,15 @@ class Routed(Protocol):
     flow: dict
 
 
+# How long a live call may be up before the board flags it: long (worth a look), then stuck
+# (forgotten on hold, or a far end that never hung up: an agent should act). The one rule,
+# stated twice side by side: in SQL (CallQuerySet.long, .stuck) and in Python (Call.standing).
 def stuck_call_cutoff() -> datetime:
     return timezone.now() - timedelta(seconds=settings.STUCK_CALL_AFTER)
+
+
+def long_call_cutoff() -> datetime:
+    return timezone.now() - timedelta(seconds=settings.LONG_CALL_AFTER)
 
 
 LIVE_CALL_STATES = [state for state in CallState if state != CallState.ENDED]
@@ -94,12 +101,15 @@ class CallQuerySet(MirrorQuerySet):
         return self.filter(state=CallState.ENDED)
 
     def stuck(self) -> CallQuerySet:
-        """Live calls up longer than STUCK_CALL_AFTER: forgotten on hold, or a far end that
-        never hung up; an agent should look at them."""
+        """Live calls up longer than STUCK_CALL_AFTER."""
         return self.live().filter(start_time__lt=stuck_call_cutoff())
 
+    def long(self) -> CallQuerySet:
+        """Live calls up longer than LONG_CALL_AFTER, not yet stuck."""
+        return self.live().filter(start_time__lt=long_call_cutoff(), start_time__gte=stuck_call_cutoff())
 
-class Call(models.Model):
+
+class Call(Mirrored, models.Model):
     class Direction(models.TextChoices):
         INBOUND = "inbound"
         OUTBOUND = "outbound"
@@ -155,9 +165,17 @@ class Call(models.Model):
         return self.state != CallState.ENDED
 
     @property
+    def standing(self) -> str:
+        """"stuck", "long" or "" (CallQuerySet.stuck and .long say the same in SQL)."""
+        if not self.is_live or self.start_time is None:
+            return ""
+        if self.start_time < stuck_call_cutoff():
+            return "stuck"
+        return "long" if self.start_time < long_call_cutoff() else ""
+
+    @property
     def is_stuck(self) -> bool:
-        """Up longer than STUCK_CALL_AFTER (the board flags it as the clock passes)."""
-        return self.is_live and self.start_time is not None and self.start_time < stuck_call_cutoff()
+        return self.standing == "stuck"
 
     @property
     def duration(self) -> timedelta | None:

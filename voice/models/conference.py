@@ -12,7 +12,7 @@ from django.utils import timezone
 from voice import signals
 from voice.facts import ConferenceInfo
 from voice.models.call import Call
-from voice.models.mirror import MirrorQuerySet, allowed_from, fill_missing, overwrite
+from voice.models.mirror import Mirrored, MirrorQuerySet, allowed_from, fill_missing, overwrite
 from voice.models.upsert import (
     Advance,
     Always,
@@ -66,7 +66,7 @@ class ConferenceQuerySet(MirrorQuerySet):
         return self.annotate(member_count=models.Count("members", filter=Q(members__state=MemberState.JOINED)))
 
 
-class Conference(models.Model):
+class Conference(Mirrored, models.Model):
     """A Bandwidth conference. Bandwidth creates one on the first <Conference> of a name and
     ends it when the last member leaves; the name can then be reused by a new conference
     with a new id."""

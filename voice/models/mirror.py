@@ -86,6 +86,19 @@ def keep_latest(queryset: models.QuerySet, name: str, value: datetime | None) ->
     return bool(queryset.filter(Q(**{f"{name}__isnull": True}) | Q(**{f"{name}__lt": value})).update(**{name: value}))
 
 
+class Mirrored:
+    """What calls and conferences share as objects reconciliation re-reads: when they were
+    last heard of (last_event_at) and last read from Bandwidth (last_synced_at)."""
+
+    last_event_at: datetime | None
+    last_synced_at: datetime | None
+
+    def is_quiet(self, since: datetime) -> bool:
+        """Neither webhooks nor reconciliation have told us about it since `since` (the
+        rule MirrorQuerySet.quiet states in SQL)."""
+        return all(moment is None or moment < since for moment in (self.last_event_at, self.last_synced_at))
+
+
 class MirrorQuerySet(models.QuerySet):
     """Shared by the objects reconciliation re-reads (calls, conferences), which note when
     they were last heard of (last_event_at) and last read from Bandwidth (last_synced_at)."""
