@@ -16,6 +16,8 @@ from console.env import env, env_bool, env_float, env_int, env_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env("VAR_DIR", str(BASE_DIR / "var")))
+# The embedded worker's beat schedule, the demo users, the SQLite database live here.
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", True)
 
@@ -123,7 +125,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # thread, and opening a PostgreSQL connection costs more than the webhook's queries.
     DATABASES["default"]["OPTIONS"] = {"pool": {"min_size": 2, "max_size": env_int("DATABASE_POOL_SIZE", 20)}}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # Tests get a file, not Django's shared in-memory database: the integration tests' live
     # server answers the sandbox's webhooks from several threads, and a shared in-memory
     # connection locks ("database table is locked") where files with WAL do not.

@@ -13,6 +13,10 @@ A rule says how a column of an existing row takes the new value: always, only wh
 row has none, only from an event newer than the row's newest, as a state machine allows,
 or as the earliest or latest of the two. Values are prepared by the model's own fields, as
 the ORM would, so that SQLite's text dates compare as the ORM's do.
+
+Every parameter is named after its column (and its role in the rule), so that the text of a
+statement depends only on its shape (the model, the rules, which values are empty): it is
+built once per shape and kept, and each webhook only prepares its values.
 """
 
 from __future__ import annotations
@@ -25,12 +29,15 @@ from django.db import connection, models
 from django.utils import timezone
 
 M = TypeVar("M", bound=models.Model)
-# Renders a value as a parameter of the statement, prepared for the column `field`.
-Param = Callable[[Any, models.Field], str]
+# A rule's parameter by its role ("" for its value): the placeholder naming it.
+Placeholder = Callable[[str], str]
 
 
 class Row:
-    """The row that exists, as the ON CONFLICT clause names its columns."""
+    """The row that exists, as the ON CONFLICT clause names its columns: through the
+    table's alias, "o" (old)."""
+
+    alias = "o"
 
     def __init__(self, model: type[models.Model]) -> None:
         self.model = model
@@ -40,7 +47,7 @@ class Row:
         return self.model._meta.get_field(name)
 
     def column(self, name: str) -> str:
-        return f"{self.table}.{connection.ops.quote_name(self.field(name).column)}"
+        return f"{self.alias}.{connection.ops.quote_name(self.field(name).column)}"
 
     def empty(self, name: str) -> str:
         column = self.column(name)
@@ -49,13 +56,25 @@ class Row:
         return f"{column} IS NULL"
 
 
+def _empty(value: Any) -> bool:
+    return value is None or value == ""
+
+
 class Rule:
     """How the column `name` of the row that exists takes a new value; `value` is also the
     new row's."""
 
     value: Any
 
-    def sql(self, row: Row, name: str, param: Param) -> str:
+    def shape(self) -> tuple:
+        """What the rule's SQL depends on (never a value, only whether it is empty)."""
+        return (type(self).__name__, _empty(self.value))
+
+    def parameters(self) -> dict[str, tuple[Any, str | None]]:
+        """Role -> (value, the column whose field prepares it; None: the rule's own)."""
+        return {"": (self.value, None)}
+
+    def sql(self, row: Row, name: str, p: Placeholder) -> str:
         raise NotImplementedError
 
 
@@ -63,8 +82,8 @@ class Rule:
 class Always(Rule):
     value: Any
 
-    def sql(self, row: Row, name: str, param: Param) -> str:
-        return param(self.value, row.field(name))
+    def sql(self, row: Row, name: str, p: Placeholder) -> str:
+        return p("")
 
 
 @dataclass(frozen=True)
@@ -74,10 +93,10 @@ class Fill(Rule):
 
     value: Any
 
-    def sql(self, row: Row, name: str, param: Param) -> str:
-        if self.value in (None, ""):
+    def sql(self, row: Row, name: str, p: Placeholder) -> str:
+        if _empty(self.value):
             return row.column(name)
-        return f"CASE WHEN {row.empty(name)} THEN {param(self.value, row.field(name))} ELSE {row.column(name)} END"
+        return f"CASE WHEN {row.empty(name)} THEN {p('')} ELSE {row.column(name)} END"
 
 
 @dataclass(frozen=True)
@@ -91,36 +110,38 @@ class Newest(Rule):
     by: str = "latest_event_time"
     ties: bool = True
 
-    def newer(self, row: Row, param: Param) -> str:
-        by = row.column(self.by)
-        return f"({by} IS NULL OR {by} {'<=' if self.ties else '<'} {param(self.at, row.field(self.by))})"
+    def shape(self) -> tuple:
+        return (*super().shape(), self.by, self.ties)
 
-    def sql(self, row: Row, name: str, param: Param) -> str:
-        return f"CASE WHEN {self.newer(row, param)} THEN {param(self.value, row.field(name))} ELSE {row.column(name)} END"
+    def parameters(self) -> dict[str, tuple[Any, str | None]]:
+        return {"": (self.value, None), "at": (self.at, self.by)}
+
+    def sql(self, row: Row, name: str, p: Placeholder) -> str:
+        by = row.column(self.by)
+        newer = f"({by} IS NULL OR {by} {'<=' if self.ties else '<'} {p('at')})"
+        return f"CASE WHEN {newer} THEN {p('')} ELSE {row.column(name)} END"
 
 
 @dataclass(frozen=True)
 class Earliest(Rule):
     value: Any
 
-    def sql(self, row: Row, name: str, param: Param) -> str:
+    def sql(self, row: Row, name: str, p: Placeholder) -> str:
         old = row.column(name)
         if self.value is None:
             return old
-        new = param(self.value, row.field(name))
-        return f"CASE WHEN {old} IS NULL OR {old} > {new} THEN {param(self.value, row.field(name))} ELSE {old} END"
+        return f"CASE WHEN {old} IS NULL OR {old} > {p('')} THEN {p('')} ELSE {old} END"
 
 
 @dataclass(frozen=True)
 class Latest(Rule):
     value: Any
 
-    def sql(self, row: Row, name: str, param: Param) -> str:
+    def sql(self, row: Row, name: str, p: Placeholder) -> str:
         old = row.column(name)
         if self.value is None:
             return old
-        new = param(self.value, row.field(name))
-        return f"CASE WHEN {old} IS NULL OR {old} < {new} THEN {param(self.value, row.field(name))} ELSE {old} END"
+        return f"CASE WHEN {old} IS NULL OR {old} < {p('')} THEN {p('')} ELSE {old} END"
 
 
 @dataclass(frozen=True)
@@ -130,13 +151,18 @@ class Advance(Rule):
     value: Any
     allowed: Sequence[str]
 
-    def moves(self, row: Row, name: str, param: Param) -> str:
+    def shape(self) -> tuple:
+        return (*super().shape(), tuple(self.allowed))
+
+    def moves(self, row: Row, name: str) -> str:
         if not self.allowed:
             return "1 = 0"
-        return f"{row.column(name)} IN ({', '.join(param(state, row.field(name)) for state in self.allowed)})"
+        # The states are the table's own: literal, as a statement's shape.
+        states = ", ".join(f"'{state}'" for state in self.allowed)
+        return f"{row.column(name)} IN ({states})"
 
-    def sql(self, row: Row, name: str, param: Param) -> str:
-        return f"CASE WHEN {self.moves(row, name, param)} THEN {param(self.value, row.field(name))} ELSE {row.column(name)} END"
+    def sql(self, row: Row, name: str, p: Placeholder) -> str:
+        return f"CASE WHEN {self.moves(row, name)} THEN {p('')} ELSE {row.column(name)} END"
 
 
 @dataclass(frozen=True)
@@ -147,11 +173,13 @@ class WithMove(Rule):
     value: Any
     state: Advance
 
-    def sql(self, row: Row, name: str, param: Param) -> str:
-        if self.value in (None, ""):
+    def shape(self) -> tuple:
+        return (*super().shape(), self.state.shape())
+
+    def sql(self, row: Row, name: str, p: Placeholder) -> str:
+        if _empty(self.value):
             return row.column(name)
-        moves = self.state.moves(row, "state", param)
-        return f"CASE WHEN {moves} OR {row.empty(name)} THEN {param(self.value, row.field(name))} ELSE {row.column(name)} END"
+        return f"CASE WHEN {self.state.moves(row, 'state')} OR {row.empty(name)} THEN {p('')} ELSE {row.column(name)} END"
 
 
 @dataclass(frozen=True)
@@ -163,10 +191,19 @@ class When(Rule):
     condition: dict[str, Any]
     otherwise: Rule | None = None
 
-    def sql(self, row: Row, name: str, param: Param) -> str:
-        tests = " AND ".join(f"{row.column(column)} = {param(expected, row.field(column))}" for column, expected in self.condition.items())
-        otherwise = self.otherwise.sql(row, name, param) if self.otherwise else row.column(name)
-        return f"CASE WHEN {tests} THEN {param(self.value, row.field(name))} ELSE {otherwise} END"
+    def shape(self) -> tuple:
+        return (*super().shape(), tuple(self.condition), self.otherwise.shape() if self.otherwise else None)
+
+    def parameters(self) -> dict[str, tuple[Any, str | None]]:
+        own = {"": (self.value, None), **{f"if_{column}": (value, column) for column, value in self.condition.items()}}
+        if self.otherwise is not None:
+            own.update({f"else_{role}": parameter for role, parameter in self.otherwise.parameters().items()})
+        return own
+
+    def sql(self, row: Row, name: str, p: Placeholder) -> str:
+        tests = " AND ".join(f"{row.column(column)} = {p(f'if_{column}')}" for column in self.condition)
+        otherwise = self.otherwise.sql(row, name, lambda role: p(f"else_{role}")) if self.otherwise else row.column(name)
+        return f"CASE WHEN {tests} THEN {p('')} ELSE {otherwise} END"
 
 
 @dataclass(frozen=True)
@@ -193,70 +230,108 @@ def upsert(
     change. The model needs created_at and updated_at columns: updated_at moves only when
     something tracked changed, which is how the statement tells its caller."""
     now = timezone.now()
+    new = {**(new or {}), "created_at": now, "updated_at": now}
+    sql = _statement(model, tuple(key), rules, tuple(new), tuple(untracked))
     meta = model._meta
-    quote = connection.ops.quote_name
-    existing = Row(model)
-    params, param = _parameters()
-
-    given = {**key, **{name: rule.value for name, rule in rules.items()}, **(new or {}), "created_at": now, "updated_at": now}
-    inserted, placeholders = _new_row(model, given, param)
-
-    assignments = [f"{quote(meta.get_field(name).column)} = {rule.sql(existing, name, param)}" for name, rule in rules.items()]
-    tracked = [(name, rule) for name, rule in rules.items() if name not in untracked]
-    updated = existing.column("updated_at")
-    if tracked:
-        differs = " OR ".join(
-            f"({rule.sql(existing, name, param)}) IS DISTINCT FROM {existing.column(name)}" for name, rule in tracked
-        )
-        assignments.append(f"{quote('updated_at')} = CASE WHEN {differs} THEN {param(now, meta.get_field('updated_at'))} ELSE {updated} END")
-    else:
-        assignments.append(f"{quote('updated_at')} = {updated}")
-
-    conflict = ", ".join(quote(meta.get_field(name).column) for name in key)
-    sql = (
-        f"INSERT INTO {existing.table} ({inserted}) VALUES ({placeholders}) "
-        f"ON CONFLICT ({conflict}) DO UPDATE SET {', '.join(assignments)} RETURNING *"
-    )
+    given = {**key, **{name: rule.value for name, rule in rules.items()}, **new}
+    params = {_name(name): _prepare(meta.get_field(name), value) for name, value in given.items()}
+    for name, rule in rules.items():
+        for role, (value, column) in rule.parameters().items():
+            if role:
+                params[_name(name, role)] = _prepare(meta.get_field(column or name), value)
+    params.update(_defaults(model, {meta.get_field(name).attname for name in given}))
     row = next(iter(model.objects.raw(sql, params)))
     created = row.created_at == now
     return Outcome(row=row, created=created, changed=created or row.updated_at == now)
 
 
-def _parameters() -> tuple[dict[str, Any], Param]:
-    """A statement's parameters, each named, so that a rule may render its parts in any
-    order; and the function that adds one, prepared by the model's field as the ORM would."""
-    params: dict[str, Any] = {}
-
-    def param(value: Any, field: models.Field) -> str:
-        name = f"p{len(params)}"
-        params[name] = field.get_db_prep_save(value, connection)
-        return f"%({name})s"
-
-    return params, param
+def _name(column: str, role: str = "") -> str:
+    return f"{column}__{role}" if role else column
 
 
-def _new_row(model: type[models.Model], given: dict[str, Any], param: Param) -> tuple[str, str]:
-    """The columns and values of a new row: what is given, and each other column's default
-    (the database has none: Django keeps defaults in Python)."""
-    meta = model._meta
-    given = {meta.get_field(name).attname: value for name, value in given.items()}
-    columns = [field for field in meta.concrete_fields if not field.primary_key]
-    values = [given[field.attname] if field.attname in given else field.get_default() for field in columns]
+def _prepare(field: models.Field, value: Any) -> Any:
+    return field.get_db_prep_save(value, connection)
+
+
+# Statements by shape: a few dozen, built on first use.
+_statements: dict[tuple, str] = {}
+
+
+def _statement(
+    model: type[models.Model], key: tuple[str, ...], rules: dict[str, Rule], new: tuple[str, ...], untracked: tuple[str, ...]
+) -> str:
+    shape = (connection.vendor, model, key, tuple((name, rule.shape()) for name, rule in rules.items()), new, untracked)
+    sql = _statements.get(shape)
+    if sql is None:
+        sql = _statements[shape] = _render(model, key, rules, new, untracked)
+    return sql
+
+
+def _render(
+    model: type[models.Model], key: tuple[str, ...], rules: dict[str, Rule], new: tuple[str, ...], untracked: tuple[str, ...]
+) -> str:
+    meta, quote = model._meta, connection.ops.quote_name
+    existing = Row(model)
+
+    def placeholder(name: str) -> Placeholder:
+        return lambda role: f"%({_name(name, role)})s"
+
+    given = {meta.get_field(name).attname: name for name in (*key, *rules, *new)}
+    inserted, values = _new_row(model, given)
+    # A rule that leaves its column as it is (a gap an empty value cannot fill) is left out.
+    setting = {name: sql for name, rule in rules.items() if (sql := rule.sql(existing, name, placeholder(name))) != existing.column(name)}
+    assignments = [f"{quote(meta.get_field(name).column)} = {sql}" for name, sql in setting.items()]
+    tracked = [name for name in setting if name not in untracked]
+    updated = existing.column("updated_at")
+    if tracked:
+        differs = " OR ".join(f"({setting[name]}) IS DISTINCT FROM {existing.column(name)}" for name in tracked)
+        assignments.append(f"{quote('updated_at')} = CASE WHEN {differs} THEN %(updated_at)s ELSE {updated} END")
+    else:
+        assignments.append(f"{quote('updated_at')} = {updated}")
+    conflict = ", ".join(quote(meta.get_field(name).column) for name in key)
+    return (
+        f"INSERT INTO {existing.table} AS {existing.alias} ({inserted}) VALUES ({values}) "
+        f"ON CONFLICT ({conflict}) DO UPDATE SET {', '.join(assignments)} RETURNING *"
+    )
+
+
+def _new_row(model: type[models.Model], given: dict[str, str]) -> tuple[str, str]:
+    """The columns of a new row, and their values: a parameter for each given one (attname
+    -> its parameter's name), and each other column's default, inlined (the database has
+    none: Django keeps defaults in Python)."""
+    columns = [field for field in model._meta.concrete_fields if not field.primary_key]
     names = ", ".join(connection.ops.quote_name(field.column) for field in columns)
-    return names, ", ".join(param(value, field) for value, field in zip(values, columns, strict=True))
+    values = []
+    for field in columns:
+        if field.attname in given:
+            values.append(f"%({_name(given[field.attname])})s")
+        else:
+            values.append(f"%(default_{field.attname})s")
+    return names, ", ".join(values)
+
+
+def _defaults(model: type[models.Model], given: set[str]) -> dict[str, Any]:
+    """The defaults of the columns a new row is not given, as parameters."""
+    return {
+        f"default_{field.attname}": _prepare(field, field.get_default())
+        for field in model._meta.concrete_fields
+        if not field.primary_key and field.attname not in given
+    }
 
 
 def insert_once(model: type[models.Model], values: dict[str, Any], *, unique: Sequence[str]) -> bool:
     """Insert the row unless one with the same `unique` columns exists; True if inserted.
     A duplicate costs nothing more than the statement (no savepoint, no error)."""
-    params, param = _parameters()
     meta, quote = model._meta, connection.ops.quote_name
-    names, placeholders = _new_row(model, values, param)
+    given = {meta.get_field(name).attname: name for name in values}
+    names, placeholders = _new_row(model, given)
     conflict = ", ".join(quote(meta.get_field(name).column) for name in unique)
     sql = (
         f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES ({placeholders}) "
         f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {quote(meta.pk.column)}"
     )
+    params = {_name(name): _prepare(meta.get_field(name), value) for name, value in values.items()}
+    params.update(_defaults(model, set(given)))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone() is not None
@@ -266,8 +341,9 @@ def touch(model: type[M], where: dict[str, Any], **values: Any) -> list[M]:
     """Set `values` on the rows whose columns equal `where`'s, in one statement that
     returns them as they are now."""
     meta, quote = model._meta, connection.ops.quote_name
-    params, param = _parameters()
-    assignments = [f"{quote(meta.get_field(name).column)} = {param(value, meta.get_field(name))}" for name, value in values.items()]
-    tests = [f"{quote(meta.get_field(name).column)} = {param(value, meta.get_field(name))}" for name, value in where.items()]
+    assignments = [f"{quote(meta.get_field(name).column)} = %(set_{name})s" for name in values]
+    tests = [f"{quote(meta.get_field(name).column)} = %(where_{name})s" for name in where]
+    params = {f"set_{name}": _prepare(meta.get_field(name), value) for name, value in values.items()}
+    params.update({f"where_{name}": _prepare(meta.get_field(name), value) for name, value in where.items()})
     sql = f"UPDATE {quote(meta.db_table)} SET {', '.join(assignments)} WHERE {' AND '.join(tests)} RETURNING *"
     return list(model.objects.raw(sql, params))
