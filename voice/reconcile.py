@@ -384,7 +384,7 @@ def _reconcile_recordings(
     for conference in settled:
         for repaired in _repair_conference_recordings(client, conference):
             report.repairs += repaired
-        Conference.objects.filter(pk=conference.pk).update(recordings_read_at=timezone.now())
+        conference.recordings_listed()
 
 
 # listAccountCallRecordings answers at most 1000 recordings and has no further pages

@@ -207,6 +207,10 @@ class Conference(Mirrored, models.Model):
             conference.changed()
         return conference, changes
 
+    def recordings_listed(self) -> None:
+        """Reconciliation has listed the ended conference's recordings: once is enough."""
+        Conference.objects.filter(pk=self.pk).update(recordings_read_at=timezone.now())
+
     def complete(self, completed_time: datetime) -> bool:
         """End the conference and close every member still in it at `completed_time`
         (reconciliation: Bandwidth says it completed, or no longer knows it). A
