@@ -6,6 +6,8 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
 
-app = Celery("switchboard", task_cls="celery.contrib.django.task:DjangoTask")
+# Tasks are handed to the broker from a thread once their transaction commits
+# (voice/handover.py), so that a slow or stopped Redis never holds a request.
+app = Celery("switchboard", task_cls="voice.handover:HandedOverTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

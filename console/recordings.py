@@ -177,8 +177,17 @@ def transcription_of(recording: Recording) -> Transcription | None:
 def want_waveform(recording: Recording) -> None:
     """Compute the waveform the first time someone looks at the recording; the page shows it
     when it arrives (the task's change is pushed). One request per recording at a time."""
-    if recording.peaks is None and recording.is_playable and cache.add(f"waveform-wanted:{recording.pk}", True, 120):
+    if recording.peaks is None and recording.is_playable and _first_to_want(f"waveform-wanted:{recording.pk}"):
         tasks.compute_waveform.delay_on_commit(recording.pk)
+
+
+def _first_to_want(key: str) -> bool:
+    """Whether no one asked for this in the last two minutes; yes when the cache (Redis)
+    does not answer: a second computation costs less than a page that fails."""
+    try:
+        return cache.add(key, True, 120)
+    except Exception:
+        return True
 
 
 def download_name(recording: Recording, extension: str) -> str:

@@ -153,7 +153,13 @@ else:
 # separate worker processes, in this process otherwise.
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        # Short timeouts: a request that uses the cache (the route table's version, a
+        # waveform wanted) must not hang on a stalled Redis; each use falls back without it.
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -176,7 +182,14 @@ CELERY_TASK_TIME_LIMIT = 90
 # Must exceed the longest countdown a task schedules (Retry-After, backoff), or Redis
 # redelivers the task while it still waits.
 # The in-process (memory://) transport polls; 50 ms keeps "pending" short.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600, "polling_interval": 0.05}
+# socket_timeout bounds a publish to a stalled Redis (the hand-over thread's wait, never a
+# request's) and must exceed the worker's 1 s blocking read of the queue.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 600,
+    "polling_interval": 0.05,
+    "socket_timeout": 5,
+    "socket_connect_timeout": 2,
+}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Reconciliation (voice/reconcile.py): every RECONCILE_INTERVAL seconds, live calls and
 # conferences nothing has been heard of for RECONCILE_QUIET_AFTER seconds are re-read from
@@ -190,7 +203,8 @@ RECONCILE_LOOKBACK = env_float("RECONCILE_LOOKBACK", 3600.0)
 RECONCILE_FORGET_AFTER = env_float("RECONCILE_FORGET_AFTER", 600.0)
 
 CELERY_BEAT_SCHEDULE = {
-    "drop-stale-actions": {"task": "voice.tasks.drop_stale_actions", "schedule": 30.0},
+    # Actions a worker never picked up are handed over again, or dropped once stale.
+    "sweep-actions": {"task": "voice.tasks.sweep_actions", "schedule": 5.0, "options": {"expires": 5.0}},
     # A run still queued when the next is due is dropped, never stacked.
     "reconcile": {
         "task": "voice.tasks.reconcile",
@@ -207,6 +221,10 @@ STUCK_CALL_AFTER = env_int("STUCK_CALL_AFTER", 2 * 60 * 60)
 # Live pushes are sent by a thread of each process, off the committer's path (console/live.py).
 # Tests turn it off and push with console.live.drain(), in their own transaction.
 LIVE_PUSH_IN_BACKGROUND = True
+
+# Tasks are handed to Celery by a thread of each process, off the request's path
+# (voice/handover.py). Unit tests hand them over in the committing thread.
+HANDOVER_IN_BACKGROUND = True
 
 # Operator actions: a queued action older than this is dropped, never applied late.
 ACTION_STALE_AFTER = env_float("ACTION_STALE_AFTER", 30.0)

@@ -21,6 +21,11 @@ def _pushes_drained_by_the_test(settings):
 
 
 @pytest.fixture(autouse=True)
+def _tasks_handed_over_in_the_committing_thread(settings):
+    settings.HANDOVER_IN_BACKGROUND = False
+
+
+@pytest.fixture(autouse=True)
 def _routes_read_afresh():
     """Each process keeps the routes in memory (voice/route_table.py); a test's routes go
     with its rolled-back transaction, which no signal reports."""

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from voice import bandwidth, retry, signals
@@ -22,7 +23,8 @@ from voice.models import (
     ConferenceMember,
     Recording,
 )
-from voice.performers import PERFORMERS
+from voice.performers import CONFIRMERS, PERFORMERS
+from voice.performers.done import Done
 
 log = logging.getLogger(__name__)
 
@@ -108,38 +110,30 @@ class Attempt:
 
 
 def perform(action_id: int) -> Attempt:
-    """Claim the action, send it, and record the outcome. Safe to run twice."""
+    """Claim the action, send it, and record the outcome. Safe to run twice.
+
+    An action found "sending" had a worker stop while sending it (its lease ran out): its
+    request may have reached Bandwidth. It is resolved by reading Bandwidth (the call, the
+    member, the conference: performers.CONFIRMERS), never guessed: done if Bandwidth shows
+    it applied, sent again if not (while it is not stale). The same when the answer to a
+    request is lost (a timeout, a connection lost after sending)."""
     action = Action.objects.filter(pk=action_id).first()
     if action is None or not action.is_open:
         return Attempt()
-    if action.is_stale:
+    # Its request may have reached Bandwidth: a worker died sending it, or its answer was
+    # lost after a request not safe to repeat left (sent_at).
+    interrupted = action.status == ActionStatus.SENDING or action.sent_at is not None
+    if action.is_stale and not interrupted:
         action.transition(ActionStatus.DROPPED, detail="Dropped: it waited too long to be sent.")
         return Attempt()
     if not action.claim(CLAIM_LEASE):
         return Attempt()
-
     try:
-        done = PERFORMERS[action.kind](action)
+        done = _attempt(action, interrupted)
     except bandwidth.TransientError as error:
-        retry_in = retry.delay(error, action.attempts, base=0.5, cap=8.0)
-        fields = {"response_status": error.status, "response_body": error.body[:2000]}
-        if action.attempts >= settings.ACTION_MAX_ATTEMPTS:
-            action.transition(ActionStatus.FAILED, detail=f"Failed after {action.attempts} attempts: {error}", **fields)
-            return Attempt()
-        if timezone.now() + timedelta(seconds=retry_in) >= action.stale_at:
-            action.transition(
-                ActionStatus.DROPPED, detail=f"Dropped: Bandwidth asked to wait {retry_in:.0f} s ({error}).", **fields
-            )
-            return Attempt()
-        action.transition(ActionStatus.RETRYING, detail=f"Retrying in {retry_in:.1f} s: {error}", **fields)
-        return Attempt(retry_in=retry_in)
+        return _retry_later(action, error)
     except bandwidth.BandwidthError as error:
-        action.transition(
-            ActionStatus.FAILED,
-            detail=str(error),
-            response_status=error.status,
-            response_body=error.body[:2000],
-        )
+        action.transition(ActionStatus.FAILED, detail=str(error), response_status=error.status, response_body=error.body)
         return Attempt()
     except Exception as error:
         # A defect of ours must not leave the action "sending" (and its target blocked by
@@ -147,17 +141,84 @@ def perform(action_id: int) -> Attempt:
         log.exception("action %s (%s) failed", action.pk, action.kind)
         action.transition(ActionStatus.FAILED, detail=f"Switchboard could not perform it: {type(error).__name__}: {error}")
         return Attempt()
+    if done is None:
+        action.transition(
+            ActionStatus.DROPPED,
+            detail="Not applied: its worker stopped while sending it, Bandwidth shows it was not applied, "
+            "and it is too late to send it again.",
+        )
+        return Attempt()
     action.transition(ActionStatus.DONE, detail=done.detail, response_status=done.status, response_body="")
     return Attempt()
 
 
-def drop_stale() -> int:
-    """Close open actions whose task never ran (a worker down past the deadline)."""
-    dropped = 0
-    for action in Action.objects.open().filter(stale_at__lt=timezone.now() - CLAIM_LEASE):
-        dropped += action.transition(ActionStatus.DROPPED, detail="Dropped: no worker sent it in time.")
-    return dropped
+def _attempt(action: Action, interrupted: bool) -> Done | None:
+    """Send the action, or first learn from Bandwidth whether an earlier send was applied;
+    None when it was not, and it is too late to send it again."""
+    confirm = CONFIRMERS.get(action.kind)
+    if interrupted and confirm is not None:
+        done = confirm(action)
+        if done is not None or action.is_stale:
+            return done
+    try:
+        return PERFORMERS[action.kind](action)
+    except bandwidth.OutcomeUnknown as error:
+        done = confirm(action) if confirm is not None else None
+        if done is None:
+            raise bandwidth.PermanentError(f"{error} Bandwidth shows it was not applied.") from error
+        return done
+    except bandwidth.TransientError as error:
+        # No answer (a timeout, a connection lost): it may have been applied all the same.
+        if error.status is None and confirm is not None and (done := confirm(action)) is not None:
+            return done
+        raise
 
+
+def _retry_later(action: Action, error: bandwidth.TransientError) -> Attempt:
+    retry_in = retry.delay(error, action.attempts, base=0.5, cap=8.0)
+    fields = {"response_status": error.status, "response_body": error.body}
+    if action.attempts >= settings.ACTION_MAX_ATTEMPTS:
+        action.transition(ActionStatus.FAILED, detail=f"Failed after {action.attempts} attempts: {error}", **fields)
+        return Attempt()
+    retry_at = timezone.now() + timedelta(seconds=retry_in)
+    if retry_at >= action.stale_at:
+        action.transition(ActionStatus.DROPPED, detail=f"Dropped: Bandwidth asked to wait {retry_in:.0f} s ({error}).", **fields)
+        return Attempt()
+    action.transition(ActionStatus.RETRYING, detail=f"Retrying in {retry_in:.1f} s: {error}", retry_at=retry_at, **fields)
+    return Attempt(retry_in=retry_in)
+
+
+# An action not picked up by a worker this long after it was recorded (or due to be tried
+# again) was lost on its way (Redis down or restarted, the hand-over failed): the sweep
+# hands it over again. A worker that claims it first makes the second delivery a no-op.
+HANDOVER_AFTER = timedelta(seconds=5)
+
+
+@dataclass(frozen=True)
+class Sweep:
+    handed_over: list[int]
+    dropped: int
+
+
+def sweep() -> Sweep:
+    """Every few seconds (Celery beat): actions past their deadline and never sent are
+    dropped; actions waiting too long for a worker (or whose worker died sending them) are
+    handed over again, for a worker to send or to resolve (perform)."""
+    now = timezone.now()
+    dropped = 0
+    never_sent = Action.objects.filter(status__in=[ActionStatus.PENDING, ActionStatus.RETRYING], sent_at__isnull=True)
+    for action in never_sent.filter(stale_at__lt=now - CLAIM_LEASE):
+        dropped += action.transition(ActionStatus.DROPPED, detail="Dropped: no worker sent it in time.")
+    lost = (
+        Q(status=ActionStatus.PENDING, updated_at__lt=now - HANDOVER_AFTER)
+        | Q(status=ActionStatus.RETRYING, retry_at__lt=now - HANDOVER_AFTER, updated_at__lt=now - HANDOVER_AFTER)
+        | Q(status=ActionStatus.SENDING, claimed_at__lt=now - CLAIM_LEASE, updated_at__lt=now - HANDOVER_AFTER)
+    )
+    handed = list(Action.objects.filter(lost))
+    for action in handed:
+        Action.objects.filter(pk=action.pk).update(updated_at=now)
+        signals.action_recorded.send(sender=Action, action=action)
+    return Sweep(handed_over=[action.pk for action in handed], dropped=dropped)
 
 
 def archive_when_available(recording: Recording, changes: dict[str, tuple]) -> None:

@@ -30,8 +30,8 @@ def perform_action(self, action_id: int) -> None:
 
 
 @shared_task
-def drop_stale_actions() -> int:
-    return actions.drop_stale()
+def sweep_actions() -> list[int]:
+    return actions.sweep().handed_over
 
 
 @shared_task(bind=True, max_retries=8, acks_late=True)

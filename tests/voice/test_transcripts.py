@@ -1,5 +1,7 @@
 """transcriptionAvailable → a task fetches the text and keeps it, once."""
 
+from unittest import mock
+
 import pytest
 from celery.exceptions import Retry
 
@@ -103,3 +105,18 @@ def test_a_fetch_that_runs_out_of_retries_is_postponed_not_lost(monkeypatch):
         fetch_transcription.pop_request()
     transcription.refresh_from_db()
     assert transcription.fetched_at is None and transcription.fetch_error == ""
+
+
+def test_a_transcript_whose_fetch_cannot_be_handed_over_is_still_answered_and_stored(client, django_capture_on_commit_callbacks):
+    """Redis down when transcriptionAvailable comes: the event is applied and answered 204;
+    the fetch is handed over later (reconciliation asks for overdue transcripts)."""
+    from tests.support.bandwidth import post_event
+    from voice.models import Event
+
+    with mock.patch("voice.tasks.fetch_transcription.apply_async", side_effect=ConnectionError("Redis is down")) as publish:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = post_event(client, payload("transcriptionAvailable"))
+    assert response.status_code == 204
+    assert publish.call_count == 1
+    assert Event.objects.get().outcome == Event.Outcome.APPLIED
+    assert Transcription.objects.get().wants_text

@@ -124,6 +124,11 @@ class Action(models.Model):
     stale_at = models.DateTimeField()
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # When a retrying action is due to be tried again (voice.actions.sweep).
+    retry_at = models.DateTimeField(null=True, blank=True)
+    # When a request that is not safe to send twice (createCall) left for Bandwidth: from
+    # then on the action is only confirmed by reading Bandwidth, never sent again.
+    sent_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     # What Bandwidth answered on the last attempt.
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -153,6 +158,11 @@ class Action(models.Model):
     @property
     def is_stale(self) -> bool:
         return timezone.now() >= self.stale_at
+
+    def sending(self) -> None:
+        """A request not safe to repeat is about to leave (voice.performers)."""
+        self.sent_at = timezone.now()
+        Action.objects.filter(pk=self.pk).update(sent_at=self.sent_at)
 
     def placed(self, call_id: str) -> None:
         """The call a dial-out placed: its task, delivered again, never dials twice."""

@@ -1,7 +1,7 @@
 """Actions on calls."""
 
 from voice import bandwidth, flows
-from voice.models import Action
+from voice.models import Action, CallState
 from voice.performers.done import Done, already_gone
 
 
@@ -11,6 +11,17 @@ def hang_up(action: Action) -> Done:
     except bandwidth.PermanentError as error:
         return already_gone(error, "The call")
     return Done("Hung up.", 200)
+
+
+def hang_up_applied(action: Action) -> Done | None:
+    """Whether the call has ended, as Bandwidth says now."""
+    try:
+        info = bandwidth.client().get_call(action.target)
+    except bandwidth.PermanentError as error:
+        return already_gone(error, "The call", statuses=(404,))
+    if CallState.from_bandwidth(info.state) == CallState.ENDED:
+        return Done("Confirmed by reading the call at Bandwidth: it has ended.", 200)
+    return None
 
 
 def redirect(action: Action) -> Done:

@@ -27,9 +27,14 @@ def _member_of(action: Action) -> tuple[str, str]:
 def _update_member(action: Action, **change) -> bandwidth.MemberInfo:
     """Send the change, read the member back, and keep what Bandwidth read."""
     conference_id, member_id = _member_of(action)
-    client = bandwidth.client()
-    client.update_member(conference_id, member_id, **change)
-    info = client.get_member(conference_id, member_id)
+    bandwidth.client().update_member(conference_id, member_id, **change)
+    return _read_member(action)
+
+
+def _read_member(action: Action) -> bandwidth.MemberInfo:
+    """The member as Bandwidth has it now, kept in the mirror."""
+    conference_id, member_id = _member_of(action)
+    info = bandwidth.client().get_member(conference_id, member_id)
     ConferenceMember.record_controls(
         conference_id, member_id, mute=info.mute, hold=info.hold, call_ids_to_coach=info.call_ids_to_coach
     )
@@ -44,6 +49,57 @@ def _set_flag(action: Action, flag: str, on: str, off: str) -> Done:
         raise NotConfirmed(f"Bandwidth accepted the change, but the member reads back {on if read else off}.")
     state = on if wanted else off
     return Done(f"{state[0].upper()}{state[1:]} (read back from Bandwidth).", 204)
+
+
+def flag_applied(action: Action) -> Done | None:
+    """Whether a mute or hold was applied, as the member reads at Bandwidth now."""
+    flag = "mute" if "mute" in action.params else "hold"
+    if getattr(_read_member(action), flag) != bool(action.params[flag]):
+        return None
+    return Done(f"Confirmed by reading the member at Bandwidth: {flag} is {'on' if action.params[flag] else 'off'}.", 200)
+
+
+def coaching_applied(action: Action) -> Done | None:
+    if set(_read_member(action).call_ids_to_coach) != set(action.params["callIdsToCoach"]):
+        return None
+    return Done("Confirmed by reading the member at Bandwidth.", 200)
+
+
+def removal_applied(action: Action) -> Done | None:
+    """The member is out once Bandwidth no longer lists it (404)."""
+    conference_id, member_id = _member_of(action)
+    try:
+        bandwidth.client().get_member(conference_id, member_id)
+    except bandwidth.PermanentError as error:
+        return already_gone(error, "The member", statuses=(404,))
+    return None
+
+
+def end_applied(action: Action) -> Done | None:
+    try:
+        info = bandwidth.client().get_conference(action.target)
+    except bandwidth.PermanentError as error:
+        return already_gone(error, "The conference", statuses=(404,))
+    return Done("Confirmed by reading the conference at Bandwidth: it has ended.", 200) if info.is_final else None
+
+
+def dial_out_applied(action: Action) -> Done | None:
+    """Whether createCall placed the call although its answer was lost: a call to the number,
+    tagged with the conference, since the action was recorded (listCalls, where Bandwidth
+    offers it). A call placed is never placed again: not found is a failure."""
+    if action.call_id:
+        return Done(f"Dialled {action.params['to']} already.")
+    tag = flows.dial_out_tag(action.params["conference"])
+    try:
+        calls = bandwidth.client().list_calls(min_start_time=action.created_at)
+    except bandwidth.PermanentError as error:
+        raise bandwidth.PermanentError(f"Bandwidth could not say whether it placed the call ({error}).") from error
+    placed = next((call for call in calls if call.to_number == action.params["to"] and call.tag == tag), None)
+    if placed is None:
+        raise bandwidth.PermanentError("Bandwidth's answer was lost, and no call to the number appears at Bandwidth: not placed.")
+    action.placed(placed.call_id)
+    Call.placed(placed.call_id, to=action.params["to"], from_number=action.params["from"], tag=tag)
+    return Done(f"Dialling {action.params['to']} (found at Bandwidth after its answer was lost).", 200)
 
 
 def mute(action: Action) -> Done:
@@ -101,6 +157,7 @@ def dial_out(action: Action) -> Done:
         return Done(f"Dialled {action.params['to']} already.")
     to, from_number = action.params["to"], action.params["from"]
     tag = flows.dial_out_tag(action.params["conference"])
+    action.sending()
     created = bandwidth.client().create_call(
         to=to,
         from_number=from_number,
