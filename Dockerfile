@@ -4,6 +4,9 @@ FROM python:3.11-slim
 ENV PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
 
+# HAProxy for the lb service (manage.py loadbalancer), from Debian.
+RUN apt-get update && apt-get install -y --no-install-recommends haproxy && rm -rf /var/lib/apt/lists/*
+
 COPY pyproject.toml README.md ./
 COPY console/__init__.py console/
 COPY voice/__init__.py voice/

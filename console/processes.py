@@ -13,7 +13,10 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
+
+from console import loadbalancer
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -56,8 +59,30 @@ def manage_command(*args: str) -> list[str]:
     return [sys.executable, str(BASE_DIR / "manage.py"), *args]
 
 
-def worker_command() -> list[str]:
-    return [sys.executable, "-m", "celery", "-A", "console", "worker", "--loglevel", "WARNING", "--concurrency", "2"]
+def worker_command(hostname: str = "worker@%h") -> list[str]:
+    return [
+        sys.executable, "-m", "celery", "-A", "console", "worker",
+        "--loglevel", "WARNING", "--concurrency", "2", "--hostname", hostname,
+    ]  # fmt: skip
+
+
+def beat_command(schedule: Path) -> list[str]:
+    return [sys.executable, "-m", "celery", "-A", "console", "beat", "--loglevel", "WARNING", "--schedule", str(schedule)]
+
+
+def start_balanced(start: Callable[[str, list[str]], subprocess.Popen], host: str, port: int, count: int, config: Path) -> list[int]:
+    """`count` daphne processes on free ports behind HAProxy on `port`, each answering
+    before this returns (`start(name, command)` starts a process); their ports."""
+    ports = [free_port() for _ in range(count)]
+    started = [(own, start(f"console{number}", console_command(host, own))) for number, own in enumerate(ports, 1)]
+    for own, console in started:
+        if not wait_for_port(host, own, 30, alive=lambda console=console: console.poll() is None):
+            raise RuntimeError(f"the console on port {own} did not start")
+    loadbalancer.write(config, f"{host}:{port}", [f"{host}:{own}" for own in ports])
+    balancer = start("loadbalancer", loadbalancer.command(config))
+    if not wait_for_port(host, port, 10, alive=lambda: balancer.poll() is None):
+        raise RuntimeError("HAProxy did not start (Debian's haproxy package)")
+    return ports
 
 
 @dataclass

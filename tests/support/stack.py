@@ -9,10 +9,19 @@ import os
 import subprocess
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from console.processes import ProcessGroup, console_command, free_port, manage_command, wait_for_port, worker_command
+from console.processes import (
+    ProcessGroup,
+    beat_command,
+    console_command,
+    free_port,
+    manage_command,
+    start_balanced,
+    wait_for_port,
+    worker_command,
+)
 from tests.support.sandbox import SandboxHandle
 from tests.support.services import POSTGRES_URL, REDIS_URL
 
@@ -39,6 +48,8 @@ class Stack:
     logs: Path
     # The production profile's PostgreSQL database; None for the embedded default's SQLite.
     database_url: str | None = None
+    # Each console process's own URL (the load balancer, at `url`, spreads over them).
+    consoles: list[str] = field(default_factory=list)
 
     def log_text(self) -> str:
         return "\n".join(f"--- {path.name}\n{path.read_text()[-5000:]}" for path in sorted(self.logs.glob("*.log")))
@@ -64,7 +75,10 @@ def _run(command: list[str], env: dict, log: Path) -> None:
 
 
 @contextmanager
-def running_stack(tmp_path: Path, *, production: bool = False):
+def running_stack(tmp_path: Path, *, production: bool = False, web: int = 1, workers: int = 1, redis_url: str = REDIS_URL):
+    """The processes `make run` starts, or with `production` those of the production
+    profile: `web` daphne processes (behind HAProxy when more than one), `workers` Celery
+    workers and beat, on a PostgreSQL database of its own and `redis_url`."""
     logs = tmp_path / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     console_port, sandbox_port = free_port(), free_port()
@@ -78,8 +92,8 @@ def running_stack(tmp_path: Path, *, production: bool = False):
         if production:
             import redis
 
-            redis.Redis.from_url(REDIS_URL).flushdb()
-            env.update(PRODUCTION_SECRETS, DATABASE_URL=database_url, REDIS_URL=REDIS_URL)
+            redis.Redis.from_url(redis_url).flushdb()
+            env.update(PRODUCTION_SECRETS, DATABASE_URL=database_url, REDIS_URL=redis_url)
         setup_log = logs / "setup.log"
         _run(manage_command("migrate", "--noinput"), env, setup_log)
         _run(manage_command("demo_data"), env, setup_log)
@@ -95,11 +109,11 @@ def running_stack(tmp_path: Path, *, production: bool = False):
                 files.append(output)
                 return group.start(name, command, stdout=output, stderr=subprocess.STDOUT)
 
-            console = start("console", console_command("127.0.0.1", console_port))
+            consoles = _start_consoles(start, console_port, web, tmp_path / "var", logs)
             if production:
-                start("worker", worker_command())
-            if not wait_for_port("127.0.0.1", console_port, 30, alive=lambda: console.poll() is None):
-                raise RuntimeError("the console did not start:\n" + (logs / "console.log").read_text())
+                for number in range(1, workers + 1):
+                    start(f"worker{number}" if workers > 1 else "worker", worker_command(f"worker{number}@%h"))
+                start("beat", beat_command(tmp_path / "var" / "celerybeat-schedule"))
             sandbox = start("sandbox", manage_command("sandbox", "--port", str(sandbox_port), "--scenario", "quiet"))
             if not wait_for_port("127.0.0.1", sandbox_port, 20, alive=lambda: sandbox.poll() is None):
                 raise RuntimeError("the sandbox did not start:\n" + (logs / "sandbox.log").read_text())
@@ -110,6 +124,7 @@ def running_stack(tmp_path: Path, *, production: bool = False):
                 passwords=passwords,
                 logs=logs,
                 database_url=database_url,
+                consoles=consoles,
             )
             try:
                 yield stack
@@ -121,6 +136,17 @@ def running_stack(tmp_path: Path, *, production: bool = False):
             group.stop()
             for output in files:
                 output.close()
+
+
+def _start_consoles(start, port: int, count: int, var: Path, logs: Path) -> list[str]:
+    """One daphne on `port`, or `count` of them behind HAProxy listening on `port`."""
+    if count == 1:
+        console = start("console", console_command("127.0.0.1", port))
+        if not wait_for_port("127.0.0.1", port, 30, alive=lambda: console.poll() is None):
+            raise RuntimeError("the console did not start:\n" + (logs / "console.log").read_text())
+        return [f"http://127.0.0.1:{port}"]
+    ports = start_balanced(start, "127.0.0.1", port, count, var / "haproxy.cfg")
+    return [f"http://127.0.0.1:{own}" for own in ports]
 
 
 @contextmanager

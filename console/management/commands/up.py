@@ -1,5 +1,8 @@
-"""python manage.py up — the whole console on one machine: daphne (with the embedded Celery
-worker), the sandbox and its demo traffic. Ctrl-C stops everything it started."""
+"""python manage.py up — the whole console on one machine, Ctrl-C stops everything it started.
+
+The embedded default: daphne (with the embedded Celery worker and beat), the sandbox and its
+demo traffic. With REDIS_URL set (the production profile): several daphne processes behind
+HAProxy (console/loadbalancer.py), several Celery workers and one beat, and the sandbox."""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from console import processes
 
 
 class Command(BaseCommand):
-    help = "Run the console under daphne, with the sandbox and demo traffic (the embedded default)."
+    help = "Run the console with the sandbox and demo traffic (several processes behind HAProxy with REDIS_URL set)."
 
     def add_arguments(self, parser) -> None:
         public = urlsplit(settings.PUBLIC_URL)
@@ -23,10 +26,10 @@ class Command(BaseCommand):
         parser.add_argument("--scenario", default="demo", help="sandbox scenario (see manage.py sandbox --help)")
         parser.add_argument("--rate", type=float, default=None, help="sandbox inbound calls per minute")
         parser.add_argument("--no-sandbox", action="store_true", help="do not start the sandbox")
+        parser.add_argument("--web", type=int, default=2, help="daphne processes (with REDIS_URL)")
+        parser.add_argument("--workers", type=int, default=2, help="Celery workers (with REDIS_URL)")
 
     def handle(self, *args, **options) -> None:
-        if settings.REDIS_URL:
-            raise CommandError("REDIS_URL is set: run daphne, the Celery worker and beat as separate processes (see README).")
         host, port = options["host"], options["port"]
         if not processes.port_is_free(host, port):
             raise CommandError(f"Port {port} is in use: is Switchboard already running? Stop it, or pass --port.")
@@ -40,9 +43,10 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         try:
-            console = group.start("console", processes.console_command(host, port))
-            if not processes.wait_for_port(host, port, 30, alive=lambda: console.poll() is None):
-                raise CommandError("The console did not start; see the messages above.")
+            if settings.REDIS_URL:
+                self.start_several(group, host, port, web=options["web"], workers=options["workers"])
+            else:
+                self.start_one(group, host, port)
             # After the console listens: the sandbox's first call must find its webhooks.
             if not options["no_sandbox"]:
                 sandbox_args = ["sandbox", "--scenario", options["scenario"]]
@@ -62,3 +66,19 @@ class Command(BaseCommand):
         finally:
             self.stdout.write("Stopping…")
             group.stop()
+
+    def start_one(self, group: processes.ProcessGroup, host: str, port: int) -> None:
+        console = group.start("console", processes.console_command(host, port))
+        if not processes.wait_for_port(host, port, 30, alive=lambda: console.poll() is None):
+            raise CommandError("The console did not start; see the messages above.")
+
+    def start_several(self, group: processes.ProcessGroup, host: str, port: int, *, web: int, workers: int) -> None:
+        if web < 2:
+            raise CommandError("With REDIS_URL, run at least two daphne processes (--web 2) behind the load balancer.")
+        try:
+            processes.start_balanced(group.start, host, port, web, settings.VAR_DIR / "haproxy.cfg")
+        except RuntimeError as error:
+            raise CommandError(f"{error}; see the messages above.") from error
+        for number in range(1, workers + 1):
+            group.start(f"worker{number}", processes.worker_command(f"worker{number}@%h"))
+        group.start("beat", processes.beat_command(settings.VAR_DIR / "celerybeat-schedule"))
