@@ -124,6 +124,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A pool, not a connection per request: under ASGI every request runs in a worker
     # thread, and opening a PostgreSQL connection costs more than the webhook's queries.
     DATABASES["default"]["OPTIONS"] = {"pool": {"min_size": 2, "max_size": env_int("DATABASE_POOL_SIZE", 20)}}
+    # The pool tries a connection before it lends it, so that one PostgreSQL closed (a
+    # restart, pg_terminate_backend, an idle timeout) is replaced, never handed to a request.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests get a file, not Django's shared in-memory database: the integration tests' live
     # server answers the sandbox's webhooks from several threads, and a shared in-memory
