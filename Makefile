@@ -35,12 +35,12 @@ chromium:
 # The boundary tests (input from outside) run a second time on PostgreSQL: NUL, column
 # lengths and jsonb's limits are only enforced there. Skipped where PostgreSQL does not
 # answer, except under CI.
-TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/switchboard
+BOUNDARY_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/switchboard
 test: $(VENV)/.installed-dev chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 	@if [ -n "$$CI" ] || $(PY) -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; then \
 	  echo "The boundary tests again, on PostgreSQL"; \
-	  DATABASE_URL=$(TEST_POSTGRES_URL) $(PY) -m pytest -m boundary $(PYTEST_ARGS); \
+	  DATABASE_URL=$(BOUNDARY_DATABASE_URL) $(PY) -m pytest -m boundary $(PYTEST_ARGS); \
 	else echo "PostgreSQL does not answer on 127.0.0.1:5432: the boundary tests ran on SQLite only"; fi
 
 # Ten thousand webhooks (FUZZ_WEBHOOKS) against a running stack on PostgreSQL and Redis.

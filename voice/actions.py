@@ -28,6 +28,9 @@ from voice.performers.done import Done
 
 log = logging.getLogger(__name__)
 
+# Kinds that end their target: once one is done, the goal is met for good.
+ENDING_KINDS = frozenset({ActionKind.HANGUP, ActionKind.REMOVE_MEMBER, ActionKind.END_CONFERENCE, ActionKind.DELETE_RECORDING})
+
 # A worker that claimed an action and then died leaves it "sending"; after this long
 # another delivery of the task may claim it again.
 CLAIM_LEASE = timedelta(seconds=60)
@@ -43,10 +46,17 @@ def request(
     batch: ActionBatch | None = None,
 ) -> tuple[Action, bool]:
     """Record an action and enqueue it, or return the one of the same kind and target that
-    is already under way (a double click, or two operators acting at the same moment).
-    The flag says whether this request created the action."""
+    is already under way (a double click, or two operators acting at the same moment), or,
+    for an action that ends its target, the one that has ended it. The flag says whether
+    this request created the action."""
     if kind not in PERFORMERS:
         raise ValueError(f"no performer for action kind {kind!r}")
+    if kind in ENDING_KINDS:
+        # Done moments ago, before the mirror heard that the target ended (its disconnect
+        # webhook on its way): a second operator's click must not send it again.
+        ended = Action.objects.filter(kind=kind, target=target, status=ActionStatus.DONE).first()
+        if ended is not None:
+            return ended, False
     for _ in range(3):
         now = timezone.now()
         try:

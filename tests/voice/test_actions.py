@@ -418,3 +418,14 @@ def test_a_member_with_a_change_under_way_keeps_it_and_the_batch_without_actions
     assert under_way.batch is None
     batch.refresh_from_db()
     assert batch.closed_at is not None
+
+
+def test_a_hang_up_requested_after_one_is_done_returns_that_one_and_sends_nothing(call, enqueued):
+    """A second operator's click lands after the first hang-up was sent, before the
+    disconnect webhook tells the mirror the call ended."""
+    first = hangup()
+    first.transition(ActionStatus.SENDING)
+    first.transition(ActionStatus.DONE, detail="Hung up.")
+    second, created = actions.request(ActionKind.HANGUP, target=CALL, call_id=CALL)
+    assert (second.pk, created) == (first.pk, False)
+    assert enqueued.call_count == 1
