@@ -49,7 +49,7 @@ from django.template.loader import render_to_string
 
 from console import board
 from console.ids import BANDWIDTH_ID
-from console.recordings import RECORDING_ACTIONS
+from console.recording_page import RECORDING_ACTIONS
 from voice import signals
 from voice.models import Action, Conference, Recording
 

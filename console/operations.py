@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.dispatch import receiver
 
 from console.models import AuditEntry
-from console.recordings import may_transcribe, transcription_of
+from console.recording_page import may_transcribe, transcription_of
 from voice import actions, signals
 from voice.models import Action, ActionBatch, ActionKind, Call, Conference, ConferenceMember, Recording, Route
 

@@ -240,7 +240,7 @@ WEBHOOK_MAX_BYTES = env_int("WEBHOOK_MAX_BYTES", 64 * 1024)
 # (files under MEDIA_ROOT unless STORAGES says otherwise). No MEDIA_URL serves them: archived
 # media are streamed only by the console's recording views, behind the same permission checks.
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
-# Archive every recording as soon as Bandwidth has processed it (voice/recordings.py).
+# Archive every recording as soon as Bandwidth has processed it (voice/archive.py).
 ARCHIVE_RECORDINGS = env_bool("ARCHIVE_RECORDINGS", False)
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -8,7 +8,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
-from console import operations, paging, recordings
+from console import operations, paging, recording_page, recording_search
+from console.recording_media import media_response
 from console.decorators import operator_required
 from voice.models import Recording
 
@@ -16,24 +17,24 @@ from voice.models import Recording
 @require_GET
 @operator_required("console.view_recordings")
 def recording_list(request: HttpRequest) -> HttpResponse:
-    form = recordings.RecordingSearchForm(request.GET)
-    page = paging.newest_first(form.apply(recordings.listed()), "start_time", request.GET.get("after"))
+    form = recording_search.RecordingSearchForm(request.GET)
+    page = paging.newest_first(form.apply(recording_search.listed()), "start_time", request.GET.get("after"))
     context = {
         "form": form,
         "page": page,
-        "rows": recordings.rows(page.items, form.words),
+        "rows": recording_search.rows(page.items, form.words),
         "query": paging.query_without_cursor(request),
     }
     return render(request, paging.list_template(request, "console/recordings.html"), context)
 
 
 def _page_context(recording: Recording) -> dict:
-    transcription = recordings.transcription_of(recording)
+    transcription = recording_page.transcription_of(recording)
     return {
         "recording": recording,
         "transcription": transcription,
-        "may_transcribe": recordings.may_transcribe(recording, transcription),
-        "actions": recordings.latest_actions(recording),
+        "may_transcribe": recording_page.may_transcribe(recording, transcription),
+        "actions": recording_page.latest_actions(recording),
     }
 
 
@@ -42,7 +43,7 @@ def _page_context(recording: Recording) -> dict:
 @operator_required("console.view_recordings")
 def recording_detail(request: HttpRequest, recording_id: str) -> HttpResponse:
     recording = get_object_or_404(Recording.objects.select_related("conference"), recording_id=recording_id)
-    recordings.want_waveform(recording)
+    recording_page.want_waveform(recording)
     partial = request.htmx and not request.htmx.history_restore_request
     template = "console/recording.html#recording-live" if partial else "console/recording.html"
     return render(request, template, _page_context(recording))
@@ -52,14 +53,14 @@ def recording_detail(request: HttpRequest, recording_id: str) -> HttpResponse:
 @operator_required("console.view_recordings")
 def recording_media(request: HttpRequest, recording_id: str) -> HttpResponseBase:
     recording = get_object_or_404(Recording.objects.select_related("conference"), recording_id=recording_id)
-    return recordings.media_response(request, recording, download=False)
+    return media_response(request, recording, download=False)
 
 
 @require_GET
 @operator_required("console.view_recordings")
 def recording_download(request: HttpRequest, recording_id: str) -> HttpResponseBase:
     recording = get_object_or_404(Recording.objects.select_related("conference"), recording_id=recording_id)
-    return recordings.media_response(request, recording, download=True)
+    return media_response(request, recording, download=True)
 
 
 def _acted(request: HttpRequest, recording: Recording) -> HttpResponse:

@@ -22,15 +22,15 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from console import paging, recordings, roles  # noqa: E402
+from console import paging, recording_search, roles  # noqa: E402
 
 RUNS = int(os.environ.get("PROBE_RUNS", "15"))
 
 
 def cursor_at(words: str, depth: int) -> str:
     """The keyset cursor a reader who clicked "Load more" down to row `depth` would hold."""
-    form = recordings.RecordingSearchForm({"q": words} if words else {})
-    queryset = form.apply(recordings.listed()).order_by("-start_time", "-pk").values_list("start_time", "pk")
+    form = recording_search.RecordingSearchForm({"q": words} if words else {})
+    queryset = form.apply(recording_search.listed()).order_by("-start_time", "-pk").values_list("start_time", "pk")
     start_time, pk = queryset[depth : depth + 1].get()
     return paging._encode(start_time, pk)
 

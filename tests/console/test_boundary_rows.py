@@ -17,7 +17,7 @@ from django.contrib.auth.models import AbstractUser
 from django.test import Client
 from django.utils import timezone
 
-from console import history, live, paging, recordings, roles
+from console import history, live, paging, recording_search, roles
 from console.ids import is_bandwidth_id
 from console.models import AuditEntry
 from voice.models import (
@@ -326,7 +326,7 @@ def test_every_console_page_answers_over_odd_rows(odd_rows, make_operator, role,
 
 @pytest.mark.parametrize(
     ("rows", "field"),
-    [(history.ended_calls, "end_time"), (recordings.listed, "start_time"), (AuditEntry.objects.all, "at")],
+    [(history.ended_calls, "end_time"), (recording_search.listed, "start_time"), (AuditEntry.objects.all, "at")],
     ids=["history", "recordings", "audit"],
 )
 def test_keyset_pages_walk_odd_rows_once_each(odd_rows, rows, field):

@@ -9,11 +9,11 @@ from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.utils import timezone
 
-from console import live, operations, recordings, roles
+from console import live, operations, recording_media, recording_search, roles
 from console.models import AuditEntry
 from tests.support.recordings import NOON, recording
 from voice import actions
-from voice.models import Action, ActionKind, Conference, RecordingStatus, Transcription, TranscriptionStatus
+from voice.models import Action, ActionKind, Conference, Recording, RecordingStatus, Transcription, TranscriptionStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -157,10 +157,10 @@ def test_keyset_pages_cover_every_recording_once(boss_client):
 
 def test_the_excerpt_shows_the_text_around_the_first_match_escaped():
     text = "<b>" + "x " * 200 + "the invoice is due " + "y " * 200
-    marked = str(recordings.excerpt(text, ["invoice"]))
+    marked = str(recording_search.excerpt(text, ["invoice"]))
     assert "<mark>invoice</mark>" in marked
     assert marked.startswith("…") and marked.endswith("…")
-    assert "<b>" not in str(recordings.excerpt(text, []))
+    assert "<b>" not in str(recording_search.excerpt(text, []))
 
 
 def test_time_left_at_bandwidth_and_archived_recordings_say_so(boss_client):
@@ -244,10 +244,10 @@ def test_the_call_page_links_its_recordings(boss_client):
 
 def test_the_download_name_says_when_who_and_which(settings):
     made = recording(start=datetime(2026, 11, 24, 9, 13, tzinfo=dt_timezone.utc), recording_id="r-xyz")
-    assert recordings.download_name(made, "wav") == "2026-11-24_0913_+15551112222_to_+19195550150_r-xyz.wav"
+    assert recording_media.download_name(made, "wav") == "2026-11-24_0913_+15551112222_to_+19195550150_r-xyz.wav"
     Conference.objects.create(conference_id="conf-1", name="sales floor")
     conference = recording("r-c", call_id="", conference_id="conf-1", start=datetime(2026, 11, 24, 9, 13, tzinfo=dt_timezone.utc))
-    assert recordings.download_name(conference, "wav") == "2026-11-24_0913_conference_sales-floor_r-c.wav"
+    assert recording_media.download_name(conference, "wav") == "2026-11-24_0913_conference_sales-floor_r-c.wav"
 
 
 def test_the_waveform_is_computed_once_when_first_looked_at(boss_client):
@@ -282,7 +282,7 @@ def test_a_recording_action_changing_state_is_pushed(django_capture_on_commit_ca
     recording()
     with mock.patch("console.live.send") as send:
         with django_capture_on_commit_callbacks(execute=True):
-            operations.delete_recording(None, recordings.Recording.objects.get())
+            operations.delete_recording(None, Recording.objects.get())
         live.drain()
     assert [call.args[0] for call in send.call_args_list] == ["live.recording.r-0001"]
 

@@ -1,6 +1,6 @@
 from django.db import migrations, models
 
-# Full-text search over transcripts (console/recordings.py) on PostgreSQL: a GIN index on the
+# Full-text search over transcripts (console/recording_search.py) on PostgreSQL: a GIN index on the
 # very expression the search compiles to, SearchVector("transcription__text",
 # config="english"). SQLite, the embedded default, searches with a plain match instead.
 SEARCH_INDEX = "transcription_text_search"

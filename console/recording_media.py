@@ -1,6 +1,6 @@
-"""Recordings in the console: the search, the rows it shows, streaming the media to the
-browser (from Bandwidth through an authenticated proxy, or from the archive), and what an
-operator does to a recording (with its audit record)."""
+"""A recording's media in the browser: streamed from Bandwidth through an authenticated
+proxy, or from Switchboard's archived copy, with Range requests and a meaningful download
+name; and each play audited once."""
 
 from __future__ import annotations
 
@@ -10,185 +10,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from asgiref.sync import sync_to_async
-from django import forms
-from django.core.cache import cache
 from django.core.files.storage import default_storage
-from django.db import connection
-from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.utils import timezone
-from django.utils.html import escape
 from django.utils.http import content_disposition_header
-from django.utils.safestring import SafeString, mark_safe
 
-from console.forms import DayRangeForm, PhoneNumberField, SecondsField
 from console.models import AuditEntry
-from voice import bandwidth, media, tasks
-from voice.models import TRANSCRIPTION_RETRYABLE, Action, ActionKind, Recording, RecordingStatus, Transcription
-
-# The search
-
-
-class RecordingSearchForm(DayRangeForm):
-    q = forms.CharField(required=False, max_length=200, label="Words in the transcript")
-    number = PhoneNumberField(required=False, max_length=64)
-    call = forms.CharField(required=False, max_length=100, label="Call id")
-    conference = forms.CharField(required=False, max_length=100, label="Conference (name or id)")
-    min_seconds = SecondsField(required=False, label="Longer than (s)")
-    max_seconds = SecondsField(required=False, label="Shorter than (s)")
-    transcript = forms.ChoiceField(
-        required=False, choices=[("", "With or without a transcript"), ("yes", "With a transcript"), ("no", "Without")]
-    )
-    deleted = forms.BooleanField(required=False, label="Include deleted")
-
-    @property
-    def words(self) -> list[str]:
-        return self.cleaned_data.get("q", "").split() if self.is_valid() else []
-
-    def apply(self, recordings: QuerySet[Recording]) -> QuerySet[Recording]:
-        if not self.is_valid():
-            return recordings.none()
-        data = self.cleaned_data
-        if not data["deleted"]:
-            recordings = recordings.exclude(status=RecordingStatus.DELETED)
-        recordings = self.within_days(recordings, "start_time")
-        if data["number"]:
-            recordings = recordings.filter(Q(from_number__icontains=data["number"]) | Q(to_number__icontains=data["number"]))
-        if data["call"]:
-            recordings = recordings.filter(call_id=data["call"].strip())
-        if data["conference"]:
-            name = data["conference"].strip()
-            recordings = recordings.filter(Q(conference_id=name) | Q(conference__name__iexact=name))
-        if data["min_seconds"] is not None:
-            recordings = recordings.filter(duration_seconds__gt=data["min_seconds"])
-        if data["max_seconds"] is not None:
-            recordings = recordings.filter(duration_seconds__lt=data["max_seconds"])
-        if data["transcript"] == "yes":
-            recordings = recordings.filter(transcription__fetched_at__isnull=False, transcription__text__gt="")
-        elif data["transcript"] == "no":
-            recordings = recordings.exclude(transcription__fetched_at__isnull=False, transcription__text__gt="")
-        if data["q"].strip():
-            recordings = transcript_search(recordings, data["q"])
-        return recordings
-
-
-# At most this many matches are fetched by id (see transcript_search).
-SPARSE_MATCHES = 5000
-
-
-def transcript_search(recordings: QuerySet[Recording], words: str) -> QuerySet[Recording]:
-    """PostgreSQL's full-text search (stemmed English, web-search syntax: "quoted phrases",
-    or, -not), served by the GIN index of voice's migration 0004; elsewhere (SQLite, the
-    embedded default) every word must appear in the transcript.
-
-    Newest first, a page of a word many transcripts hold is found fastest by walking the
-    recordings by time and checking each; a rare word that way means reading the whole
-    table (seconds on a million rows), which PostgreSQL's estimates do not foresee. So the
-    matches are first asked of the GIN index, up to SPARSE_MATCHES: fewer, and the page is
-    chosen among them by id (docs/benchmarks.md, "Recordings list")."""
-    if connection.vendor != "postgresql":
-        for word in words.split():
-            recordings = recordings.filter(transcription__text__icontains=word.strip('"'))
-        return recordings
-    from django.contrib.postgres.search import SearchQuery, SearchVector
-
-    query = SearchQuery(words, config="english", search_type="websearch")
-    matching = list(
-        Transcription.objects.alias(document=SearchVector("text", config="english"))
-        .filter(document=query)
-        .values_list("recording_id", flat=True)[: SPARSE_MATCHES + 1]
-    )
-    if len(matching) <= SPARSE_MATCHES:
-        return recordings.filter(pk__in=matching)
-    return recordings.alias(document=SearchVector("transcription__text", config="english")).filter(document=query)
-
-
-def listed() -> QuerySet[Recording]:
-    return Recording.objects.listed().select_related("transcription", "conference")
-
-
-@dataclass(frozen=True)
-class RecordingRow:
-    recording: Recording
-    excerpt: SafeString
-
-    @property
-    def dom_id(self) -> str:
-        return f"recording-row-{self.recording.recording_id}"
-
-
-def rows(recordings: list[Recording], words: list[str]) -> list[RecordingRow]:
-    return [RecordingRow(recording, excerpt(_text(recording), words)) for recording in recordings]
-
-
-def _text(recording: Recording) -> str:
-    try:
-        return recording.transcription.text
-    except Transcription.DoesNotExist:
-        return ""
-
-
-EXCERPT_CHARS = 160
-
-
-def excerpt(text: str, words: list[str]) -> SafeString:
-    """Up to EXCERPT_CHARS of the transcript around the first word searched for, the words
-    marked (a word matches where it begins one in the text: "invoice" marks "invoices")."""
-    terms = [re.escape(word.strip('"-').lower()) for word in words if len(word.strip('"-')) > 1]
-    if not text or not terms:
-        return mark_safe(escape(text[:EXCERPT_CHARS]) + ("…" if len(text) > EXCERPT_CHARS else ""))
-    pattern = re.compile(r"\b(?:" + "|".join(terms) + r")\w*", re.IGNORECASE)
-    first = pattern.search(text)
-    start = max(0, first.start() - EXCERPT_CHARS // 3) if first else 0
-    shown = text[start : start + EXCERPT_CHARS]
-    parts, position = [], 0
-    for match in pattern.finditer(shown):
-        parts += [escape(shown[position : match.start()]), f"<mark>{escape(match.group())}</mark>"]
-        position = match.end()
-    parts.append(escape(shown[position:]))
-    return mark_safe(("…" if start else "") + "".join(parts) + ("…" if start + EXCERPT_CHARS < len(text) else ""))
-
-
-# One recording's page
-
-
-# The actions on a recording, by the names templates look them up by.
-_ACTION_NAMES = {ActionKind.TRANSCRIBE: "transcribe", ActionKind.DELETE_RECORDING: "delete", ActionKind.ARCHIVE_RECORDING: "archive"}
-RECORDING_ACTIONS = frozenset(_ACTION_NAMES)
-
-
-def latest_actions(recording: Recording) -> dict[str, Action]:
-    """The latest action of each kind on this recording (shown pending, done or failed), as
-    {"transcribe": …, "delete": …, "archive": …}. Actions carry the recording's call id,
-    which is indexed."""
-    latest: dict[str, Action] = {}
-    actions_on_it = Action.objects.filter(
-        call_id=recording.call_id or "", target=recording.recording_id, kind__in=RECORDING_ACTIONS
-    )
-    for action in actions_on_it.order_by("created_at", "id"):
-        latest[_ACTION_NAMES[action.kind]] = action
-    return latest
-
-
-def transcription_of(recording: Recording) -> Transcription | None:
-    return Transcription.objects.filter(recording=recording).first()
-
-
-def want_waveform(recording: Recording) -> None:
-    """Compute the waveform the first time someone looks at the recording; the page shows it
-    when it arrives (the task's change is pushed). One request per recording at a time."""
-    if recording.peaks is None and recording.is_playable and _first_to_want(f"waveform-wanted:{recording.pk}"):
-        tasks.compute_waveform.delay_on_commit(recording.pk)
-
-
-def _first_to_want(key: str) -> bool:
-    """Whether no one asked for this in the last two minutes; yes when the cache (Redis)
-    does not answer: a second computation costs less than a page that fails."""
-    try:
-        return cache.add(key, True, 120)
-    except Exception:
-        return True
-
+from voice import bandwidth, media
+from voice.models import Recording
 
 def download_name(recording: Recording, extension: str) -> str:
     """2026-11-24_0913_+15551112222_to_+19195550100_r-….wav, in the operator's time zone."""
@@ -199,9 +28,6 @@ def download_name(recording: Recording, extension: str) -> str:
         parties = f"{recording.from_number or 'unknown'}_to_{recording.to_number or 'unknown'}"
     name = f"{moment:%Y-%m-%d_%H%M}_{parties}_{recording.recording_id}" if moment else f"{parties}_{recording.recording_id}"
     return re.sub(r"[^A-Za-z0-9+_.-]", "-", name) + f".{extension}"
-
-
-# Streaming the media
 
 
 SINGLE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -404,13 +230,3 @@ def _listening(request: HttpRequest, recording: Recording) -> bool:
         target=recording.recording_id,
         outcome="ok",
     ).exists()
-
-
-# What operators do to a recording
-
-
-def may_transcribe(recording: Recording, transcription: Transcription | None) -> bool:
-    """Not for a conference recording (Bandwidth cannot transcribe those), one Bandwidth no
-    longer has, or one transcribed or being transcribed; again after a failure a new
-    request may cure."""
-    return recording.can_be_transcribed and (transcription is None or transcription.status in TRANSCRIPTION_RETRYABLE)

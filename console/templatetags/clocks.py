@@ -1,4 +1,4 @@
-"""Filters for the recordings pages."""
+"""Filters that show lengths and deadlines as people read them (the recordings pages)."""
 
 from __future__ import annotations
 
