@@ -1,0 +1,116 @@
+"""Sign-in is guarded (issue 12): a username is locked out from an address after too many
+wrong passwords, for a cool-off; the page says until when."""
+
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta
+
+import pytest
+from axes.models import AccessAttempt
+from django.db.models import F
+from django.utils import timezone
+
+from console import roles
+from console.processes import BASE_DIR
+
+pytestmark = pytest.mark.django_db
+
+ATTACKER = "203.0.113.7"
+OWNER = "198.51.100.20"
+
+
+@pytest.fixture
+def ada(make_operator):
+    return make_operator(roles.AGENT, "ada")
+
+
+def sign_in(client, password: str, *, username: str = "ada", address: str = ATTACKER):
+    return client.post("/login/", {"username": username, "password": password}, REMOTE_ADDR=address)
+
+
+def fail_until_locked(client, settings, address: str = ATTACKER):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(client, "not-the-password", address=address)
+
+
+def signed_in(client) -> bool:
+    return "_auth_user_id" in client.session
+
+
+def shown_lock_end(page: str) -> datetime:
+    """The end of the lock-out the sign-in page states (its <time datetime>)."""
+    start = page.index('datetime="', page.index("locked until")) + len('datetime="')
+    return datetime.fromisoformat(page[start : page.index('"', start)])
+
+
+def test_the_attempt_after_the_limit_is_refused_even_with_the_right_password(client, ada, settings):
+    fail_until_locked(client, settings)
+    response = sign_in(client, "pw")
+    assert response.status_code == 429
+    assert not signed_in(client)
+    page = response.content.decode()
+    assert "Too many failed sign-ins" in page
+    ends = shown_lock_end(page)
+    expected = timezone.now() + settings.AXES_COOLOFF_TIME
+    assert expected - timedelta(seconds=30) <= ends <= expected
+    assert int(response["Retry-After"]) == pytest.approx(settings.AXES_COOLOFF_TIME.total_seconds(), abs=30)
+
+
+def test_the_failure_that_reaches_the_limit_already_shows_the_lock_out(client, ada, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert sign_in(client, "wrong").status_code == 200
+    response = sign_in(client, "wrong")
+    assert response.status_code == 429
+    assert "locked until" in response.content.decode()
+
+
+def test_retrying_while_locked_out_does_not_push_the_end_back(client, ada, settings):
+    fail_until_locked(client, settings)
+    first = shown_lock_end(sign_in(client, "pw").content.decode())
+    AccessAttempt.objects.update(attempt_time=F("attempt_time") - timedelta(minutes=1))
+    again = shown_lock_end(sign_in(client, "wrong").content.decode())
+    assert again == first - timedelta(minutes=1)
+
+
+def test_after_the_cool_off_the_right_password_signs_in(client, ada, settings):
+    fail_until_locked(client, settings)
+    assert sign_in(client, "pw").status_code == 429
+    # The cool-off passes.
+    AccessAttempt.objects.update(attempt_time=F("attempt_time") - settings.AXES_COOLOFF_TIME)
+    response = sign_in(client, "pw")
+    assert response.status_code == 302
+    assert signed_in(client)
+
+
+def test_a_lock_out_from_one_address_leaves_the_owner_at_another_free_to_sign_in(client, ada, settings):
+    fail_until_locked(client, settings, address=ATTACKER)
+    response = sign_in(client, "pw", address=OWNER)
+    assert response.status_code == 302
+    assert signed_in(client)
+
+
+def test_behind_a_proxy_the_address_is_the_one_the_proxy_saw(client, ada, settings):
+    settings.PROXY_COUNT = 1
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(
+            "/login/", {"username": "ada", "password": "wrong"},
+            REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=f"192.0.2.99, {ATTACKER}",
+        )
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {ATTACKER}
+    # The owner comes through the same proxy, from another address.
+    response = client.post(
+        "/login/", {"username": "ada", "password": "pw"}, REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=OWNER
+    )
+    assert response.status_code == 302
+
+
+def test_the_lock_out_settings_follow_the_environment():
+    script = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.AXES_FAILURE_LIMIT, int(settings.AXES_COOLOFF_TIME.total_seconds()), settings.PROXY_COUNT)"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "console.settings"}
+    env.update(SIGNIN_FAILURE_LIMIT="3", SIGNIN_LOCKOUT_SECONDS="120", PROXY_COUNT="1")
+    result = subprocess.run([sys.executable, "-c", script], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60)
+    assert result.stdout.split() == ["3", "120", "1"], result.stderr
