@@ -1,5 +1,6 @@
 """Sign-in is guarded (issue 12): a username is locked out from an address after too many
-wrong passwords, for a cool-off; the page says until when."""
+wrong passwords, for a cool-off; the page says until when; every failure, the lock-out, the
+sign-ins and sign-outs are in the audit log with the address; an admin can unlock."""
 
 import os
 import subprocess
@@ -8,11 +9,13 @@ from datetime import datetime, timedelta
 
 import pytest
 from axes.models import AccessAttempt
+from django.contrib.auth import get_user_model
 from django.db.models import F
 from django.utils import timezone
 
 from console import roles
 from console.processes import BASE_DIR
+from console.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -103,6 +106,70 @@ def test_behind_a_proxy_the_address_is_the_one_the_proxy_saw(client, ada, settin
         "/login/", {"username": "ada", "password": "pw"}, REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=OWNER
     )
     assert response.status_code == 302
+
+
+def test_each_failure_and_the_lock_out_are_audited_with_the_address(client, ada, settings):
+    fail_until_locked(client, settings)
+    sign_in(client, "pw")
+    failures = AuditEntry.objects.filter(verb="sign-in failed")
+    assert failures.count() == settings.AXES_FAILURE_LIMIT
+    assert {(e.actor_id, e.actor_name, e.target) for e in failures} == {(None, "anonymous", "ada")}
+    assert all(ATTACKER in e.detail for e in failures)
+    (locked,) = AuditEntry.objects.filter(verb="locked out")
+    assert locked.target == "ada" and ATTACKER in locked.detail and "until" in locked.detail
+    (refused,) = AuditEntry.objects.filter(verb="sign-in refused")
+    assert refused.target == "ada" and ATTACKER in refused.detail
+
+
+def test_a_failed_sign_in_for_an_unknown_username_is_audited_too(client, db):
+    sign_in(client, "whatever", username="mallory")
+    (entry,) = AuditEntry.objects.filter(verb="sign-in failed")
+    assert entry.target == "mallory" and ATTACKER in entry.detail
+
+
+def test_signing_in_and_out_are_audited(client, ada):
+    sign_in(client, "pw", address=OWNER)
+    client.post("/logout/", REMOTE_ADDR=OWNER)
+    entries = list(AuditEntry.objects.order_by("id").values_list("actor_name", "verb", "target"))
+    assert entries == [("ada", "signed in", "ada"), ("ada", "signed out", "ada")]
+    assert OWNER in AuditEntry.objects.get(verb="signed in").detail
+
+
+@pytest.fixture
+def admin_client(client):
+    root = get_user_model().objects.create_superuser("root", password="pw")
+    client.force_login(root)
+    return client
+
+
+def test_an_admin_sees_the_lock_out_and_unlocks_it_and_the_user_signs_in(client, admin_client, ada, settings):
+    from django.test import Client
+
+    attacker = Client()
+    fail_until_locked(attacker, settings)
+    listing = admin_client.get("/admin/axes/accessattempt/").content.decode()
+    assert "ada" in listing and ATTACKER in listing
+    attempt = AccessAttempt.objects.get(username="ada")
+    response = admin_client.post(
+        "/admin/axes/accessattempt/", {"action": "unlock", "_selected_action": [attempt.pk]}
+    )
+    assert response.status_code == 302
+    assert not AccessAttempt.objects.exists()
+    (unlocked,) = AuditEntry.objects.filter(verb="unlocked")
+    assert (unlocked.actor_name, unlocked.target) == ("root", "ada")
+    assert ATTACKER in unlocked.detail
+    assert sign_in(attacker, "pw").status_code == 302
+
+
+def test_deleting_a_lock_out_in_the_admin_is_an_audited_unlock(admin_client, ada, settings):
+    from django.test import Client
+
+    fail_until_locked(Client(), settings)
+    attempt = AccessAttempt.objects.get(username="ada")
+    response = admin_client.post(f"/admin/axes/accessattempt/{attempt.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    (unlocked,) = AuditEntry.objects.filter(verb="unlocked")
+    assert (unlocked.actor_name, unlocked.target) == ("root", "ada")
 
 
 def test_the_lock_out_settings_follow_the_environment():
