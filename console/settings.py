@@ -302,5 +302,7 @@ LOGGING = {
         "kombu.connection": {"level": "ERROR"},
         # One line per task at INFO; failures still show.
         "celery": {"level": env("CELERY_LOG_LEVEL", "WARNING")},
+        # A line per sign-in at INFO; failures and lock-outs are warnings.
+        "axes": {"level": "WARNING"},
     },
 }
