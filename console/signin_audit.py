@@ -1,10 +1,12 @@
-"""The audit of sign-ins, from Django's and axes' signals: every failure and every refusal
-while locked out ("anonymous", the username tried, the address), each lock-out, and each
-sign-in and sign-out. Unlocks are audited by the admin that performs them (console/admin.py)."""
+"""The audit of sign-ins, from Django's signals: every failure and every refusal while
+locked out ("anonymous", the username tried, the address), each lock-out, and each sign-in
+and sign-out. Unlocks are audited by the admin that performs them (console/admin.py)."""
 
 from __future__ import annotations
 
-from axes.signals import user_locked_out
+# Imported first so that axes' receivers are connected before ours: when ours hear of a
+# failed sign-in, axes has counted it and flagged the request it locks out.
+import axes.signals  # noqa: F401
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -22,14 +24,6 @@ def _from_a_request(request: HttpRequest | None) -> bool:
     return request is not None and request.method is not None
 
 
-def _refused_while_locked_out(request: HttpRequest) -> bool:
-    """axes' backend refused the attempt before any password was checked. It flags the
-    request as locked out then, and axes counts no failure for it (AXES_RESET_COOL_OFF_ON_
-    FAILURE_DURING_LOCKOUT is off), so axes_failures_since_start stays None; a wrong
-    password that reaches the limit is flagged too, but with its count."""
-    return getattr(request, "axes_locked_out", False) and getattr(request, "axes_failures_since_start", None) is None
-
-
 def _lock_end(request: HttpRequest, username: str) -> str:
     ends = lock_out_ends(request, username)
     return ends.isoformat(timespec="seconds") if ends else "unknown"
@@ -40,26 +34,21 @@ def sign_in_failed(sender, credentials: dict, request: HttpRequest | None = None
     if not _from_a_request(request):
         return
     username = str(credentials.get("username") or "")
+    target = username[:TARGET_LENGTH]
     address = client_address(request)
-    if _refused_while_locked_out(request):
-        AuditEntry.record(
-            request.user, "sign-in refused", username[:TARGET_LENGTH],
-            detail=f"from {address}: locked out until {_lock_end(request, username)}",
-        )
-    else:
-        AuditEntry.record(request.user, "sign-in failed", username[:TARGET_LENGTH], detail=f"from {address}")
-
-
-@receiver(user_locked_out, dispatch_uid="console-audit-locked-out")
-def locked_out(sender, request: HttpRequest, username: str, ip_address: str, **kwargs) -> None:
-    # axes sends this for the failure that reaches the limit, and again for every attempt
-    # refused while locked out (audited above as refused): the lock-out itself is once.
-    if _refused_while_locked_out(request):
+    locked = getattr(request, "axes_locked_out", False)
+    # axes counts no failure for an attempt its backend refused before any password was
+    # checked (AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT is off): no count, no failure.
+    failures = getattr(request, "axes_failures_since_start", None)
+    if locked and failures is None:
+        AuditEntry.record(request.user, "sign-in refused", target, detail=f"from {address}: locked out until {_lock_end(request, username)}")
         return
-    AuditEntry.record(
-        request.user, "locked out", str(username or "")[:TARGET_LENGTH],
-        detail=f"from {ip_address} until {_lock_end(request, username)}, after {request.axes_failures_since_start} failed sign-ins",
-    )
+    AuditEntry.record(request.user, "sign-in failed", target, detail=f"from {address}")
+    if locked:
+        AuditEntry.record(
+            request.user, "locked out", target,
+            detail=f"from {address} until {_lock_end(request, username)}, after {failures} failed sign-ins",
+        )
 
 
 @receiver(user_logged_in, dispatch_uid="console-audit-signed-in")

@@ -117,6 +117,7 @@ def test_each_failure_and_the_lock_out_are_audited_with_the_address(client, ada,
     assert all(ATTACKER in e.detail for e in failures)
     (locked,) = AuditEntry.objects.filter(verb="locked out")
     assert locked.target == "ada" and ATTACKER in locked.detail and "until" in locked.detail
+    assert locked.pk > max(failure.pk for failure in failures)
     (refused,) = AuditEntry.objects.filter(verb="sign-in refused")
     assert refused.target == "ada" and ATTACKER in refused.detail
 
