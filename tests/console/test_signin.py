@@ -182,3 +182,18 @@ def test_the_lock_out_settings_follow_the_environment():
     env.update(SIGNIN_FAILURE_LIMIT="3", SIGNIN_LOCKOUT_SECONDS="120", PROXY_COUNT="1")
     result = subprocess.run([sys.executable, "-c", script], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60)
     assert result.stdout.split() == ["3", "120", "1"], result.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_under_asgi_the_locked_out_page_is_served_too(async_client, make_operator, settings):
+    """Under daphne the middleware runs asynchronously, and axes hands the lock-out page
+    other arguments there."""
+    from asgiref.sync import sync_to_async
+
+    await sync_to_async(make_operator)(roles.AGENT, "ada")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        await async_client.post("/login/", {"username": "ada", "password": "wrong"})
+    response = await async_client.post("/login/", {"username": "ada", "password": "pw"})
+    assert response.status_code == 429
+    assert "locked until" in response.content.decode()
