@@ -68,10 +68,12 @@ X_FRAME_OPTIONS = "DENY"
 # connections from this origin only, nothing inline. No template carries an inline script,
 # event handler or style attribute, and the pages' scripts never evaluate text
 # (tests/console/test_content_security_policy.py); htmx is told so in base.html's htmx-config.
-# connect-src 'self' covers the live websocket: CSP Level 3 lets 'self' match ws: and wss:
-# on the page's host and port (ws: only from an http page), as Chromium, Firefox and Safari 15.4+ do
-# (https://www.w3.org/TR/CSP3/#match-url-to-source-expression). The Django admin's own
-# scripts are static files too. Debug pages (404, 500 with DEBUG) are sent without it.
+# connect-src 'self' covers the live websocket: CSP Level 3 lets 'self' match wss: on the
+# page's host and port, and ws: from an http page
+# (https://www.w3.org/TR/CSP3/#match-url-to-source-expression); Chromium does, as
+# tests/e2e/test_content_security_policy.py checks (browsers on CSP Level 2 did not, and
+# would need the socket's origin listed). The Django admin's scripts are static files too.
+# Debug pages (404 and 500 with DEBUG) are sent without the header.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -258,7 +260,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # Sign-in throttling (django-axes, issue 12). A username is locked out from one address after
 # SIGNIN_FAILURE_LIMIT wrong passwords, for SIGNIN_LOCKOUT_SECONDS after the last of them:
-# 5 per 15 minutes is at most 20 guesses an hour per username and address, below OWASP ASVS's
+# 5 per 15 minutes is about 20 guesses an hour per username and address, below OWASP ASVS's
 # 100 an hour (V2.2.1). Locking the username and the address together means an attacker
 # locks out only their own address, never the owner signing in from elsewhere; the lock-out
 # has a fixed end (a retry while locked does not push it back) and an admin can lift it
