@@ -1,4 +1,7 @@
+from axes.admin import AccessAttemptAdmin
+from axes.models import AccessAttempt
 from django.contrib import admin
+from django.db.models import QuerySet
 
 from console.models import AuditEntry
 
@@ -19,3 +22,31 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+# axes' own admin for the failed sign-ins it counts, with unlocking audited: an access
+# attempt is the count of one username's failures at one address, and deleting it lifts
+# that lock-out (README, "Sign-in").
+admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class AuditedAccessAttemptAdmin(AccessAttemptAdmin):
+    actions = ["unlock", *AccessAttemptAdmin.actions]
+
+    @admin.action(description="Unlock: forget these failed sign-ins", permissions=["delete"])
+    def unlock(self, request, queryset: QuerySet[AccessAttempt]) -> None:
+        count = queryset.count()
+        self.delete_queryset(request, queryset)
+        self.message_user(request, f"Unlocked {count} username and address pair{'s' if count != 1 else ''}.")
+
+    def delete_model(self, request, obj: AccessAttempt) -> None:
+        self.delete_queryset(request, AccessAttempt.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset: QuerySet[AccessAttempt]) -> None:
+        for attempt in queryset:
+            AuditEntry.record(
+                request.user, "unlocked", (attempt.username or "")[:200],
+                detail=f"from {attempt.ip_address}, after {attempt.failures_since_start} failed sign-ins",
+            )
+        queryset.delete()

@@ -16,6 +16,8 @@ class ConsoleConfig(AppConfig):
         from console import live  # noqa: F401
         # Connects the audit of the actions Switchboard requests itself.
         from console import operations  # noqa: F401
+        # Connects the audit of sign-ins, failures and lock-outs.
+        from console import signin_audit  # noqa: F401
         from console.roles import sync_roles
 
         post_migrate.connect(sync_roles, sender=self)

@@ -39,9 +39,15 @@ class AuditEntry(models.Model):
 
     @classmethod
     def record(cls, user, verb: str, target: str, *, action: Action | None = None, outcome: str = "", detail: str = "") -> AuditEntry:
+        """`user` None is Switchboard itself ("system"); a request's user who has not signed in
+        (a sign-in attempt) is "anonymous"."""
+        if user is None:
+            actor_name = "system"
+        else:
+            actor_name = user.get_username() if user.is_authenticated else "anonymous"
         return cls.objects.create(
             actor=user if user and user.is_authenticated else None,
-            actor_name=user.get_username() if user and user.is_authenticated else "system",
+            actor_name=actor_name,
             verb=verb,
             target=target,
             action=action,

@@ -216,6 +216,13 @@
 
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-theme-toggle]")) toggleTheme();
+    /* Buttons that show or close a dialog say so in data attributes: the
+       Content-Security-Policy refuses inline event handlers. */
+    var shows = event.target.closest("[data-show-dialog]");
+    var shown = shows && document.getElementById(shows.dataset.showDialog);
+    if (shown && !shown.open) shown.showModal();
+    var closes = event.target.closest("[data-close-dialog]");
+    if (closes && closes.closest("dialog")) closes.closest("dialog").close();
   });
 
   /* Keyboard: move through rows, act on the selected one, search, help. */
