@@ -94,6 +94,9 @@ def running_stack(tmp_path: Path, *, production: bool = False, web: int = 1, wor
 
             redis.Redis.from_url(redis_url).flushdb()
             env.update(PRODUCTION_SECRETS, DATABASE_URL=database_url, REDIS_URL=redis_url)
+        if web > 1:
+            # Behind HAProxy, which appends the client's address to X-Forwarded-For.
+            env["PROXY_COUNT"] = "1"
         setup_log = logs / "setup.log"
         _run(manage_command("migrate", "--noinput"), env, setup_log)
         _run(manage_command("demo_data"), env, setup_log)

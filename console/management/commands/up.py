@@ -75,6 +75,8 @@ class Command(BaseCommand):
     def start_several(self, group: processes.ProcessGroup, host: str, port: int, *, web: int, workers: int) -> None:
         if web < 2:
             raise CommandError("With REDIS_URL, run at least two daphne processes (--web 2) behind the load balancer.")
+        # The consoles see HAProxy's address; it appends the client's to X-Forwarded-For.
+        group.env.setdefault("PROXY_COUNT", "1")
         try:
             processes.start_balanced(group.start, host, port, web, settings.VAR_DIR / "haproxy.cfg")
         except RuntimeError as error:
