@@ -140,6 +140,41 @@ def dial_out(user, conference: Conference, to: str, from_number: str) -> Action 
     )
 
 
+# Listening in
+
+
+def listen(user, conference: Conference, to: str, from_number: str) -> Action | None:
+    """Ring `to`, the operator's own phone, from `from_number`; answered, it joins the
+    conference muted and unannounced. One listening leg per operator and conference."""
+    if not conference.is_live:
+        return None
+    return _request(
+        user,
+        "listen in",
+        ActionKind.LISTEN,
+        target=f"{conference.conference_id}/listen-{user.pk}",
+        params={"conference": conference.conference_id, "to": to, "from": from_number, "user": user.pk},
+        detail=f"{to} into {conference.name}",
+    )
+
+
+LISTENING_VERBS = {"listen": "listen only", "whisper": "whisper", "barge": "barge in"}
+
+
+def listening_mode(user, leg: ConferenceMember, mode: str, call_ids: list[str]) -> Action | None:
+    """Set the operator's listening leg to listen only, whisper to `call_ids`, or barge in."""
+    return _member_action(user, leg, LISTENING_VERBS[mode], ActionKind.MONITOR_MODE, {"mode": mode, "callIdsToCoach": call_ids})
+
+
+def stop_listening(user, leg: ConferenceMember) -> Action | None:
+    """Hang the operator's listening leg up."""
+    if not leg.is_present:
+        return None
+    return _request(
+        user, "stop listening", ActionKind.HANGUP, target=leg.call_id, call_id=leg.call_id, detail=leg.conference.name
+    )
+
+
 # Recordings
 
 
