@@ -120,13 +120,15 @@ class ListenForm(forms.Form):
     """Listening in rings the operator's own phone from the conference's account number; the
     leg is a member, so Bandwidth refuses it in a full conference."""
 
-    def __init__(self, conference: Conference, phone: str, *args, **kwargs) -> None:
+    def __init__(self, conference: Conference, phone: str, listening: bool, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.conference, self.phone = conference, phone
+        self.conference, self.phone, self.listening = conference, phone, listening
 
     def clean(self) -> dict:
         data = super().clean()
         conference = self.conference
+        if self.listening:
+            raise forms.ValidationError("You are listening to this conference already.")
         if not self.phone:
             raise forms.ValidationError("Set your phone in your profile first: the console rings it to listen in.")
         if conference.is_full:

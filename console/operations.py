@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.dispatch import receiver
 
+from console import listening
 from console.models import AuditEntry
 from console.recording_page import may_transcribe, transcription_of
 from voice import actions, signals
@@ -158,12 +159,19 @@ def listen(user, conference: Conference, to: str, from_number: str) -> Action | 
     )
 
 
-LISTENING_VERBS = {"listen": "listen only", "whisper": "whisper", "barge": "barge in"}
-
-
 def listening_mode(user, leg: ConferenceMember, mode: str, call_ids: list[str]) -> Action | None:
     """Set the operator's listening leg to listen only, whisper to `call_ids`, or barge in."""
-    return _member_action(user, leg, LISTENING_VERBS[mode], ActionKind.MONITOR_MODE, {"mode": mode, "callIdsToCoach": call_ids})
+    if not leg.is_present or not leg.conference.is_live:
+        return None
+    return _request(
+        user,
+        listening.MODE_VERBS[mode],
+        ActionKind.MONITOR_MODE,
+        target=leg.action_target,
+        call_id=leg.call_id,
+        params={"mode": mode, "callIdsToCoach": call_ids},
+        detail=f"listening leg in {leg.conference.name or leg.conference_id}" + (f", to {', '.join(call_ids)}" if call_ids else ""),
+    )
 
 
 def stop_listening(user, leg: ConferenceMember) -> Action | None:

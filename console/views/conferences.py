@@ -56,6 +56,7 @@ def conference(request: HttpRequest, conference_id: str) -> HttpResponse:
     template = "console/conference.html#conference-detail" if request.htmx else "console/conference.html"
     if not request.htmx:
         context["dial_out_form"] = DialOutForm(conference)
+        context["phone"] = OperatorProfile.phone_of(request.user)
     return render(request, template, context)
 
 
@@ -179,16 +180,21 @@ def _own_leg(request: HttpRequest, conference_id: str) -> ConferenceMember:
 @require_POST
 @operator_required(CONTROL)
 def listen(request: HttpRequest, conference_id: str) -> HttpResponse:
-    """Ring the operator's own phone; answered, it joins muted and unannounced."""
+    """Ring the operator's own phone; answered, it joins muted and unannounced. The form
+    answers for itself (ringing, or why not); the conference's page shows the leg join."""
     conference = _conference(conference_id)
     phone = OperatorProfile.phone_of(request.user)
-    form = ListenForm(conference, phone, request.POST)
-    if not form.is_valid():
+    listening_already = listening.leg_of(conference.conference_id, request.user.pk) is not None
+    form = ListenForm(conference, phone, listening_already, request.POST)
+    listened = None
+    if form.is_valid():
+        listened = operations.listen(request.user, conference, phone, form.cleaned_data["from_number"])
         if not request.htmx:
-            raise BadRequest(" ".join(form.non_field_errors()))
-        return render(request, "console/conference.html#listen-refused", {"errors": form.non_field_errors()}, status=422)
-    operations.listen(request.user, conference, phone, form.cleaned_data["from_number"])
-    return _conference_changed(request, conference)
+            return redirect("console-conference", conference_id=conference_id)
+    elif not request.htmx:
+        raise BadRequest(" ".join(form.non_field_errors()))
+    context = {"conference": conference, "phone": phone, "listened": listened, "listen_errors": form.non_field_errors()}
+    return render(request, "console/conference.html#listen-in", context)
 
 
 @require_http_methods(["GET", "POST"])

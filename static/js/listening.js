@@ -9,9 +9,8 @@
     document.querySelectorAll(".listener[data-owner]").forEach(function (item) {
       item.classList.toggle("mine", item.dataset.owner === me);
     });
-    document.querySelectorAll(".listening").forEach(function (block) {
-      block.classList.toggle("listening-mine", block.querySelector(".listener.mine") !== null);
-    });
+    // "Listen in" (outside the live summary) only while the operator has no leg here.
+    document.body.classList.toggle("listening-here", document.querySelector(".listener.mine") !== null);
   }
 
   document.addEventListener("DOMContentLoaded", mark);
