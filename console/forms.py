@@ -11,8 +11,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from voice import flows
 from console.models import OperatorProfile
+from voice import flows
 from voice.models import Conference, ConferenceMember, Route
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")

@@ -4,8 +4,15 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from console.views import board, calls, conferences, health, history, profile
-from console.views import recordings
+from console.views import (
+    board,
+    calls,
+    conferences,
+    health,
+    history,
+    profile,
+    recordings,
+)
 from voice.webhooks import voice_webhook
 
 urlpatterns = [

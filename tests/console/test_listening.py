@@ -10,7 +10,16 @@ from django.utils import timezone
 from console import roles
 from console.models import AuditEntry, OperatorProfile
 from voice import flows
-from voice.models import Action, ActionKind, Call, CallState, Conference, ConferenceMember, MemberState, Route
+from voice.models import (
+    Action,
+    ActionKind,
+    Call,
+    CallState,
+    Conference,
+    ConferenceMember,
+    MemberState,
+    Route,
+)
 
 CONFERENCE = "conf-59082d52-4a2ab5be-ce26-43ed-af94-431b8a19d4e3"
 MEMBER = "c-95ac8d6e-1a31c52e-b38f-4198-93c1-51633ec68f8d"

@@ -3,8 +3,8 @@ recordings, and the member limit."""
 
 import pytest
 
-from tests.sandbox.conftest import HOOK_AUTH, response, sandbox_config, start_sandbox
 from console.processes import free_port
+from tests.sandbox.conftest import HOOK_AUTH, response, sandbox_config, start_sandbox
 from voice.sandbox.scenarios import Scenario
 
 pytestmark = pytest.mark.asyncio
