@@ -12,14 +12,7 @@ from datetime import datetime
 from django.contrib.auth import get_user_model
 
 from voice import flows
-from voice.models import (
-    Action,
-    ActionKind,
-    ActionStatus,
-    Call,
-    ConferenceMember,
-    MemberState,
-)
+from voice.models import Action, ActionKind, ActionStatus, Call, ConferenceMember, MemberState
 
 # A leg's mode, from its member's controls (conference_actions.MONITOR_MODES sets them).
 LISTEN, WHISPER, BARGE = "listen", "whisper", "barge"

@@ -13,16 +13,7 @@ from console import listening
 from console.models import AuditEntry
 from console.recording_page import may_transcribe, transcription_of
 from voice import actions, signals
-from voice.models import (
-    Action,
-    ActionBatch,
-    ActionKind,
-    Call,
-    Conference,
-    ConferenceMember,
-    Recording,
-    Route,
-)
+from voice.models import Action, ActionBatch, ActionKind, Call, Conference, ConferenceMember, Recording, Route
 
 
 def _request(
