@@ -1,0 +1,161 @@
+"""Signed-in websocket clients on the live board, and an open-loop sender of call webhooks:
+how long each change takes from the webhook's scheduled send to the frame that shows it in
+each client, and which changes never arrive."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+import aiohttp
+
+ROW_TAG = re.compile(r"<tr\b[^>]*>")
+ROW_ID = re.compile(r'\sid="call-([^"]+)"')
+ROW_STATE = re.compile(r'\sclass="[^"]*\bstate-(\w+)')
+# Calls answered and not yet ended at any moment: few enough to stay in any board's first window.
+LIVE_AT_ONCE = 10
+
+
+async def sign_in(session: aiohttp.ClientSession, url: str, username: str, password: str) -> None:
+    async with session.get(f"{url}/login/") as page:
+        html = await page.text()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)[1]
+    form = {"csrfmiddlewaretoken": token, "username": username, "password": password}
+    async with session.post(f"{url}/login/", data=form, headers={"Referer": f"{url}/login/"}) as answer:
+        assert answer.status == 200 and "sessionid" in {c.key for c in session.cookie_jar}, answer.status
+
+
+@dataclass
+class Client:
+    """One browser's socket: when each (call id, state) first arrived."""
+
+    seen: dict[tuple[str, str], float] = field(default_factory=dict)
+    frames: int = 0
+
+    def read(self, frame: str, at: float) -> None:
+        self.frames += 1
+        for tag in ROW_TAG.findall(frame):
+            call, state = ROW_ID.search(tag), ROW_STATE.search(tag)
+            if call and state:
+                self.seen.setdefault((call[1], state[1]), at)
+
+
+@dataclass
+class StepResult:
+    rate: int
+    sent: int
+    errors: int
+    # Per client: latencies (ms) of the changes it received, and how many it never received.
+    latencies: list[list[float]]
+    lost: list[int]
+    frames: list[int]
+
+    def percentile(self, p: float) -> float:
+        every = sorted(x for client in self.latencies for x in client)
+        if not every:
+            return float("nan")
+        return every[min(len(every) - 1, int(round(p / 100 * (len(every) - 1))))]
+
+
+def webhook(kind: str, call_id: str, at: datetime, start: datetime) -> bytes:
+    iso = lambda moment: moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")  # noqa: E731
+    body = {
+        "eventType": kind,
+        "eventTime": iso(at),
+        "accountId": "5550001",
+        "applicationId": "04e88489-df02-4e34-a0ee-27a91849555f",
+        "from": "+19195550100",
+        "to": "+15550100200",
+        "direction": "outbound",
+        "callId": call_id,
+        "callUrl": f"https://voice.bandwidth.com/api/v2/accounts/5550001/calls/{call_id}",
+        "startTime": iso(start),
+        "answerTime": iso(start),
+    }
+    if kind == "disconnect":
+        body.update(endTime=iso(at), cause="hangup")
+    return json.dumps(body).encode()
+
+
+def timetable(prefix: str, calls: int) -> list[tuple[str, str]]:
+    """Each call answered, then ended LIVE_AT_ONCE calls later; every call ends in the step."""
+    events: list[tuple[str, str]] = []
+    ids = [f"c-{prefix}{n:05d}-0000-0000-0000-000000000000" for n in range(calls)]
+    for n, call_id in enumerate(ids):
+        events.append(("answer", call_id))
+        if n >= LIVE_AT_ONCE:
+            events.append(("disconnect", ids[n - LIVE_AT_ONCE]))
+    events.extend(("disconnect", call_id) for call_id in ids[-LIVE_AT_ONCE:])
+    return events
+
+
+STATE_SHOWN = {"answer": "answered", "disconnect": "ended"}
+
+
+async def run_step(
+    url: str, clients: list[Client], webhook_auth: tuple[str, str], rate: int, seconds: float, prefix: str, grace: float = 10.0
+) -> StepResult:
+    events = timetable(prefix, int(rate * seconds / 2))
+    auth = "Basic " + base64.b64encode(f"{webhook_auth[0]}:{webhook_auth[1]}".encode()).decode()
+    scheduled: dict[tuple[str, str], float] = {}
+    errors = 0
+    began = datetime.now(timezone.utc)
+    async with aiohttp.ClientSession(headers={"Authorization": auth, "Content-Type": "application/json"}) as http:
+        start = time.perf_counter()
+
+        async def send(i: int, kind: str, call_id: str) -> None:
+            nonlocal errors
+            at = start + i / rate
+            await asyncio.sleep(max(0.0, at - time.perf_counter()))
+            scheduled[(call_id, STATE_SHOWN[kind])] = at
+            moment = began + timedelta(seconds=i / rate)
+            try:
+                async with http.post(f"{url}/webhooks/voice", data=webhook(kind, call_id, moment, began)) as answer:
+                    await answer.read()
+                    errors += answer.status >= 300
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                errors += 1
+
+        await asyncio.gather(*(send(i, kind, call_id) for i, (kind, call_id) in enumerate(events)))
+    deadline = time.perf_counter() + grace
+    while time.perf_counter() < deadline and any(len(c.seen.keys() & scheduled.keys()) < len(scheduled) for c in clients):
+        await asyncio.sleep(0.1)
+    latencies, lost = [], []
+    for client in clients:
+        got = [(client.seen[key] - at) * 1000 for key, at in scheduled.items() if key in client.seen]
+        latencies.append(got)
+        lost.append(len(scheduled) - len(got))
+    return StepResult(rate=rate, sent=len(events), errors=errors, latencies=latencies, lost=lost, frames=[c.frames for c in clients])
+
+
+async def open_clients(url: str, path: str, cookies: aiohttp.CookieJar, count: int) -> tuple[list[Client], list]:
+    """`count` websockets on `path`, each reading frames into its Client until cancelled."""
+    session = aiohttp.ClientSession(cookie_jar=cookies)
+    clients, sockets = [], []
+    ws_url = url.replace("http://", "ws://") + path
+    for _ in range(count):
+        socket = await session.ws_connect(ws_url, headers={"Origin": url}, heartbeat=None, max_msg_size=0)
+        clients.append(Client())
+        sockets.append(socket)
+
+    async def read(client: Client, socket) -> None:
+        async for message in socket:
+            if message.type == aiohttp.WSMsgType.TEXT:
+                client.read(message.data, time.perf_counter())
+
+    readers = [asyncio.ensure_future(read(c, s)) for c, s in zip(clients, sockets)]
+    return clients, [session, sockets, readers]
+
+
+async def close_clients(handles: list) -> None:
+    session, sockets, readers = handles
+    for socket in sockets:
+        await socket.close()
+    for reader in readers:
+        reader.cancel()
+    await session.close()
