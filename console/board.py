@@ -8,8 +8,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db.models import Q
+from django.conf import settings
+from django.db.models import Count, Q
 from django.utils import timezone
+
+from console.filters import CallFilterForm
 
 from voice.flows import DIAL_OUT_TAG
 from voice.models import (
@@ -34,6 +37,10 @@ RECENT = timedelta(minutes=5)
 FAILED = (ActionStatus.FAILED, ActionStatus.DROPPED)
 
 
+def long_call_cutoff():
+    return timezone.now() - timedelta(seconds=settings.LONG_CALL_AFTER)
+
+
 @dataclass(frozen=True)
 class CallRow:
     call: Call
@@ -46,12 +53,34 @@ class CallRow:
     def dom_id(self) -> str:
         return f"call-{self.call.call_id}"
 
+    @property
+    def flag(self) -> str:
+        """"stuck" (voice's rule, Call.is_stuck), "long" (up longer than LONG_CALL_AFTER), or ""."""
+        if self.call.is_stuck:
+            return "stuck"
+        if self.call.is_live and self.call.start_time and self.call.start_time < long_call_cutoff():
+            return "long"
+        return ""
+
+    @property
+    def long_at(self):
+        """When the row turns long and stuck as the clock passes: the browser switches its
+        class at these moments, holding no rule of its own."""
+        start = self.call.start_time
+        return start + timedelta(seconds=settings.LONG_CALL_AFTER) if start and self.call.is_live else None
+
+    @property
+    def stuck_at(self):
+        start = self.call.start_time
+        return start + timedelta(seconds=settings.STUCK_CALL_AFTER) if start and self.call.is_live else None
+
 
 def call_rows(calls: Iterable[Call]) -> list[CallRow]:
     calls = list(calls)
     ids = [call.call_id for call in calls]
     latest: dict[str, Action] = {}
-    for action in Action.objects.filter(call_id__in=ids, kind__in=CALL_ACTIONS).order_by("created_at", "id"):
+    actions = Action.objects.filter(call_id__in=ids, kind__in=CALL_ACTIONS).select_related("requested_by")
+    for action in actions.order_by("created_at", "id"):
         latest[action.call_id] = action
     memberships = ConferenceMember.objects.filter(
         call_id__in=ids, state=MemberState.JOINED, conference__state=ConferenceState.ACTIVE
@@ -63,6 +92,37 @@ def call_rows(calls: Iterable[Call]) -> list[CallRow]:
 def call_row(call_id: str) -> CallRow | None:
     call = Call.objects.filter(call_id=call_id).first()
     return call_rows([call])[0] if call else None
+
+
+def calls_by_id(call_ids: Iterable[str]) -> dict[str, CallRow]:
+    return {row.call.call_id: row for row in call_rows(Call.objects.filter(call_id__in=list(call_ids)))}
+
+
+@dataclass(frozen=True)
+class CallWindow:
+    """The part of a view of the live calls the board shows: the first rows in the view's
+    order, and how many the view holds."""
+
+    form: CallFilterForm
+    call_ids: list[str]
+    total: int
+    stuck: int
+    long: int
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.call_ids)
+
+
+def call_window(form: CallFilterForm) -> CallWindow:
+    calls = form.apply(Call.objects.live())
+    counts = calls.aggregate(
+        total=Count("pk"),
+        stuck=Count("pk", filter=Q(pk__in=Call.objects.stuck().values("pk"))),
+        long=Count("pk", filter=Q(start_time__lt=long_call_cutoff())),
+    )
+    ids = list(form.ordered(Call.objects.live()).values_list("call_id", flat=True)[: form.window_rows])
+    return CallWindow(form, ids, counts["total"], counts["stuck"], counts["long"] - counts["stuck"])
 
 
 def live_conferences() -> list[Conference]:

@@ -203,9 +203,15 @@ CELERY_BEAT_SCHEDULE = {
 LONG_CALL_AFTER = env_int("LONG_CALL_AFTER", 30 * 60)
 STUCK_CALL_AFTER = env_int("STUCK_CALL_AFTER", 2 * 60 * 60)
 
-# Live pushes are sent by a thread of each process, off the committer's path (console/live.py).
-# Tests turn it off and push with console.live.drain(), in their own transaction.
+# Live pushes (console/live.py): committed changes are published by a thread of each
+# process, off the committer's path. Tests turn it off and render with console.live.drain().
 LIVE_PUSH_IN_BACKGROUND = True
+# A live group sends at most one frame per this many seconds (a leading-edge throttle: the
+# first change after a quiet interval goes at once).
+LIVE_PUSH_INTERVAL = 0.025
+# Seconds between two checks that each open websocket's session still holds (expiry); a
+# sign-out, a deactivation or a permission change closes sockets at once.
+LIVE_SESSION_CHECK_INTERVAL = env_float("LIVE_SESSION_CHECK_INTERVAL", 30.0)
 
 # Operator actions: a queued action older than this is dropped, never applied late.
 ACTION_STALE_AFTER = env_float("ACTION_STALE_AFTER", 30.0)

@@ -1,18 +1,22 @@
-"""Live push: rendered once after commit, delivered to the group; the socket refuses strangers."""
+"""Live push: changes published as ids after commit, rendered once per watched group,
+throttled, numbered per socket; the socket refuses strangers and closes with its session."""
 
+import asyncio
+import re
 import threading
+from datetime import timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
-from console import live
-from console.routing import websocket_application
+from console import live, live_bus
 from console.consumers import LiveConsumer
+from console.live_hub import hub
+from console.routing import websocket_application
 from voice.models import Call, CallState
 
 CALL = "c-15ac29a2-1331029c-2cb0-4a07-b215-b22865662d85"
@@ -21,30 +25,145 @@ CALL = "c-15ac29a2-1331029c-2cb0-4a07-b215-b22865662d85"
 @pytest.fixture(autouse=True)
 def memory_layer(settings):
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "console.layers.ThreadSafeInMemoryChannelLayer"}}
+    settings.REDIS_URL = ""
 
 
-def communicator(user, path="/ws/live/calls/"):
+def communicator(user, path="/ws/live/calls/", session=None):
+    route, _, query = path.partition("?")
     comm = WebsocketCommunicator(LiveConsumer.as_asgi(), path)
     comm.scope["user"] = user
-    comm.scope["url_route"] = {"kwargs": {"stream": path.strip("/").split("/")[-1]}}
+    comm.scope["url_route"] = {"kwargs": {"stream": route.strip("/").split("/")[-1]}}
+    if session is not None:
+        comm.scope["session"] = session
     return comm
+
+
+def new_call(call_id=CALL, state=CallState.ANSWERED, started=None):
+    """A call that rings, then (committed apart) reaches `state`: the way voice changes one,
+    through its model's methods, which emit the change."""
+    start = started or timezone.now()
+    call = Call.objects.create(call_id=call_id, direction="inbound", state=CallState.INITIATED, start_time=start)
+    if state != CallState.INITIATED:
+        assert Call.advance(call_id, state)
+    return call
+
+
+async def frames_until(comm, predicate, timeout=3.0) -> list[str]:
+    """Frames received until one satisfies `predicate`."""
+    frames = []
+    try:
+        async with asyncio.timeout(timeout):
+            while not frames or not predicate(frames[-1]):
+                frames.append(await comm.receive_from())
+    except TimeoutError:
+        raise AssertionError(f"no such frame among {frames}") from None
+    return frames
+
+
+def sequence(frame: str) -> int:
+    return int(re.match(r"<!--seq (\d+)-->", frame)[1])
 
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.asyncio
-async def test_a_committed_change_reaches_a_connected_browser(make_operator, pusher_thread):
+async def test_a_committed_change_reaches_a_connected_browser(make_operator, live_hub):
     user = await sync_to_async(make_operator)("agent")
     comm = communicator(user)
     connected, _ = await comm.connect()
     assert connected
-    await sync_to_async(Call.objects.create)(
-        call_id=CALL, direction="inbound", state=CallState.INITIATED, start_time=timezone.now()
-    )
-    await sync_to_async(Call.advance)(CALL, CallState.ANSWERED, answer_time=timezone.now())
-    html = await comm.receive_from(timeout=2)
-    assert f'id="call-{CALL}"' in html
-    assert "answered" in html
+    await sync_to_async(new_call)()
+    frames = await frames_until(comm, lambda frame: "state-answered" in frame)
+    assert f'id="call-{CALL}"' in frames[-1]
+    assert [sequence(frame) for frame in frames] == list(range(1, len(frames) + 1))
     await comm.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_a_burst_of_changes_is_a_few_frames_each_carrying_many_rows(make_operator, live_hub, settings):
+    settings.LIVE_PUSH_INTERVAL = 0.3
+    user = await sync_to_async(make_operator)("agent")
+    comm = communicator(user)
+    assert (await comm.connect())[0]
+
+    def burst():
+        for n in range(30):
+            new_call(f"c-burst-{n:02d}")
+
+    await sync_to_async(burst)()
+    frames = await frames_until(comm, lambda frame: 'id="call-c-burst-29"' in frame)
+    # The first change goes at once, the rest wait for the interval's end together.
+    assert len(frames) <= 3
+    assert all(f'id="call-c-burst-{n:02d}"' in "".join(frames) for n in range(30))
+    await comm.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_a_group_nobody_watches_costs_no_query_and_no_render(make_operator, live_hub, monkeypatch):
+    rendered = []
+    monkeypatch.setattr("console.live_frames.render_to_string", lambda *args, **kwargs: rendered.append(args) or "")
+    user = await sync_to_async(make_operator)("agent")
+    comm = communicator(user, "/ws/live/conferences/")
+    assert (await comm.connect())[0]
+    await sync_to_async(new_call)()
+    await asyncio.sleep(0.2)
+    assert rendered == [] and "live.calls" not in hub.groups
+    await comm.disconnect()
+    assert hub.groups == {}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_a_row_entering_the_window_comes_after_the_row_it_follows_and_one_leaving_it_is_deleted(
+    make_operator, live_hub
+):
+    def calls():
+        for n in range(3):
+            new_call(f"c-w{n}", started=timezone.now() - timedelta(minutes=10 - n))
+
+    await sync_to_async(calls)()
+    user = await sync_to_async(make_operator)("agent")
+    comm = communicator(user, "/ws/live/calls/?rows=2")
+    assert (await comm.connect())[0]
+    # c-w0 ends: c-w2 enters the window of the two longest, after c-w1.
+    await sync_to_async(Call.advance)("c-w0", CallState.ENDED, end_time=timezone.now())
+    (frame,) = await frames_until(comm, lambda frame: 'id="call-c-w2"' in frame)
+    assert re.search(r'<tr id="call-c-w2"[^>]*data-after="call-c-w1"', frame)
+    assert re.search(r'<tr id="call-c-w0"[^>]*leaving', frame)
+    assert "3 live calls" not in frame and "2 live calls" in frame
+    # A new call, newer than the window's: only the counts change.
+    await sync_to_async(new_call)("c-w3")
+    (frame,) = await frames_until(comm, lambda frame: "3 live calls" in frame)
+    assert 'id="call-c-w3"' not in frame
+    await comm.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_a_hub_that_may_have_missed_changes_skips_a_number(make_operator, live_hub):
+    user = await sync_to_async(make_operator)("agent")
+    comm = communicator(user)
+    assert (await comm.connect())[0]
+    await sync_to_async(new_call)()
+    (first,) = await frames_until(comm, lambda frame: CALL in frame)
+    hub.lost()  # Redis went away and came back
+    skipped = await comm.receive_from(timeout=2)
+    assert sequence(skipped) == sequence(first) + 2
+    await comm.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_publishes_without_touching_the_database(live_hub, settings, django_assert_num_queries):
+    """Celery closes the database pool before and after each task: a worker's push must not
+    need it. The change leaves as ids; the daphne process that shows it reads it."""
+    call = new_call()
+    published = []
+    live_bus.publisher.local = published.extend
+    connections.close_all()
+    with django_assert_num_queries(0):
+        live._committed(("call", call.call_id))
+    assert published == [("call", call.call_id)]
 
 
 @pytest.mark.asyncio
@@ -70,75 +189,78 @@ async def test_another_origin_is_refused():
     assert not connected
 
 
-@pytest.mark.django_db
-def test_changes_in_one_transaction_push_once(monkeypatch, django_capture_on_commit_callbacks):
+@pytest.fixture
+def pushed(monkeypatch):
     sent = []
     monkeypatch.setattr(live, "send", lambda group, html: sent.append((group, html)))
+    return sent
+
+
+@pytest.mark.django_db
+def test_changes_in_one_transaction_push_once(pushed, django_capture_on_commit_callbacks):
+    new_call(state=CallState.INITIATED)
     with django_capture_on_commit_callbacks(execute=True):
-        Call.objects.create(call_id=CALL, direction="inbound", state=CallState.INITIATED, start_time=timezone.now())
         Call.advance(CALL, CallState.ANSWERED)
         Call.advance(CALL, CallState.ENDED, end_time=timezone.now())
     live.drain()
-    assert len(sent) == 1
-    assert sent[0][0] == live.CALLS_GROUP
-    assert "leaving" in sent[0][1]
+    ((group, html),) = pushed
+    assert group == "live.calls"
+    assert "leaving" in html
 
 
 @pytest.mark.django_db
-def test_nothing_is_pushed_before_commit(monkeypatch, django_capture_on_commit_callbacks):
-    sent = []
-    monkeypatch.setattr(live, "send", lambda group, html: sent.append(html))
+def test_nothing_is_pushed_before_commit(pushed, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        Call.objects.create(call_id=CALL, direction="inbound", state=CallState.INITIATED)
+        new_call(state=CallState.INITIATED)
         Call.advance(CALL, CallState.ANSWERED)
-    assert sent == []
+    live.drain()
+    assert pushed == []
     assert callbacks
 
 
 @pytest.mark.django_db
-def test_a_failing_push_never_breaks_the_change(monkeypatch, django_capture_on_commit_callbacks):
-    def broken(group, html):
+def test_a_failing_publish_never_breaks_the_change(settings, django_capture_on_commit_callbacks, monkeypatch):
+    settings.LIVE_PUSH_IN_BACKGROUND = True
+
+    def broken(changes):
         raise ConnectionError("redis is down")
 
-    monkeypatch.setattr(live, "send", broken)
+    monkeypatch.setattr(live_bus.publisher, "publish", broken)
     with django_capture_on_commit_callbacks(execute=True):
-        Call.objects.create(call_id=CALL, direction="inbound", state=CallState.INITIATED)
+        new_call(state=CallState.INITIATED)
         assert Call.advance(CALL, CallState.ANSWERED)
-    live.drain()
     assert Call.objects.get().state == CallState.ANSWERED
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_rolled_back_change_pushes_nothing(monkeypatch):
-    sent = []
-    monkeypatch.setattr(live, "send", lambda group, html: sent.append(html))
+def test_a_rolled_back_change_pushes_nothing(pushed):
     with pytest.raises(RuntimeError), transaction.atomic():
-        Call.objects.create(call_id="c-gone", direction="inbound", state=CallState.INITIATED)
+        new_call("c-gone", state=CallState.INITIATED)
         Call.advance("c-gone", CallState.ANSWERED)
         raise RuntimeError
-    Call.objects.create(call_id=CALL, direction="inbound", state=CallState.INITIATED)
+    new_call(state=CallState.INITIATED)
     Call.advance(CALL, CallState.ANSWERED)
     live.drain()
-    assert len(sent) == 1 and f'id="call-{CALL}"' in sent[0]
+    ((group, html),) = pushed
+    assert f'id="call-{CALL}"' in html and "c-gone" not in html
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_committer_never_waits_for_a_push(monkeypatch, pusher_thread):
-    """A webhook's answer does not wait for Redis: the pusher thread sends, and a burst of
-    changes to one call is one push."""
+def test_the_committer_never_waits_for_redis(settings, monkeypatch):
+    """A webhook's answer does not wait for Redis: the publishing thread does."""
+    settings.REDIS_URL = "redis://127.0.0.1:6379/11"
+    settings.LIVE_PUSH_IN_BACKGROUND = True
     redis_answers = threading.Event()
-    sent = []
+    def hanging(*args, **kwargs):
+        redis_answers.wait(10)
+        raise live_bus.redis.ConnectionError("gone")
 
-    def slow_send(group, html):
-        redis_answers.wait(timeout=10)
-        sent.append(html)
-
-    monkeypatch.setattr(live, "send", slow_send)
-    Call.objects.create(call_id=CALL, direction="inbound", state=CallState.INITIATED)
-    with transaction.atomic():
-        Call.advance(CALL, CallState.ANSWERED, answer_time=timezone.now())
-        Call.advance(CALL, CallState.ENDED, end_time=timezone.now())
-    assert sent == []  # committed twice while the first push is still waiting on Redis
-    redis_answers.set()
-    pusher_thread.stop()
-    assert 1 <= len(sent) <= 2 and "leaving" in sent[-1]
+    monkeypatch.setattr(live_bus.redis.Redis, "pipeline", hanging)
+    try:
+        new_call()
+        with transaction.atomic():
+            Call.advance(CALL, CallState.ENDED, end_time=timezone.now())
+        assert Call.objects.get().state == CallState.ENDED  # committed while Redis hangs
+    finally:
+        redis_answers.set()
+        live_bus.publisher.stop()
