@@ -264,3 +264,82 @@ def test_the_committer_never_waits_for_redis(settings, monkeypatch):
     finally:
         redis_answers.set()
         live_bus.publisher.stop()
+
+
+# A socket lives no longer than what allowed it to open
+
+
+async def signed_in_socket(client, user, path="/ws/live/calls/"):
+    from importlib import import_module
+
+    from django.conf import settings as django_settings
+
+    await sync_to_async(client.force_login)(user)
+    session = import_module(django_settings.SESSION_ENGINE).SessionStore(client.cookies["sessionid"].value)
+    comm = communicator(user, path, session=session)
+    assert (await comm.connect())[0]
+    return comm
+
+
+async def closed_with(comm) -> int:
+    async with asyncio.timeout(3):
+        while True:
+            output = await comm.receive_output()
+            if output["type"] == "websocket.close":
+                return output["code"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_signing_out_closes_the_sessions_sockets_and_no_other(client, make_operator, live_hub):
+    from django.test import Client
+
+    agent = await sync_to_async(make_operator)("agent")
+    comm = await signed_in_socket(client, agent)
+    other = await signed_in_socket(Client(), agent)
+    await sync_to_async(client.post)("/logout/")
+    assert await closed_with(comm) == 4401
+    assert await other.receive_nothing(timeout=0.3)
+    await other.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_a_deactivated_users_sockets_close(client, make_operator, live_hub):
+    agent = await sync_to_async(make_operator)("agent")
+    comm = await signed_in_socket(client, agent)
+    agent.is_active = False
+    await sync_to_async(agent.save)()
+    assert await closed_with(comm) == 4401
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_a_supervisor_who_loses_the_permission_loses_the_conference_stream(client, make_operator, live_hub):
+    from voice.models import Conference
+
+    await sync_to_async(Conference.objects.create)(conference_id="conf-1", name="floor", state="active")
+    supervisor = await sync_to_async(make_operator)("supervisor")
+    comm = await signed_in_socket(client, supervisor, "/ws/live/conference-conf-1/")
+    board = await signed_in_socket(client, supervisor)
+    await sync_to_async(supervisor.groups.clear)()
+    assert await closed_with(comm) == 4401
+    # The board needs no permission beyond being signed in: it stays.
+    assert await board.receive_nothing(timeout=0.3)
+    await board.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_an_expired_sessions_sockets_close(client, make_operator, live_hub, settings):
+    settings.LIVE_SESSION_CHECK_INTERVAL = 0.2
+    agent = await sync_to_async(make_operator)("agent")
+    comm = await signed_in_socket(client, agent)
+
+    def expire():
+        session = client.session
+        session.set_expiry(-1)
+        session.save()
+
+    await sync_to_async(expire)()
+    assert await closed_with(comm) == 4401
