@@ -146,7 +146,11 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # Every consumer's receive is a Redis BZPOPMIN blocking for 5 s
+            # (RedisChannelLayer.brpop_timeout). redis-py 8 times reads out after 5 s by
+            # default, so an idle socket's consumer crashed ("Timeout reading from ...") and
+            # closed with 1011: reads must be allowed longer than the block.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}]},
         }
     }
 else:

@@ -14,20 +14,13 @@ from datetime import datetime, timedelta, timezone
 
 import aiohttp
 
+from tests.support.websockets import open_socket
+
 ROW_TAG = re.compile(r"<tr\b[^>]*>")
 ROW_ID = re.compile(r'\sid="call-([^"]+)"')
 ROW_STATE = re.compile(r'\sclass="[^"]*\bstate-(\w+)')
 # Calls answered and not yet ended at any moment: few enough to stay in any board's first window.
 LIVE_AT_ONCE = 10
-
-
-async def sign_in(session: aiohttp.ClientSession, url: str, username: str, password: str) -> None:
-    async with session.get(f"{url}/login/") as page:
-        html = await page.text()
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)[1]
-    form = {"csrfmiddlewaretoken": token, "username": username, "password": password}
-    async with session.post(f"{url}/login/", data=form, headers={"Referer": f"{url}/login/"}) as answer:
-        assert answer.status == 200 and "sessionid" in {c.key for c in session.cookie_jar}, answer.status
 
 
 @dataclass
@@ -137,9 +130,8 @@ async def open_clients(url: str, path: str, cookies: aiohttp.CookieJar, count: i
     """`count` websockets on `path`, each reading frames into its Client until cancelled."""
     session = aiohttp.ClientSession(cookie_jar=cookies)
     clients, sockets = [], []
-    ws_url = url.replace("http://", "ws://") + path
     for _ in range(count):
-        socket = await session.ws_connect(ws_url, headers={"Origin": url}, heartbeat=None, max_msg_size=0)
+        socket = await open_socket(session, url, path)
         clients.append(Client())
         sockets.append(socket)
 

@@ -29,6 +29,7 @@ from console.processes import BASE_DIR
 from tests.benchmarks import live_clients
 from tests.benchmarks.stack import production_stack, source_tree
 from tests.support.services import require_postgres, require_redis
+from tests.support.websockets import sign_in
 
 pytestmark = pytest.mark.benchmark
 
@@ -49,7 +50,7 @@ def spread(values: list[float], digits: int = 1) -> str:
 async def push_step_results(stack) -> dict[int, list[live_clients.StepResult]]:
     cookies = aiohttp.CookieJar(unsafe=True)
     async with aiohttp.ClientSession(cookie_jar=cookies) as session:
-        await live_clients.sign_in(session, stack.url, "agent", stack.passwords["agent"])
+        await sign_in(session, stack.url, "agent", stack.passwords["agent"])
     clients, handles = await live_clients.open_clients(stack.url, "/ws/live/calls/", cookies, CLIENTS)
     auth = (stack.env["WEBHOOK_USERNAME"], stack.env["WEBHOOK_PASSWORD"])
     try:
@@ -86,7 +87,7 @@ async def first_paint(stack, calls: int) -> tuple[list[float], int]:
     cookies = aiohttp.CookieJar(unsafe=True)
     timings, size = [], 0
     async with aiohttp.ClientSession(cookie_jar=cookies, auto_decompress=False) as session:
-        await live_clients.sign_in(session, stack.url, "agent", stack.passwords["agent"])
+        await sign_in(session, stack.url, "agent", stack.passwords["agent"])
         for n in range(PAINTS + 1):
             began = time.perf_counter()
             async with session.get(f"{stack.url}/", headers={"Accept-Encoding": "gzip, br"}) as page:
