@@ -43,6 +43,7 @@ Streams and their feeds (who may follow them is checked when the socket opens, a
 when the session or the user's permissions change: console/consumers.py):
 - "calls" with the board's query (filters, sort, window size; console/filters.py): the call
   rows of that view's window, the rows entering and leaving it, and its counts.
+- "call-<callId>": that call's row, for its page (which re-reads itself when it comes).
 - "conferences": conference rows (console/conferences.html#conference-row).
 - "conference-<conferenceId>": that conference's member rows and its summary with the actions
   under way on it. Only for users who may control conferences.
@@ -68,14 +69,14 @@ from console import board, live_bus
 from console.filters import CallFilterForm
 from console.ids import BANDWIDTH_ID
 from console.recordings import RECORDING_ACTIONS
-from console.live_frames import BoardFeed, ConferenceFeed, ConferenceListFeed, Feed, RecordingFeed, stamp
+from console.live_frames import BoardFeed, CallFeed, ConferenceFeed, ConferenceListFeed, Feed, RecordingFeed, stamp
 from voice import signals
 from voice.models import Action, Call, Conference, Recording
 
 __all__ = ["STREAM", "feed_for", "group_for_stream", "drain", "discard", "send", "stamp"]
 
 # The streams a page may follow, as console/routing.py routes them (ids as console/ids.py has them).
-STREAM = rf"calls|conferences|(?P<kind>conference|recording)-(?P<object_id>{BANDWIDTH_ID})"
+STREAM = rf"calls|conferences|(?P<kind>call|conference|recording)-(?P<object_id>{BANDWIDTH_ID})"
 _STREAM = re.compile(STREAM)
 
 
@@ -89,6 +90,8 @@ def feed_for(stream: str, query: dict[str, list[str]], user) -> Feed | None:
     if stream == "conferences":
         return ConferenceListFeed()
     object_id = match["object_id"]
+    if match["kind"] == "call" and Call.objects.filter(call_id=object_id).exists():
+        return CallFeed(object_id)
     if (
         match["kind"] == "conference"
         and user.has_perm("console.control_conference")

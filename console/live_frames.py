@@ -100,6 +100,25 @@ class BoardFeed(Feed):
         return render_to_string("console/calls.html#call-frame", context)
 
 
+class CallFeed(Feed):
+    """A call's page: its row when the call, its membership or an action on it changes (the
+    page re-reads its own region, data-refresh-on). The board's window may not hold it."""
+
+    def __init__(self, call_id: str) -> None:
+        self.call_id = call_id
+        self.name = group_name("call", call_id)
+
+    def concerns(self, change: tuple[str, ...]) -> bool:
+        return change[0] in BoardFeed.CHANGES and change[-1] == self.call_id
+
+    def render(self, changes: set[tuple[str, ...]]) -> str:
+        read_at = stamp()
+        row = board.call_row(self.call_id)
+        if row is None:
+            return ""
+        return render_to_string("console/calls.html#call-row", {"row": row, "stamp": read_at})
+
+
 class ConferenceListFeed(Feed):
     name = "live.conferences"
 

@@ -343,3 +343,18 @@ async def test_an_expired_sessions_sockets_close(client, make_operator, live_hub
 
     await sync_to_async(expire)()
     assert await closed_with(comm) == 4401
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_a_calls_page_follows_its_call_even_outside_every_boards_window(make_operator, live_hub, settings):
+    await sync_to_async(new_call)("c-page", started=timezone.now() - timedelta(hours=1))
+    for n in range(3):
+        await sync_to_async(new_call)(f"c-older-{n}", started=timezone.now() - timedelta(hours=2))
+    user = await sync_to_async(make_operator)("agent")
+    comm = communicator(user, "/ws/live/call-c-page/")
+    assert (await comm.connect())[0]
+    await sync_to_async(Call.advance)("c-page", CallState.ENDED, end_time=timezone.now())
+    (frame,) = await frames_until(comm, lambda frame: 'id="call-c-page"' in frame)
+    assert "state-ended" in frame and "c-older" not in frame
+    await comm.disconnect()
