@@ -43,10 +43,17 @@ class StepResult:
     rate: int
     sent: int
     errors: int
-    # Per client: latencies (ms) of the changes it received, and how many it never received.
+    # Per client: latencies (ms) of the changes it received, how many it never received,
+    # and how many frames it received per second.
     latencies: list[list[float]]
     lost: list[int]
-    frames: list[int]
+    frames_per_second: list[float]
+    # Changes whose state a client never saw because the next one came in the same frame
+    # (a call answered and ended within one interval shows ended): not lost, the screen shows
+    # the newer state; counted over all clients.
+    superseded: int
+    # daphne's CPU time per webhook during the step, ms.
+    cpu_ms_per_webhook: float
 
     def percentile(self, p: float) -> float:
         every = sorted(x for client in self.latencies for x in client)
@@ -90,14 +97,21 @@ def timetable(prefix: str, calls: int) -> list[tuple[str, str]]:
 STATE_SHOWN = {"answer": "answered", "disconnect": "ended"}
 
 
+# A later state of a call shows an earlier change too.
+LATER = {"answered": "ended"}
+
+
 async def run_step(
-    url: str, clients: list[Client], webhook_auth: tuple[str, str], rate: int, seconds: float, prefix: str, grace: float = 10.0
+    url: str, clients: list[Client], webhook_auth: tuple[str, str], rate: int, seconds: float, prefix: str,
+    cpu_seconds=lambda: 0.0, grace: float = 10.0,
 ) -> StepResult:
     events = timetable(prefix, int(rate * seconds / 2))
     auth = "Basic " + base64.b64encode(f"{webhook_auth[0]}:{webhook_auth[1]}".encode()).decode()
     scheduled: dict[tuple[str, str], float] = {}
     errors = 0
     began = datetime.now(timezone.utc)
+    frames_before = [client.frames for client in clients]
+    cpu_before, step_began = cpu_seconds(), time.perf_counter()
     async with aiohttp.ClientSession(headers={"Authorization": auth, "Content-Type": "application/json"}) as http:
         start = time.perf_counter()
 
@@ -116,14 +130,31 @@ async def run_step(
 
         await asyncio.gather(*(send(i, kind, call_id) for i, (kind, call_id) in enumerate(events)))
     deadline = time.perf_counter() + grace
-    while time.perf_counter() < deadline and any(len(c.seen.keys() & scheduled.keys()) < len(scheduled) for c in clients):
+    while time.perf_counter() < deadline and any(not all(shown(c, key) for key in scheduled) for c in clients):
         await asyncio.sleep(0.1)
-    latencies, lost = [], []
+    elapsed, cpu = time.perf_counter() - step_began, cpu_seconds() - cpu_before
+    latencies, lost, superseded = [], [], 0
     for client in clients:
-        got = [(client.seen[key] - at) * 1000 for key, at in scheduled.items() if key in client.seen]
+        got = []
+        for key, at in scheduled.items():
+            arrived = shown(client, key)
+            if arrived is not None:
+                got.append((arrived - at) * 1000)
+                superseded += key not in client.seen
         latencies.append(got)
         lost.append(len(scheduled) - len(got))
-    return StepResult(rate=rate, sent=len(events), errors=errors, latencies=latencies, lost=lost, frames=[c.frames for c in clients])
+    return StepResult(
+        rate=rate, sent=len(events), errors=errors, latencies=latencies, lost=lost,
+        frames_per_second=[(c.frames - before) / elapsed for c, before in zip(clients, frames_before)],
+        superseded=superseded, cpu_ms_per_webhook=cpu * 1000 / len(events),
+    )
+
+
+def shown(client: Client, key: tuple[str, str]) -> float | None:
+    """When the client first showed this change: its state, or a later one of the call."""
+    call_id, state = key
+    times = [client.seen.get(key), client.seen.get((call_id, LATER.get(state, "")))]
+    return min((t for t in times if t is not None), default=None)
 
 
 async def open_clients(url: str, path: str, cookies: aiohttp.CookieJar, count: int) -> tuple[list[Client], list]:

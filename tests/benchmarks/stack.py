@@ -27,8 +27,17 @@ class BenchStack:
     env: dict[str, str]
     source: Path
     logs: Path
-    # Every daphne's URL (url is the first).
+    # Every daphne's URL (url is the first), and its process id.
     urls: list[str] = field(default_factory=list)
+    daphne_pids: list[int] = field(default_factory=list)
+
+    def daphne_cpu_seconds(self) -> float:
+        """CPU time the daphne processes have used so far (user and system)."""
+        ticks = 0
+        for pid in self.daphne_pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     def manage(self, *args: str) -> str:
         """Runs manage.py of the stack's source with the stack's environment (the same database)."""
@@ -69,7 +78,8 @@ def production_stack(source: Path, tmp: Path, *, daphnes: int = 1):
             DATABASE_URL=database_url,
             REDIS_URL=REDIS_URL,
             VAR_DIR=str(tmp / "var"),
-            LOG_LEVEL="WARNING",
+            # INFO: channels_redis reports dropped messages ("over capacity") at INFO.
+            LOG_LEVEL="INFO",
             # The source under test, not this checkout's editable install.
             PYTHONPATH=str(source),
         )
@@ -94,6 +104,7 @@ def production_stack(source: Path, tmp: Path, *, daphnes: int = 1):
             for n, port in enumerate(ports):
                 daphne = start(f"daphne{n}", [sys.executable, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(port), "console.asgi:application"])
                 assert wait_for_port("127.0.0.1", port, 30, alive=lambda: daphne.poll() is None), (logs / f"daphne{n}.log").read_text()
+                stack.daphne_pids.append(daphne.pid)
             start("worker", [sys.executable, "-m", "celery", "-A", "console", "worker", "--loglevel", "WARNING", "--concurrency", "2"])
             stack.urls = [f"http://127.0.0.1:{port}" for port in ports]
             yield stack
