@@ -18,7 +18,7 @@ How a change travels
    it, for the interval's end. A frame is rendered once for the group and carries every row
    those changes touched (htmx's ws extension swaps each out-of-band element by id), so a
    browser gets at most one frame per interval per stream, whatever the event rate.
-5. Each socket numbers its frames (<!--seq N-->). A browser that sees a number skipped
+5. Each socket numbers its messages (<!--seq N-->). A browser that sees a number skipped
    re-reads its live regions; the hub skips a number when it may have missed changes (it
    lost Redis) or failed to render them. A socket that (re)opens re-reads too: what was sent
    before it opened never reached it.
@@ -152,9 +152,8 @@ def drain() -> None:
         concerned = {change for change in changes if feed.concerns(change)}
         if concerned:
             feed.prime()
-            body = feed.render(concerned)
-            if body:
-                send(feed.name, body)
+            for message in feed.render(concerned):
+                send(feed.name, message)
 
 
 def discard() -> None:

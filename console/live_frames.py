@@ -1,6 +1,10 @@
 """What each live group's frames hold: a feed reads the rows a set of changes touched and
-renders them, once for every browser of the group, as one message of out-of-band elements
+renders them, once for every browser of the group, as messages of out-of-band elements
 (htmx's ws extension swaps each by id).
+
+A frame is one message, or two when it holds table rows and other elements: the browser
+parses a message as a template, whose first element decides how the rest is read, and a
+<tr> after a <div> is dropped (a member's confirmed row after its conference's summary was).
 
 A feed is asked `concerns(change)` in the event loop, for every change, so that must be
 cheap and touch nothing; `prime()` and `render(changes)` run in the hub's render thread and
@@ -48,8 +52,9 @@ class Feed:
     def prime(self) -> None:
         """Reads what the feed must know before its first frame."""
 
-    def render(self, changes: set[tuple[str, ...]]) -> str:
-        """The frame for these changes, or "" when they change nothing shown."""
+    def render(self, changes: set[tuple[str, ...]]) -> list[str]:
+        """The frame for these changes: its messages, table rows apart from other elements;
+        none when they change nothing shown."""
         raise NotImplementedError
 
 
@@ -75,7 +80,7 @@ class BoardFeed(Feed):
         window = board.call_window(self.form)
         self.shown, self.total = window.call_ids, window.total
 
-    def render(self, changes: set[tuple[str, ...]]) -> str:
+    def render(self, changes: set[tuple[str, ...]]) -> list[str]:
         read_at = stamp()
         window = board.call_window(self.form)
         before, now = self.shown, window.call_ids
@@ -94,10 +99,13 @@ class BoardFeed(Feed):
         leaving = [rows[call_id] for call_id in sorted(changed | left) if call_id in rows and not rows[call_id].call.is_live]
         deleted = sorted(call_id for call_id in left if call_id in rows and rows[call_id].call.is_live)
         if not (items or leaving or deleted) and window.total == self.total:
-            return ""
+            return []
         self.total = window.total
         context = {"items": items, "leaving": leaving, "deleted": deleted, "window": window, "stamp": read_at}
-        return render_to_string("console/calls.html#call-frame", context)
+        return _messages(
+            render_to_string("console/calls.html#call-frame-rows", context) if items or leaving or deleted else "",
+            render_to_string("console/calls.html#call-frame-counts", context),
+        )
 
 
 class CallFeed(Feed):
@@ -111,12 +119,12 @@ class CallFeed(Feed):
     def concerns(self, change: tuple[str, ...]) -> bool:
         return change[0] in BoardFeed.CHANGES and change[-1] == self.call_id
 
-    def render(self, changes: set[tuple[str, ...]]) -> str:
+    def render(self, changes: set[tuple[str, ...]]) -> list[str]:
         read_at = stamp()
         row = board.call_row(self.call_id)
         if row is None:
-            return ""
-        return render_to_string("console/calls.html#call-row", {"row": row, "stamp": read_at})
+            return []
+        return [render_to_string("console/calls.html#call-row", {"row": row, "stamp": read_at})]
 
 
 class ConferenceListFeed(Feed):
@@ -125,7 +133,7 @@ class ConferenceListFeed(Feed):
     def concerns(self, change: tuple[str, ...]) -> bool:
         return change[0] in ("conference", "member")
 
-    def render(self, changes: set[tuple[str, ...]]) -> str:
+    def render(self, changes: set[tuple[str, ...]]) -> list[str]:
         read_at = stamp()
         html = []
         for conference_id in sorted({change[1] for change in changes}):
@@ -133,7 +141,7 @@ class ConferenceListFeed(Feed):
             if conference is not None:
                 context = {"conference": conference, "stamp": read_at}
                 html.append(render_to_string("console/conferences.html#conference-row", context))
-        return "".join(html)
+        return _messages("".join(html))
 
 
 class ConferenceFeed(Feed):
@@ -149,7 +157,7 @@ class ConferenceFeed(Feed):
         # An action's target, or whether a call is one of its dial-outs, is read in render.
         return change[0] in ("action", "call")
 
-    def render(self, changes: set[tuple[str, ...]]) -> str:
+    def render(self, changes: set[tuple[str, ...]]) -> list[str]:
         read_at = stamp()
         members = {change[2] for change in changes if change[0] == "member"}
         summary = any(change[0] in ("conference", "member") for change in changes)
@@ -166,17 +174,17 @@ class ConferenceFeed(Feed):
         summary = summary or any(
             board.dialled_into(call) == self.conference_id for call in Call.objects.filter(call_id__in=call_ids)
         )
-        html = []
+        rows, panel = [], ""
+        for call_id in sorted(members):
+            row = board.member_row(self.conference_id, call_id)
+            if row is not None:
+                rows.append(render_to_string("console/conference.html#member-row", {"row": row, "stamp": read_at}))
         if summary:
             conference = board.conference(self.conference_id)
             if conference is not None:
                 context = {"panel": board.conference_panel(conference), "stamp": read_at}
-                html.append(render_to_string("console/conference.html#conference-summary", context))
-        for call_id in sorted(members):
-            row = board.member_row(self.conference_id, call_id)
-            if row is not None:
-                html.append(render_to_string("console/conference.html#member-row", {"row": row, "stamp": read_at}))
-        return "".join(html)
+                panel = render_to_string("console/conference.html#conference-summary", context)
+        return _messages("".join(rows), panel)
 
 
 class RecordingFeed(Feed):
@@ -190,7 +198,7 @@ class RecordingFeed(Feed):
     def concerns(self, change: tuple[str, ...]) -> bool:
         return (change[0] == "recording" and change[1] == self.recording_id) or change[0] == "action"
 
-    def render(self, changes: set[tuple[str, ...]]) -> str:
+    def render(self, changes: set[tuple[str, ...]]) -> list[str]:
         touched = any(change[0] == "recording" for change in changes) or Action.objects.filter(
             pk__in=[change[1] for change in changes if change[0] == "action"],
             kind__in=RECORDING_ACTIONS,
@@ -198,5 +206,9 @@ class RecordingFeed(Feed):
         ).exists()
         recording = Recording.objects.filter(recording_id=self.recording_id).first() if touched else None
         if recording is None:
-            return ""
-        return render_to_string("console/recording.html#recording-state", {"recording": recording})
+            return []
+        return [render_to_string("console/recording.html#recording-state", {"recording": recording})]
+
+
+def _messages(*parts: str) -> list[str]:
+    return [part for part in parts if part.strip()]

@@ -164,16 +164,16 @@ class Hub:
             group.last_sent = self.loop.time()
             changes, group.pending = group.pending, set()
             try:
-                body = await self.run(group.feed.render, changes)
+                messages = await self.run(group.feed.render, changes)
             except Exception:
                 # Those changes are not on the pages: they re-read rather than stay wrong.
                 log.exception("live frame for %s failed", group.feed.name)
                 for subscriber in list(group.subscribers):
                     await subscriber.skip()
                 return
-            if body:
+            for message in messages:
                 for subscriber in list(group.subscribers):
-                    await subscriber.push(body)
+                    await subscriber.push(message)
         finally:
             group.flushing = False
             if group.pending and self.groups.get(group.feed.name) is group:

@@ -123,7 +123,7 @@ def test_a_repair_is_pushed_like_a_webhook(db, pushed, django_capture_on_commit_
     with django_capture_on_commit_callbacks(execute=True):
         reconcile.repair_call(info)
     live.drain()
-    ((group, html),) = pushed
+    ((group, html),) = [(group, html) for group, html in pushed if "<tr" in html]
     assert group == "live.calls" and 'id="call-c-1"' in html and "leaving" in html
 
 
