@@ -9,7 +9,7 @@ import os
 import subprocess
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from console.processes import ProcessGroup, console_command, free_port, manage_command, wait_for_port, worker_command
@@ -39,9 +39,11 @@ class Stack:
     logs: Path
     # The production profile's PostgreSQL database; None for the embedded default's SQLite.
     database_url: str | None = None
+    # Every console process's URL (url is the first, where the sandbox sends webhooks).
+    urls: list[str] = field(default_factory=list)
 
     def log_text(self) -> str:
-        return "\n".join(f"--- {path.name}\n{path.read_text()[-5000:]}" for path in sorted(self.logs.glob("*.log")))
+        return stack_logs(self.logs)
 
 
 @contextmanager
@@ -64,7 +66,9 @@ def _run(command: list[str], env: dict, log: Path) -> None:
 
 
 @contextmanager
-def running_stack(tmp_path: Path, *, production: bool = False):
+def running_stack(tmp_path: Path, *, production: bool = False, consoles: int = 1):
+    """`consoles` > 1 (production only) starts more console processes on other ports, as
+    behind a load balancer."""
     logs = tmp_path / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     console_port, sandbox_port = free_port(), free_port()
@@ -96,10 +100,16 @@ def running_stack(tmp_path: Path, *, production: bool = False):
                 return group.start(name, command, stdout=output, stderr=subprocess.STDOUT)
 
             console = start("console", console_command("127.0.0.1", console_port))
+            more_ports = [free_port() for _ in range(consoles - 1)]
+            for n, port in enumerate(more_ports, start=2):
+                start(f"console{n}", console_command("127.0.0.1", port))
             if production:
                 start("worker", worker_command())
             if not wait_for_port("127.0.0.1", console_port, 30, alive=lambda: console.poll() is None):
                 raise RuntimeError("the console did not start:\n" + (logs / "console.log").read_text())
+            for port in more_ports:
+                if not wait_for_port("127.0.0.1", port, 30):
+                    raise RuntimeError("a console did not start:\n" + stack_logs(logs))
             sandbox = start("sandbox", manage_command("sandbox", "--port", str(sandbox_port), "--scenario", "quiet"))
             if not wait_for_port("127.0.0.1", sandbox_port, 20, alive=lambda: sandbox.poll() is None):
                 raise RuntimeError("the sandbox did not start:\n" + (logs / "sandbox.log").read_text())
@@ -110,6 +120,7 @@ def running_stack(tmp_path: Path, *, production: bool = False):
                 passwords=passwords,
                 logs=logs,
                 database_url=database_url,
+                urls=[f"http://127.0.0.1:{port}" for port in [console_port, *more_ports]],
             )
             try:
                 yield stack
@@ -121,6 +132,10 @@ def running_stack(tmp_path: Path, *, production: bool = False):
             group.stop()
             for output in files:
                 output.close()
+
+
+def stack_logs(logs: Path) -> str:
+    return "\n".join(f"--- {path.name}\n{path.read_text()[-5000:]}" for path in sorted(logs.glob("*.log")))
 
 
 @contextmanager
