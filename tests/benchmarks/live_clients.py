@@ -56,10 +56,17 @@ class StepResult:
     cpu_ms_per_webhook: float
 
     def percentile(self, p: float) -> float:
-        every = sorted(x for client in self.latencies for x in client)
-        if not every:
-            return float("nan")
-        return every[min(len(every) - 1, int(round(p / 100 * (len(every) - 1))))]
+        return percentile(sorted(x for client in self.latencies for x in client), p)
+
+    def worst_client(self, p: float) -> float:
+        """The highest of the clients' own percentiles."""
+        return max((percentile(sorted(client), p) for client in self.latencies if client), default=float("nan"))
+
+
+def percentile(ordered: list[float], p: float) -> float:
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def webhook(kind: str, call_id: str, at: datetime, start: datetime) -> bytes:
