@@ -102,10 +102,7 @@ class BoardFeed(Feed):
             return []
         self.total = window.total
         context = {"items": items, "leaving": leaving, "deleted": deleted, "window": window, "stamp": read_at}
-        return _messages(
-            render_to_string("console/calls.html#call-frame-rows", context) if items or leaving or deleted else "",
-            render_to_string("console/calls.html#call-frame-counts", context),
-        )
+        return [render_to_string("console/calls.html#call-frame", context)]
 
 
 class CallFeed(Feed):

@@ -27,7 +27,7 @@ def calls(request: HttpRequest) -> HttpResponse:
     }
     # A history-cache miss (back button after filtering) needs the whole page.
     if request.htmx and not request.htmx.history_restore_request:
-        return render(request, "console/calls.html#call-region", context)
+        return render(request, "console/calls.html#call-view", context)
     context["figures"] = figures.board_figures()
     context["conferences"] = board.live_conferences()
     return render(request, "console/calls.html", context)

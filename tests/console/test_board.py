@@ -82,8 +82,8 @@ def test_the_board_shows_a_window_of_the_longest_calls_with_counts_and_a_way_to_
     html = agent_client.get("/").content.decode()
     rows = re.findall(r'<tr id="call-(c-\d+)"', html)
     assert rows == [f"c-{n:03d}" for n in range(119, 19, -1)]  # the 100 longest, longest first
-    assert "120 live calls" in html and "60 stuck" in html
-    assert "Showing the 100 longest of 120." in html and 'href="?rows=200"' in html
+    assert '<span id="call-count">120 live calls</span>' in html and "60 stuck" in html
+    assert "showing the 100 longest" in html and 'href="?rows=200"' in html
 
 
 def test_the_newest_first_and_a_wider_window_are_kept_in_the_url_and_the_socket(agent_client):

@@ -47,7 +47,7 @@ def test_an_htmx_request_gets_only_the_view_and_its_counts(agent_client, call):
     response = agent_client.get("/", headers={"HX-Request": "true"})
     html = response.content.decode()
     assert html.strip().startswith('<div id="call-view"')
-    assert '<p class="muted" id="call-count" aria-live="polite" hx-swap-oob="true">1 live call</p>' in html
+    assert '<span id="call-count">1 live call</span>' in html
     assert "<html" not in html
 
 
