@@ -132,11 +132,16 @@ async def read_stream(receive: Callable[[list[Change]], None], lost: Callable[[]
                 for _, entries in answer:
                     for entry_id, fields in entries:
                         last_id = entry_id
-                        receive([tuple(change) for change in json.loads(fields[b"c"])])
-        except asyncio.CancelledError:
-            raise
-        except (aioredis.RedisError, OSError):
-            log.warning("live stream: lost Redis, reconnecting", exc_info=True)
+                        try:
+                            receive([tuple(change) for change in json.loads(fields[b"c"])])
+                        except Exception:
+                            # One bad entry must not stop the reading: its pages re-read.
+                            log.exception("live stream: entry %s not handled", entry_id)
+                            lost()
+        except Exception:
+            # Redis went away (or answered what this reader cannot read): read again, and
+            # have every page re-read what it may have missed meanwhile.
+            log.warning("live stream: reading failed, reconnecting", exc_info=True)
             await asyncio.sleep(RECONNECT_AFTER)
         finally:
             await client.aclose()

@@ -173,7 +173,11 @@ class Hub:
                 return
             for message in messages:
                 for subscriber in list(group.subscribers):
-                    await subscriber.push(message)
+                    try:
+                        await subscriber.push(message)
+                    except Exception:
+                        # A socket closing as it is sent to: the others still get the frame.
+                        log.warning("live frame not sent to a socket of %s", group.feed.name, exc_info=True)
         finally:
             group.flushing = False
             if group.pending and self.groups.get(group.feed.name) is group:

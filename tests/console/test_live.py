@@ -358,3 +358,28 @@ async def test_a_calls_page_follows_its_call_even_outside_every_boards_window(ma
     (frame,) = await frames_until(comm, lambda frame: 'id="call-c-page"' in frame)
     assert "state-ended" in frame and "c-older" not in frame
     await comm.disconnect()
+
+
+@pytest.mark.asyncio
+async def test_the_stream_reader_reads_on_past_an_entry_it_cannot_handle_and_has_pages_reread(settings):
+    from tests.support.services import REDIS_URL, require_redis
+
+    require_redis()
+    settings.REDIS_URL = REDIS_URL
+    client = live_bus.redis.Redis.from_url(REDIS_URL)
+    received, lost = [], []
+
+    def receive(changes):
+        if changes == [("call", "c-bad")]:
+            raise ValueError("unreadable")
+        received.extend(changes)
+
+    reader = asyncio.ensure_future(live_bus.read_stream(receive, lambda: lost.append(True)))
+    await asyncio.sleep(0.3)  # it starts after what the stream already holds
+    for call_id in ("c-bad", "c-good"):
+        client.xadd(live_bus.STREAM_KEY, {"c": f'[["call", "{call_id}"]]'})
+    async with asyncio.timeout(5):
+        while not received:
+            await asyncio.sleep(0.05)
+    reader.cancel()
+    assert received == [("call", "c-good")] and lost == [True]
