@@ -17,7 +17,9 @@ How a change travels
    sent nothing in the last LIVE_PUSH_INTERVAL, otherwise it waits, with every change after
    it, for the interval's end. A frame is rendered once for the group and carries every row
    those changes touched (htmx's ws extension swaps each out-of-band element by id), so a
-   browser gets at most one frame per interval per stream, whatever the event rate.
+   browser gets at most one frame per interval per stream, whatever the event rate. (A
+   conference's frame is two messages when it holds member rows and its summary: a browser
+   drops a <tr> that follows other elements in one message.)
 5. Each socket numbers its messages (<!--seq N-->). A browser that sees a number skipped
    re-reads its live regions; the hub skips a number when it may have missed changes (it
    lost Redis) or failed to render them. A socket that (re)opens re-reads too: what was sent
@@ -38,6 +40,13 @@ coalesces, reads once per group and interval, and hands the frame to its own soc
 memory, where nothing is dropped for want of room. With several daphne processes a frame is
 rendered once per group in each process that has watchers: a few renders per interval,
 bounded by the number of processes, not of browsers or events.
+
+Measured (docs/benchmarks.md, 50 browsers on the board, one daphne on one core): no change
+lost at 20, 50 or 100 webhooks a second (thousands were before); at 20/s p50 22-27 ms and
+p99 36-85 ms, at 50/s p50 38-65 ms, against 59-69 ms and 2.1-3.2 s before. At 100/s the
+process is saturated by the webhooks' own handling (about 10 ms of CPU each with no browser
+connected), not by the push, whose cost follows the frame rate: about 3.5 ms to read and
+render a board frame and 3 ms to hand it to fifty sockets.
 
 Streams and their feeds (who may follow them is checked when the socket opens, and again
 when the session or the user's permissions change: console/consumers.py):
