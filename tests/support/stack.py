@@ -52,7 +52,7 @@ class Stack:
     consoles: list[str] = field(default_factory=list)
 
     def log_text(self) -> str:
-        return "\n".join(f"--- {path.name}\n{path.read_text()[-5000:]}" for path in sorted(self.logs.glob("*.log")))
+        return stack_logs(self.logs)
 
 
 @contextmanager
@@ -128,6 +128,9 @@ def running_stack(tmp_path: Path, *, production: bool = False, web: int = 1, wor
                 logs=logs,
                 database_url=database_url,
                 consoles=consoles,
+
+
+                urls=[f"http://127.0.0.1:{port}" for port in [console_port, *more_ports]],
             )
             try:
                 yield stack
@@ -150,6 +153,10 @@ def _start_consoles(start, port: int, count: int, var: Path, logs: Path) -> list
         return [f"http://127.0.0.1:{port}"]
     ports = start_balanced(start, "127.0.0.1", port, count, var / "haproxy.cfg")
     return [f"http://127.0.0.1:{own}" for own in ports]
+
+
+def stack_logs(logs: Path) -> str:
+    return "\n".join(f"--- {path.name}\n{path.read_text()[-5000:]}" for path in sorted(logs.glob("*.log")))
 
 
 @contextmanager
