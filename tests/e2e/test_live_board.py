@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from tests.e2e.flows import sign_in
 from tests.support.sandbox import wait_until
 from tests.support.stack import running_stack
-from voice.sandbox.scenarios import UNROUTED_NUMBER
+from voice.demo import UNROUTED_NUMBER
 
 pytestmark = pytest.mark.e2e
 

@@ -9,7 +9,7 @@ from tests.e2e.flows import sign_in, wait_until_live
 from tests.support.sandbox import wait_until
 from tests.support.services import require_postgres, require_redis
 from tests.support.stack import running_stack
-from voice.sandbox.scenarios import SUPPORT_BRIDGE_NUMBER
+from voice.demo import SUPPORT_BRIDGE_NUMBER
 
 pytestmark = [pytest.mark.e2e, pytest.mark.production]
 

@@ -128,9 +128,6 @@ def running_stack(tmp_path: Path, *, production: bool = False, web: int = 1, wor
                 logs=logs,
                 database_url=database_url,
                 consoles=consoles,
-
-
-                urls=[f"http://127.0.0.1:{port}" for port in [console_port, *more_ports]],
             )
             try:
                 yield stack
