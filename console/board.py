@@ -8,10 +8,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db.models import Q
+from django.conf import settings
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from console import listening
+from console.filters import CallFilterForm
 from voice import flows
 from voice.models import (
     OPEN_ACTION_STATUSES,
@@ -49,12 +51,30 @@ class CallRow:
     def dom_id(self) -> str:
         return f"call-{self.call.call_id}"
 
+    @property
+    def flag(self) -> str:
+        """"stuck", "long" or "": voice's rule (Call.standing)."""
+        return self.call.standing
+
+    @property
+    def long_at(self):
+        """When the row turns long and stuck as the clock passes: the browser switches its
+        class at these moments, holding no rule of its own."""
+        start = self.call.start_time
+        return start + timedelta(seconds=settings.LONG_CALL_AFTER) if start and self.call.is_live else None
+
+    @property
+    def stuck_at(self):
+        start = self.call.start_time
+        return start + timedelta(seconds=settings.STUCK_CALL_AFTER) if start and self.call.is_live else None
+
 
 def call_rows(calls: Iterable[Call]) -> list[CallRow]:
     calls = list(calls)
     ids = [call.call_id for call in calls]
     latest: dict[str, Action] = {}
-    for action in Action.objects.filter(call_id__in=ids, kind__in=CALL_ACTIONS).order_by("created_at", "id"):
+    actions = Action.objects.filter(call_id__in=ids, kind__in=CALL_ACTIONS).select_related("requested_by")
+    for action in actions.order_by("created_at", "id"):
         latest[action.call_id] = action
     memberships = ConferenceMember.objects.filter(
         call_id__in=ids, state=MemberState.JOINED, conference__state=ConferenceState.ACTIVE
@@ -66,6 +86,37 @@ def call_rows(calls: Iterable[Call]) -> list[CallRow]:
 def call_row(call_id: str) -> CallRow | None:
     call = Call.objects.filter(call_id=call_id).first()
     return call_rows([call])[0] if call else None
+
+
+def calls_by_id(call_ids: Iterable[str]) -> dict[str, CallRow]:
+    return {row.call.call_id: row for row in call_rows(Call.objects.filter(call_id__in=list(call_ids)))}
+
+
+@dataclass(frozen=True)
+class CallWindow:
+    """The part of a view of the live calls the board shows: the first rows in the view's
+    order, and how many the view holds."""
+
+    form: CallFilterForm
+    call_ids: list[str]
+    total: int
+    stuck: int
+    long: int
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.call_ids)
+
+
+def call_window(form: CallFilterForm) -> CallWindow:
+    calls = form.apply(Call.objects.live())
+    counts = calls.aggregate(
+        total=Count("pk"),
+        stuck=Count("pk", filter=Q(pk__in=Call.objects.stuck().values("pk"))),
+        long=Count("pk", filter=Q(pk__in=Call.objects.long().values("pk"))),
+    )
+    ids = list(form.ordered(Call.objects.live()).values_list("call_id", flat=True)[: form.window_rows])
+    return CallWindow(form, ids, counts["total"], counts["stuck"], counts["long"])
 
 
 def live_conferences() -> list[Conference]:

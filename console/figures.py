@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -53,7 +54,14 @@ class Figures:
 
 
 def concurrency(calls: list[tuple[datetime, datetime | None]], moments: list[datetime]) -> list[int]:
-    return [sum(1 for start, end in calls if start <= moment and (end is None or end > moment)) for moment in moments]
+    """How many calls were up at each moment (started by then, not ended by then): counted
+    with two sorted lists, not a pass over every call for every moment (5,000 live calls
+    made that 300,000 comparisons per board)."""
+    starts = sorted(start for start, _ in calls)
+    # A call is over at a moment once both its start and its end are past (an end recorded
+    # before its start counts from the start).
+    overs = sorted(max(start, end) for start, end in calls if end is not None)
+    return [bisect_right(starts, moment) - bisect_right(overs, moment) for moment in moments]
 
 
 def board_figures(now: datetime | None = None) -> Figures:

@@ -1,15 +1,30 @@
-"""The live board's filters: parsed and validated by a form, applied as one QuerySet filter,
-and kept in the URL so that a view can be bookmarked."""
+"""The live board's view: filters, sort and window size, parsed and validated by a form,
+applied as one QuerySet, and kept in the URL so that a view can be bookmarked (and so that a
+board's websocket follows the same view: console/live_frames.py)."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from console.forms import PhoneNumberField
 from voice.models import LIVE_CALL_STATES, Call
 
 LIVE_STATES = [(state.value, state.label) for state in LIVE_CALL_STATES]
+
+# The board shows a window of the live calls, this many rows first; "Show more" widens it.
+WINDOW_ROWS = 100
+MAX_WINDOW_ROWS = 1000
+# Orders of the window. The longest first puts the stuck and long calls on top: what an
+# agent looks for first. A column's sort (another issue) adds its key here.
+SORTS = {
+    "longest": (F("start_time").asc(nulls_last=True), "id"),
+    "newest": (F("start_time").desc(nulls_last=True), "-id"),
+}
+SORT_CHOICES = [("longest", "Longest first"), ("newest", "Newest first")]
+DEFAULT_SORT = "longest"
 
 
 class CallFilterForm(forms.Form):
@@ -18,10 +33,49 @@ class CallFilterForm(forms.Form):
     direction = forms.ChoiceField(required=False, choices=[("", "Any direction"), *Call.Direction.choices])
     tag = forms.CharField(required=False, max_length=256)
     stuck = forms.BooleanField(required=False, label="Stuck only")
+    sort = forms.ChoiceField(required=False, choices=SORT_CHOICES)
+    rows = forms.IntegerField(required=False, min_value=1, max_value=MAX_WINDOW_ROWS)
+
+    FILTERS = ("number", "state", "direction", "tag", "stuck")
+
+    def _value(self, name: str):
+        return self.cleaned_data.get(name) if self.is_valid() else None
 
     @property
     def active(self) -> bool:
-        return self.is_valid() and any(self.cleaned_data.values())
+        """Whether a filter (not the sort or the window) narrows the list."""
+        return any(self._value(name) for name in self.FILTERS)
+
+    @property
+    def sort_key(self) -> str:
+        return self._value("sort") or DEFAULT_SORT
+
+    @property
+    def window_rows(self) -> int:
+        return self._value("rows") or WINDOW_ROWS
+
+    @property
+    def query(self) -> str:
+        """The view as a query string: only what differs from the default, in one order, so
+        that one view is one live group whatever the URL looked like. An invalid form is
+        the default view (the board then shows every live call and says why)."""
+        return urlencode(self._pairs(self.window_rows))
+
+    @property
+    def more_query(self) -> str:
+        """This view with a window wider by WINDOW_ROWS."""
+        return urlencode(self._pairs(min(MAX_WINDOW_ROWS, self.window_rows + WINDOW_ROWS)))
+
+    def _pairs(self, rows: int) -> list[tuple[str, object]]:
+        if not self.is_valid():
+            return [("rows", rows)] if rows != WINDOW_ROWS else []
+        data = self.cleaned_data
+        pairs = [(name, "on" if data[name] is True else data[name]) for name in self.FILTERS if data[name]]
+        if self.sort_key != DEFAULT_SORT:
+            pairs.append(("sort", self.sort_key))
+        if rows != WINDOW_ROWS:
+            pairs.append(("rows", rows))
+        return pairs
 
     def apply(self, calls: QuerySet[Call]) -> QuerySet[Call]:
         if not self.is_valid():
@@ -38,3 +92,6 @@ class CallFilterForm(forms.Form):
         if data["stuck"]:
             calls = calls.stuck()
         return calls
+
+    def ordered(self, calls: QuerySet[Call]) -> QuerySet[Call]:
+        return self.apply(calls).order_by(*SORTS[self.sort_key])

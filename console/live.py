@@ -1,326 +1,226 @@
-"""Live push: after a change commits, render the changed row once and send it to every viewer.
+"""Live push: every committed change reaches every browser that shows it, at a bounded rate.
 
-voice emits signals (voice/signals.py); the receivers here queue the changed ids when the
-transaction commits (a rolled-back change pushes nothing), and a background thread of the
-process renders each row with the same partial the page uses and sends it to the stream's
-group. The htmx ws extension swaps it in by id. The thread, not the committer, pushes: the
-commit is the only thing on a webhook's critical path, and a slow or unreachable Redis
-delays the pushes, never Bandwidth's answer. The thread takes what has queued in a short
-window at once, so that a burst of changes to one row pushes it once. A push that fails is
-logged, never raised: the database, not the socket, is the source of truth, and a browser
-that reconnects re-reads the page (pushes still queued when the process stops are lost the
-same way).
+How a change travels
+--------------------
+1. voice emits a signal inside the committing transaction (voice/signals.py). The receivers
+   here turn it into a change of ids (["call", call_id], ["member", conference_id, call_id],
+   ...) published when the transaction commits (a rolled-back change publishes nothing).
+2. The committing process, a daphne or a Celery worker, publishes the ids, and only the ids,
+   on the bus (console/live_bus.py: a Redis stream; in the embedded default, a hand-over to
+   the process's own event loop). It reads nothing and renders nothing: the commit stays the
+   only thing on a webhook's critical path, and a worker's push never touches the database
+   pool that Celery closes before and after each task.
+3. Every daphne process reads the stream; its hub (console/live_hub.py) hands each change to
+   the groups its own websockets watch and that the change concerns (console/live_frames.py).
+   A group nobody watches in a process does not exist there: no query, no render.
+4. Per group, a leading-edge throttle: a change is rendered and sent at once if the group
+   sent nothing in the last LIVE_PUSH_INTERVAL, otherwise it waits, with every change after
+   it, for the interval's end. A frame is rendered once for the group and carries every row
+   those changes touched (htmx's ws extension swaps each out-of-band element by id), so a
+   browser gets at most one frame per interval per stream, whatever the event rate. (A
+   conference's frame is two messages when it holds member rows and its summary: a browser
+   drops a <tr> that follows other elements in one message.)
+5. Each socket numbers its messages (<!--seq N-->). A browser that sees a number skipped
+   re-reads its live regions; the hub skips a number when it may have missed changes (it
+   lost Redis) or failed to render them. A socket that (re)opens re-reads too: what was sent
+   before it opened never reached it.
 
-Streams and their groups:
-- "calls" → live.calls: call rows (console/calls.html#call-row);
-- "conferences" → live.conferences: conference rows (console/conferences.html#conference-row);
-- "conference-<conferenceId>" → live.conference.<conferenceId>: that conference's member rows
-  (console/conference.html#member-row, id member-<callId>) and its summary with the actions
-  under way on it (console/conference.html#conference-summary). Only for users who may
-  control conferences: the page is theirs alone.
-- "recording-<recordingId>" → live.recording.<recordingId>, for operators who may view
-  recordings: the recording's state (console/recording.html#recording-state, id
-  recording-<recordingId>) when it, its transcript or an action on it changes; the page then
-  re-reads its own region, whose buttons depend on the viewer's permissions.
+Why ids on a stream, rendered in each daphne process
+----------------------------------------------------
+Before, the committing process rendered every changed row (three queries and a render, even
+with no browser connected: 26% of daphne's CPU per webhook) and sent it through Channels'
+group_send, one message per change per socket. At a hundred webhooks a second with fifty
+browsers that was 5,000 channel-layer messages a second, each dispatched through a thread
+hop; channels_redis drops what overflows a process's queue (capacity 100) silently, and a
+third of the changes never reached the browsers. Rendering in the committer cannot coalesce
+across committers (each webhook may land on another process), cannot know whether anyone
+watches, and in a Celery worker it shares the database pool Celery closes under it.
+Publishing ids costs the committer one Redis write off its path; each daphne process then
+coalesces, reads once per group and interval, and hands the frame to its own sockets in
+memory, where nothing is dropped for want of room. With several daphne processes a frame is
+rendered once per group in each process that has watchers: a few renders per interval,
+bounded by the number of processes, not of browsers or events.
 
-An action's change pushes what shows it: its call's row, its member's row, its
-conference's summary (batch progress, dial-outs, ending, recording), its recording's state.
+Measured (docs/benchmarks.md, 50 browsers on the board, one daphne on one core): no change
+lost at 20, 50 or 100 webhooks a second (thousands were before); at 20/s p50 22-27 ms and
+p99 36-85 ms, at 50/s p50 38-65 ms, against 59-69 ms and 2.1-3.2 s before. At 100/s the
+process is saturated by the webhooks' own handling (about 10 ms of CPU each with no browser
+connected), not by the push, whose cost follows the frame rate: about 3.5 ms to read and
+render a board frame and 3 ms to hand it to fifty sockets.
+
+Streams and their feeds (who may follow them is checked when the socket opens, and again
+when the session or the user's permissions change: console/consumers.py):
+- "calls" with the board's query (filters, sort, window size; console/filters.py): the call
+  rows of that view's window, the rows entering and leaving it, and its counts.
+- "call-<callId>": that call's row, for its page (which re-reads itself when it comes).
+- "conferences": conference rows (console/conferences.html#conference-row).
+- "conference-<conferenceId>": that conference's member rows and its summary with the actions
+  under way on it. Only for users who may control conferences.
+- "recording-<recordingId>", for operators who may view recordings: the recording's state;
+  the page then re-reads its own region, whose buttons depend on the viewer's permissions.
+
+An action's change pushes what shows it: its call's row, its member's row, its conference's
+summary (batch progress, dial-outs, ending, recording), its recording's state.
 """
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import logging
-import os
-import queue
 import re
-import threading
-import time
-from collections.abc import Callable
-from functools import partial
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db import close_old_connections, connections, transaction
+from django.contrib.auth import get_user_model, user_logged_out
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
-from django.template.loader import render_to_string
 
-from console import board
+from console import board, live_bus
+from console.filters import CallFilterForm
 from console.ids import BANDWIDTH_ID
+from console.live_frames import BoardFeed, CallFeed, ConferenceFeed, ConferenceListFeed, Feed, RecordingFeed, stamp
 from console.recording_page import RECORDING_ACTIONS
 from voice import signals
-from voice.models import Action, Conference, Recording
+from voice.models import Action, Call, Conference, Recording
 
-log = logging.getLogger(__name__)
+__all__ = ["STREAM", "feed_for", "group_for_stream", "drain", "discard", "send", "stamp"]
 
-CALLS_GROUP = "live.calls"
-CONFERENCES_GROUP = "live.conferences"
 # The streams a page may follow, as console/routing.py routes them (ids as console/ids.py has them).
-STREAM = rf"calls|conferences|(?P<kind>conference|recording)-(?P<object_id>{BANDWIDTH_ID})"
+STREAM = rf"calls|conferences|(?P<kind>call|conference|recording)-(?P<object_id>{BANDWIDTH_ID})"
 _STREAM = re.compile(STREAM)
-# Channels' group names: under 100 characters of letters, digits, '-', '_' and '.'.
-_GROUP_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,99}")
-
-# How long the pusher waits after a change for the rest of its burst (a transaction's changes
-# arrive one after another as it commits).
-COALESCE_SECONDS = 0.02
-# The pusher thread's own event loop.
-_sending = threading.local()
 
 
-def _group(kind: str, object_id: str) -> str:
-    """The group of one object's viewers. An id of 100 characters would make too long a
-    name, and a mirror row may hold an id no group name can (a change to it is still
-    pushed, to a group no one can join): those are named by a digest."""
-    name = f"live.{kind}.{object_id}"
-    if _GROUP_NAME.fullmatch(name):
-        return name
-    return f"live.{kind}.{hashlib.sha256(object_id.encode()).hexdigest()}"
-
-
-def conference_group(conference_id: str) -> str:
-    return _group("conference", conference_id)
-
-
-def recording_group(recording_id: str) -> str:
-    return _group("recording", recording_id)
-
-
-def group_for_stream(stream: str, user) -> str | None:
-    """The group a websocket on `stream` joins, or None if this user may not follow it."""
+def feed_for(stream: str, query: dict[str, list[str]], user) -> Feed | None:
+    """The feed a websocket on `stream` follows, or None if this user may not follow it."""
     match = _STREAM.fullmatch(stream)
-    if match is None or not user.is_authenticated:
+    if match is None or not user.is_authenticated or not user.is_active:
         return None
     if stream == "calls":
-        return CALLS_GROUP
+        return BoardFeed(CallFilterForm({name: values[-1] for name, values in query.items()}))
     if stream == "conferences":
-        return CONFERENCES_GROUP
+        return ConferenceListFeed()
     object_id = match["object_id"]
+    if match["kind"] == "call" and Call.objects.filter(call_id=object_id).exists():
+        return CallFeed(object_id)
     if (
         match["kind"] == "conference"
         and user.has_perm("console.control_conference")
         and Conference.objects.filter(conference_id=object_id).exists()
     ):
-        return conference_group(object_id)
+        return ConferenceFeed(object_id)
     if (
         match["kind"] == "recording"
         and user.has_perm("console.view_recordings")
         and Recording.objects.filter(recording_id=object_id).exists()
     ):
-        return recording_group(object_id)
+        return RecordingFeed(object_id)
     return None
 
 
-def _schedule(*push: str) -> None:
-    transaction.on_commit(partial(pusher.put, push), robust=True)
+def group_for_stream(stream: str, user, query: dict[str, list[str]] | None = None) -> str | None:
+    """The name of the group a websocket on `stream` joins, or None if this user may not follow it."""
+    feed = feed_for(stream, query or {}, user)
+    return feed.name if feed is not None else None
 
 
-class Pusher:
-    """The process's push thread: it takes the queued pushes, a burst at a time, and sends them."""
+# Changes out
 
-    def __init__(self) -> None:
-        self.queue: queue.SimpleQueue[tuple | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._pid: int | None = None
-        self._lock = threading.Lock()
-
-    def put(self, push: tuple) -> None:
-        self.queue.put(push)
-        if settings.LIVE_PUSH_IN_BACKGROUND:
-            self._ensure_running()
-
-    def _ensure_running(self) -> None:
-        # Per process: a forked Celery worker child does not inherit its parent's thread.
-        if self._pid == os.getpid() and self._thread.is_alive():
-            return
-        with self._lock:
-            if self._pid != os.getpid() or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="live-push", daemon=True)
-                self._thread.start()
-                self._pid = os.getpid()
-
-    def _run(self) -> None:
-        # One event loop for the thread's sends: async_to_sync would make one per send, at
-        # twenty times the cost, and channels_redis keeps its connections per loop.
-        _sending.loop = asyncio.new_event_loop()
-        while (first := self.queue.get()) is not None:
-            time.sleep(COALESCE_SECONDS)
-            pushes, stopping = self.take({first})
-            try:
-                push_all(pushes)
-            except Exception:
-                log.exception("live pushes failed")
-            finally:
-                # A thread outside any request: nothing else replaces a broken or old connection.
-                close_old_connections()
-            if stopping:
-                break
-        connections.close_all()
-        _sending.loop.close()
-
-    def take(self, pushes: set[tuple] | None = None) -> tuple[set[tuple], bool]:
-        """Everything queued now, and whether a stop was among it."""
-        pushes = set(pushes or ())
-        while True:
-            try:
-                push = self.queue.get_nowait()
-            except queue.Empty:
-                return pushes, False
-            if push is None:
-                return pushes, True
-            pushes.add(push)
-
-    def stop(self) -> None:
-        """Push what is queued, then end the thread (tests)."""
-        if self._thread is not None and self._thread.is_alive():
-            self.queue.put(None)
-            self._thread.join(timeout=10)
-        self._thread = self._pid = None
+# Where LIVE_PUSH_IN_BACKGROUND is off (tests), committed changes wait here for drain().
+_held: list[tuple[str, ...]] = []
 
 
-pusher = Pusher()
+def _publish(*change: str) -> None:
+    # A function with a name, not a partial: Django names a robust callback that failed.
+    def committed() -> None:
+        _committed(change)
+
+    transaction.on_commit(committed, robust=True)
+
+
+def _committed(change: tuple[str, ...]) -> None:
+    if settings.LIVE_PUSH_IN_BACKGROUND:
+        live_bus.publisher.publish([change])
+    else:
+        _held.append(change)
 
 
 def drain() -> None:
-    """Push what is queued, now, in this thread: where LIVE_PUSH_IN_BACKGROUND is off (tests)."""
-    pushes, _ = pusher.take()
-    push_all(pushes)
+    """Renders what the held changes push to every group they concern, watched or not, and
+    gives each frame to send() (tests: LIVE_PUSH_IN_BACKGROUND off)."""
+    changes, _held[:] = set(_held), []
+    feeds: list[Feed] = [BoardFeed(CallFilterForm({})), ConferenceListFeed()]
+    conferences = {change[1] for change in changes if change[0] in ("conference", "member")}
+    actions = list(Action.objects.filter(pk__in=[change[1] for change in changes if change[0] == "action"]))
+    conferences |= {board.conference_of(action) for action in actions} - {None}
+    calls = Call.objects.filter(call_id__in=[change[1] for change in changes if change[0] == "call"])
+    conferences |= {board.dialled_into(call) for call in calls} - {None}
+    feeds += [ConferenceFeed(conference_id) for conference_id in sorted(conferences)]
+    recordings = {change[1] for change in changes if change[0] == "recording"}
+    recordings |= {action.target for action in actions if action.kind in RECORDING_ACTIONS}
+    feeds += [RecordingFeed(recording_id) for recording_id in sorted(recordings)]
+    for feed in feeds:
+        concerned = {change for change in changes if feed.concerns(change)}
+        if concerned:
+            feed.prime()
+            for message in feed.render(concerned):
+                send(feed.name, message)
 
 
-def push_all(pending: set[tuple]) -> None:
-    pushes: set[tuple] = set()
-    for push in pending:
-        pushes |= _action_pushes(push[1]) if push[0] == "action" else {push}
-    # A conference's push sends its summary too.
-    pushes -= {("summary", push[1]) for push in pushes if push[0] == "conference"}
-    for kind, *ids in sorted(pushes):
-        try:
-            PUSHERS[kind](*ids)
-        except Exception:
-            log.exception("live push of %s %s failed", kind, ids)
+def discard() -> None:
+    """Forgets the held changes (tests)."""
+    _held.clear()
 
 
-def send(group: str, html: str) -> None:
-    layer, message = get_channel_layer(), {"type": "live.html", "html": html}
-    loop = getattr(_sending, "loop", None)
-    if loop is not None:
-        loop.run_until_complete(layer.group_send(group, message))
-    else:
-        async_to_sync(layer.group_send)(group, message)
-
-
-def stamp() -> int:
-    """The moment a push reads its data, in microseconds. Threads and processes push
-    concurrently, so two pushes of one element may arrive in either order: the browser
-    keeps the one stamped later (static/js/switchboard.js)."""
-    return time.time_ns() // 1000
-
-
-def push_call(call_id: str) -> None:
-    read_at = stamp()
-    row = board.call_row(call_id)
-    if row is None:
-        return
-    send(CALLS_GROUP, render_to_string("console/calls.html#call-row", {"row": row, "stamp": read_at}))
-    dialled_into = board.dialled_into(row.call)
-    if dialled_into:
-        # Its conference's page shows how the dial-out goes (ringing, busy, no answer).
-        push_conference_summary(dialled_into)
-
-
-def push_conference(conference_id: str) -> None:
-    read_at = stamp()
-    conference = board.conference(conference_id)
-    if conference is None:
-        return
-    context = {"conference": conference, "stamp": read_at}
-    send(CONFERENCES_GROUP, render_to_string("console/conferences.html#conference-row", context))
-    _send_summary(conference, read_at)
-
-
-def push_conference_summary(conference_id: str) -> None:
-    read_at = stamp()
-    conference = board.conference(conference_id)
-    if conference is not None:
-        _send_summary(conference, read_at)
-
-
-def _send_summary(conference: Conference, read_at: int) -> None:
-    context = {"panel": board.conference_panel(conference), "stamp": read_at}
-    send(conference_group(conference.conference_id), render_to_string("console/conference.html#conference-summary", context))
-
-
-def push_member(conference_id: str, call_id: str) -> None:
-    read_at = stamp()
-    row = board.member_row(conference_id, call_id)
-    if row is None:
-        return
-    context = {"row": row, "stamp": read_at}
-    send(conference_group(conference_id), render_to_string("console/conference.html#member-row", context))
-
-
-def _action_pushes(action_id: str) -> set[tuple]:
-    """What shows an action besides its call's row: its member's row, its conference's
-    summary, its recording's state. Resolved before pushing (the signal carries the call
-    only), so that the ten actions of a batch push one summary."""
-    action = Action.objects.filter(pk=action_id).first()
-    if action is not None and action.kind in RECORDING_ACTIONS:
-        return {("recording", action.target)}
-    conference_id = board.conference_of(action) if action is not None else None
-    if conference_id is None:
-        return set()
-    pushes = set()
-    if action.kind in board.MEMBER_ACTIONS:
-        pushes.add(("member", conference_id, action.call_id))
-    if action.kind in board.CONFERENCE_ACTIONS or action.batch_id:
-        pushes.add(("summary", conference_id))
-    return pushes
-
-
-def push_recording(recording_id: str) -> None:
-    recording = Recording.objects.filter(recording_id=recording_id).first()
-    if recording is None:
-        return
-    html = render_to_string("console/recording.html#recording-state", {"recording": recording})
-    send(recording_group(recording_id), html)
-
-
-PUSHERS: dict[str, Callable[..., None]] = {
-    "call": push_call,
-    "conference": push_conference,
-    "summary": push_conference_summary,
-    "member": push_member,
-    "recording": push_recording,
-}
+def send(group: str, body: str) -> None:
+    """Where drain() delivers (tests replace it)."""
 
 
 @receiver(signals.call_changed)
 def _call_changed(sender, call_id: str, **kwargs) -> None:
-    _schedule("call", call_id)
+    _publish("call", call_id)
 
 
 @receiver(signals.conference_changed)
 def _conference_changed(sender, conference_id: str, **kwargs) -> None:
-    _schedule("conference", conference_id)
+    _publish("conference", conference_id)
 
 
 @receiver(signals.member_changed)
 def _member_changed(sender, conference_id: str, call_id: str, **kwargs) -> None:
-    _schedule("member", conference_id, call_id)
-    # The conference's member count changed with it, and the call's row shows its conference.
-    _schedule("conference", conference_id)
-    _schedule("call", call_id)
+    # Also the conference's member count, and the call's row (it shows its conference).
+    _publish("member", conference_id, call_id)
 
 
 @receiver(signals.action_changed)
 def _action_changed(sender, action_id: int, call_id: str = "", **kwargs) -> None:
-    if call_id:
-        _schedule("call", call_id)
-    _schedule("action", str(action_id))
+    _publish("action", str(action_id), call_id)
 
 
 @receiver(signals.recording_changed)
 def _recording_changed(sender, recording_id: str, **kwargs) -> None:
-    _schedule("recording", recording_id)
+    _publish("recording", recording_id)
+
+
+# Sessions: a socket lives no longer than what allowed it to open
+
+
+@receiver(user_logged_out)
+def _signed_out(sender, request, **kwargs) -> None:
+    if request is not None and request.session.session_key:
+        _publish("session-ended", request.session.session_key)
+
+
+User = get_user_model()
+
+
+@receiver(post_save, sender=User)
+@receiver(post_delete, sender=User)
+@receiver(post_delete, sender=Group)
+@receiver(m2m_changed, sender=Group.permissions.through)
+@receiver(m2m_changed, sender=User.groups.through)
+@receiver(m2m_changed, sender=User.user_permissions.through)
+def _operators_changed(sender, update_fields=None, action: str = "post_", **kwargs) -> None:
+    """A user deactivated, deleted or with a new password, a role or a user given other
+    permissions: every hub checks its sockets again. (A sign-in only saves last_login.)"""
+    if update_fields == frozenset({"last_login"}) or not action.startswith("post_"):
+        return
+    _publish("operators-changed")

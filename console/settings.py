@@ -112,6 +112,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages compressed (the board is mostly repeated markup: 5-10x smaller on the wire);
+    # streaming responses (CSV exports) stay streaming, each chunk compressed as it goes.
+    # Static files come compressed from WhiteNoise, which this leaves alone.
+    "django.middleware.gzip.GZipMiddleware",
     "csp.middleware.CSPMiddleware",
     "console.middleware.AdminRefusesNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -178,7 +182,11 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # Every consumer's receive is a Redis BZPOPMIN blocking for 5 s
+            # (RedisChannelLayer.brpop_timeout). redis-py 8 times reads out after 5 s by
+            # default, so an idle socket's consumer crashed ("Timeout reading from ...") and
+            # closed with 1011: reads must be allowed longer than the block.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}]},
         }
     }
 else:
@@ -253,9 +261,15 @@ CELERY_BEAT_SCHEDULE = {
 LONG_CALL_AFTER = env_int("LONG_CALL_AFTER", 30 * 60)
 STUCK_CALL_AFTER = env_int("STUCK_CALL_AFTER", 2 * 60 * 60)
 
-# Live pushes are sent by a thread of each process, off the committer's path (console/live.py).
-# Tests turn it off and push with console.live.drain(), in their own transaction.
+# Live pushes (console/live.py): committed changes are published by a thread of each
+# process, off the committer's path. Tests turn it off and render with console.live.drain().
 LIVE_PUSH_IN_BACKGROUND = True
+# A live group sends at most one frame per this many seconds (a leading-edge throttle: the
+# first change after a quiet interval goes at once).
+LIVE_PUSH_INTERVAL = 0.025
+# Seconds between two checks that each open websocket's session still holds (expiry); a
+# sign-out, a deactivation or a permission change closes sockets at once.
+LIVE_SESSION_CHECK_INTERVAL = env_float("LIVE_SESSION_CHECK_INTERVAL", 30.0)
 
 # Tasks are handed to Celery by a thread of each process, off the request's path
 # (voice/handover.py). Unit tests hand them over in the committing thread.

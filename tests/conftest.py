@@ -12,12 +12,12 @@ def _fast_tests(settings):
 @pytest.fixture(autouse=True)
 def _pushes_drained_by_the_test(settings):
     """Live pushes wait for console.live.drain(), called by the tests that look at them: a
-    pusher thread could not see a test's uncommitted rows."""
+    hub's render thread could not see a test's uncommitted rows."""
     from console import live
 
     settings.LIVE_PUSH_IN_BACKGROUND = False
     yield
-    live.pusher.take()
+    live.discard()
 
 
 @pytest.fixture(autouse=True)

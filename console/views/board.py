@@ -1,8 +1,8 @@
-"""The live board: active calls, filters, figures."""
+"""The live board: a window of the live calls (filters, sort and window size in the URL),
+with their counts; figures; the live conferences."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path
@@ -11,24 +11,23 @@ from django.views.decorators.http import require_GET, require_safe
 from console import board, figures
 from console.decorators import operator_required
 from console.filters import CallFilterForm
-from voice.models import Call
 
 
 @require_safe  # HEAD: a page whose socket closed asks whether its session holds
 @operator_required()
 def calls(request: HttpRequest) -> HttpResponse:
     form = CallFilterForm(request.GET)
-    rows = board.call_rows(form.apply(Call.objects.live()))
+    window = board.call_window(form)
+    rows = board.calls_by_id(window.call_ids)
     context = {
-        "rows": rows,
+        "rows": [rows[call_id] for call_id in window.call_ids if call_id in rows],
+        "window": window,
         "form": form,
         "filtered": form.active,
-        "long_after": settings.LONG_CALL_AFTER,
-        "stuck_after": settings.STUCK_CALL_AFTER,
     }
     # A history-cache miss (back button after filtering) needs the whole page.
     if request.htmx and not request.htmx.history_restore_request:
-        return render(request, "console/calls.html#call-table", context)
+        return render(request, "console/calls.html#call-view", context)
     context["figures"] = figures.board_figures()
     context["conferences"] = board.live_conferences()
     return render(request, "console/calls.html", context)

@@ -35,57 +35,73 @@
   window.Switchboard = { clock: clock };
 
   /* Durations tick in the browser from the server-sent start time: no per-second pushes.
-     Rows turn "long" and "stuck" as their duration passes the board's thresholds. */
+     The board shows a window of rows, so a tick touches at most that many. A row turns
+     "long" and "stuck" at the moments the server wrote on it (data-long-at, data-stuck-at):
+     the rule is the server's, the browser only watches the clock. */
+  function moment(el, name) {
+    var cache = "_" + name;
+    if (el[cache] === undefined) el[cache] = Date.parse(el.dataset[name]);
+    return el[cache];
+  }
   function tick() {
     var now = Date.now();
     localTimes();
     document.querySelectorAll("[data-since]").forEach(function (el) {
-      var since = Date.parse(el.dataset.since);
+      var since = moment(el, "since");
       if (isNaN(since)) return;
-      var until = el.dataset.until ? Date.parse(el.dataset.until) : now;
-      el.textContent = clock((until - since) / 1000);
+      var until = el.dataset.until ? moment(el, "until") : now;
+      var text = clock((until - since) / 1000);
+      if (el.textContent !== text) el.textContent = text;
     });
-    var table = document.querySelector("[data-long-after]");
-    if (table) {
-      var longAfter = Number(table.dataset.longAfter) * 1000, stuckAfter = Number(table.dataset.stuckAfter) * 1000;
-      table.querySelectorAll("tr.call-row").forEach(function (row) {
-        var age = now - Date.parse(row.dataset.start);
-        var live = !row.classList.contains("leaving");
-        row.classList.toggle("is-stuck", live && age >= stuckAfter);
-        row.classList.toggle("is-long", live && age >= longAfter && age < stuckAfter);
-      });
-    }
+    document.querySelectorAll("tr[data-stuck-at]:not(.leaving)").forEach(function (row) {
+      var stuck = now >= moment(row, "stuckAt");
+      row.classList.toggle("is-stuck", stuck);
+      row.classList.toggle("is-long", !stuck && now >= moment(row, "longAt"));
+    });
     /* A conference close to Bandwidth's 24-hour limit is flagged as the clock passes. */
     document.querySelectorAll("[data-warn-at]").forEach(function (el) {
-      el.classList.toggle("is-warning", now >= Date.parse(el.dataset.warnAt));
+      el.classList.toggle("is-warning", now >= moment(el, "warnAt"));
     });
     document.querySelectorAll("tr.leaving").forEach(function (row) {
       if (!row.dataset.leaveAt) row.dataset.leaveAt = String(now + LEAVE_AFTER_MS);
       else if (now >= Number(row.dataset.leaveAt)) row.remove();
     });
-    var count = document.getElementById("call-count");
-    if (count) {
-      var n = document.querySelectorAll("#call-rows tr.call-row:not(.leaving)").length;
-      count.textContent = (n === 1 ? "1 call" : n + " calls") + (document.querySelector("[data-filtered]") ? " match the filters" : " live");
-    }
   }
 
   /* A pushed row whose id is not on the page is a new one (a call, a conference, a member):
-     it goes into the list its data-list names, in data-start order. A row that is already
-     leaving (an ended call the page never showed) is ignored. */
+     it goes into the list its data-list names, after the row its data-after names (the
+     board's window, in the view's order), or else in data-start order. A row that is
+     already leaving (an ended call the page never showed) is ignored. */
   function insertRow(row) {
     if (!row.dataset || !row.dataset.list || row.classList.contains("leaving")) return;
     var body = document.getElementById(row.dataset.list);
     if (!body) return;
-    var before = null;
-    body.querySelectorAll("tr[data-list]").forEach(function (other) {
-      if (!before && other.dataset.start > row.dataset.start) before = other;
-    });
-    body.insertBefore(row, before);
+    if (row.dataset.after !== undefined) {
+      place(row, body);
+    } else {
+      var before = null;
+      body.querySelectorAll("tr[data-list]").forEach(function (other) {
+        if (!before && other.dataset.start > row.dataset.start) before = other;
+      });
+      body.insertBefore(row, before);
+    }
     htmx.process(row);
     localTimes(row);
     row.classList.add("arrived");
     setTimeout(function () { row.classList.remove("arrived"); }, 1500);
+  }
+  /* Puts a row of the board's window right after the row it follows (first if none). */
+  function place(row, body) {
+    var after = row.dataset.after ? document.getElementById(row.dataset.after) : null;
+    if (after && after.parentNode === body) {
+      if (after.nextElementSibling !== row) body.insertBefore(row, after.nextElementSibling);
+    } else if (!row.dataset.after) {
+      var first = body.querySelector("tr[data-list]");
+      if (first !== row) body.insertBefore(row, first);
+    } else if (!row.parentNode) {
+      body.appendChild(row);
+    }
+    delete row.dataset.after;
   }
 
   function setLive(state, label) {
@@ -121,9 +137,13 @@
       .catch(function () {});
   }
 
+  /* Each socket numbers its frames (<!--seq N-->): a number skipped means frames were
+     lost, or the server could not send what changed; the page re-reads itself. */
+  var expected = new WeakMap();
   document.addEventListener("htmx:wsConnecting", function () { setLive("connecting", "Connecting…"); });
-  document.addEventListener("htmx:wsOpen", function () {
+  document.addEventListener("htmx:wsOpen", function (event) {
     setLive("live", "Live");
+    expected.set(event.target, 1);
     /* Pushes sent before this socket opened (between the page's render and now, or while
        it was reconnecting) never reached the page: re-read every live region. */
     resyncAll();
@@ -138,32 +158,30 @@
       setTimeout(function () { event.detail.socketWrapper.reconnect(); }, 1000 + Math.random() * 2000);
     }
   });
-  /* Pushes come from several threads and processes: of two pushes of one element, the
-     one that read its data later (data-stamp) wins, whichever arrives last. */
-  function isOlderThanShown(message) {
-    var stamp = /^\s*<[^>]*\sid="([^"]+)"[^>]*\sdata-stamp="(\d+)"/.exec(message);
-    var shown = stamp && document.getElementById(stamp[1]);
-    return Boolean(shown && shown.dataset.stamp && Number(shown.dataset.stamp) > Number(stamp[2]));
-  }
-
   document.addEventListener("htmx:wsBeforeMessage", function (event) {
     var message = event.detail.message;
-    if (isOlderThanShown(message)) {
-      event.preventDefault();
-      return;
+    var seq = /^<!--seq (\d+)-->/.exec(message);
+    if (seq) {
+      var number = Number(seq[1]);
+      if (number !== expected.get(event.target)) resyncAll();
+      expected.set(event.target, number + 1);
     }
     /* Regions that show one object re-read themselves when a push names it. */
     document.querySelectorAll("[data-refresh-on]").forEach(function (el) {
       if (message.indexOf('id="' + el.dataset.refreshOn + '"') >= 0) resync(el);
     });
-    /* A filtered list cannot tell whether a pushed row still matches: the server decides. */
-    var filtered = document.querySelector("[data-filtered]");
-    if (filtered) {
-      event.preventDefault();
-      resync(filtered);
+  });
+  /* Pushes and the page's own requests may arrive in either order: of two versions of an
+     element, the one that read its data later (data-stamp) wins. */
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var shown = event.detail.target, pushed = event.detail.fragment && event.detail.fragment.firstElementChild;
+    if (shown && pushed && shown.dataset && shown.dataset.stamp && pushed.dataset && pushed.dataset.stamp &&
+        Number(shown.dataset.stamp) > Number(pushed.dataset.stamp)) {
+      event.detail.shouldSwap = false;
     }
   });
   document.addEventListener("htmx:wsAfterMessage", function () {
+    document.querySelectorAll("tr[data-after]").forEach(function (row) { place(row, row.parentNode); });
     reselect();
     localTimes();
     htmx.trigger(document.body, "refresh-figures");

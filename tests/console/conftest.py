@@ -2,7 +2,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from console import live, roles
+from console import roles
+from console.live_hub import hub
 
 
 @pytest.fixture
@@ -31,9 +32,9 @@ def supervisor_client(client, make_operator):
 
 
 @pytest.fixture
-def pusher_thread(settings):
-    """Pushes sent by the process's pusher thread, as when running (transactional tests only:
-    the thread reads the rows with a connection of its own)."""
+def live_hub(settings):
+    """Changes published and pushed by this process's hub to the sockets that joined it, as
+    when running (transactional tests only: the hub reads the rows in a thread of its own)."""
     settings.LIVE_PUSH_IN_BACKGROUND = True
-    yield live.pusher
-    live.pusher.stop()
+    yield hub
+    hub.stop()

@@ -1,11 +1,13 @@
 """The live board: filters kept in the URL, figures, the chart, thresholds."""
 
+import re
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
 from console import figures
+from console.filters import CallFilterForm
 from voice.models import Call, CallState
 
 pytestmark = pytest.mark.django_db
@@ -61,13 +63,41 @@ def test_an_invalid_filter_value_shows_everything_rather_than_failing(agent_clie
     assert listed(agent_client, "state=exploded") == {"c-a"}
 
 
-def test_the_full_page_shows_figures_and_thresholds_on_first_paint(agent_client, settings):
+def test_the_full_page_shows_figures_and_when_each_row_turns_long_and_stuck(agent_client, settings):
     settings.LONG_CALL_AFTER = 600
-    make_call("c-a")
+    settings.STUCK_CALL_AFTER = 3600
+    call = make_call("c-a", started_ago=700)
     html = agent_client.get("/").content.decode()
     assert 'data-figure="active-calls">1<' in html
-    assert 'data-long-after="600"' in html
+    # The server's rule, once: the row is long now, and says when it turns stuck.
+    assert "is-long" in html
+    assert f'data-stuck-at="{(call.start_time + timedelta(seconds=3600)).isoformat()}"' in html
     assert 'id="shortcuts"' in html
+
+
+def test_the_board_shows_a_window_of_the_longest_calls_with_counts_and_a_way_to_see_more(agent_client, settings):
+    settings.STUCK_CALL_AFTER = 3600
+    for n in range(120):
+        make_call(f"c-{n:03d}", started_ago=10 + n * 60)
+    html = agent_client.get("/").content.decode()
+    rows = re.findall(r'<tr id="call-(c-\d+)"', html)
+    assert rows == [f"c-{n:03d}" for n in range(119, 19, -1)]  # the 100 longest, longest first
+    assert '<span id="call-count">120 live calls</span>' in html and "60 stuck" in html
+    assert "showing the 100 longest" in html and 'href="?rows=200"' in html
+
+
+def test_the_newest_first_and_a_wider_window_are_kept_in_the_url_and_the_socket(agent_client):
+    for n in range(3):
+        make_call(f"c-{n}", started_ago=10 + n)
+    html = agent_client.get("/?sort=newest&rows=2").content.decode()
+    assert re.findall(r'<tr id="call-(c-\d+)"', html) == ["c-0", "c-1"]
+    assert 'ws-connect="/ws/live/calls/?sort=newest&amp;rows=2"' in html
+
+
+def test_a_view_is_one_query_string_whatever_the_url_looked_like():
+    assert CallFilterForm({"rows": "100", "sort": "longest", "state": "", "tag": "x"}).query == "tag=x"
+    assert CallFilterForm({"stuck": "on", "sort": "newest", "rows": "200"}).query == "stuck=on&sort=newest&rows=200"
+    assert CallFilterForm({"rows": "-1"}).query == ""
 
 
 def test_a_history_restore_gets_the_whole_page(agent_client):

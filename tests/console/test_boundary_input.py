@@ -19,7 +19,9 @@ from django.template import Context, Template
 from django.urls import NoReverseMatch, URLPattern, get_resolver
 from django.utils import timezone
 
-from console import live, roles
+from console import live
+from console.live_frames import group_name
+from console import roles
 from console.ids import is_bandwidth_id
 from console.models import AuditEntry
 from console.routing import websocket_urlpatterns
@@ -339,9 +341,9 @@ def test_the_longest_conference_id_has_a_stream_with_a_valid_group(objects, make
     longest = "conf-" + "0" * 95
     Conference.objects.create(conference_id=longest)
     group = live.group_for_stream(f"conference-{longest}", make_operator(roles.SUPERVISOR))
-    assert group == live.conference_group(longest)
+    assert group == group_name("conference", longest)
     BaseChannelLayer().require_valid_group_name(group)
-    BaseChannelLayer().require_valid_group_name(live.recording_group("r-" + "1" * 98))
+    BaseChannelLayer().require_valid_group_name(group_name("recording", "r-" + "1" * 98))
 
 
 @pytest.mark.django_db(transaction=True)

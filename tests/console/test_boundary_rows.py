@@ -11,7 +11,6 @@ from datetime import datetime, timedelta, timezone as dt_timezone
 from urllib.parse import quote
 
 import pytest
-from channels.layers import BaseChannelLayer
 from django.contrib import admin
 from django.contrib.auth.models import AbstractUser
 from django.test import Client
@@ -375,19 +374,14 @@ def pushed(monkeypatch):
     return sent
 
 
-def test_every_odd_row_pushes_to_a_valid_group(odd_rows, pushed):
-    for call_id in Call.objects.values_list("call_id", flat=True):
-        live.push_call(call_id)
-    for conference_id in Conference.objects.values_list("conference_id", flat=True):
-        live.push_conference(conference_id)
-    for conference_id, call_id in ConferenceMember.objects.values_list("conference_id", "call_id"):
-        live.push_member(conference_id, call_id)
-    for recording_id in Recording.objects.values_list("recording_id", flat=True):
-        live.push_recording(recording_id)
-    for action_id in Action.objects.values_list("pk", flat=True):
-        for kind, *ids in live._action_pushes(str(action_id)):
-            live.PUSHERS[kind](*ids)
-    layer = BaseChannelLayer()
-    assert len(pushed) > 50
-    for group, _ in pushed:
-        layer.require_valid_group_name(group)
+def test_every_odd_row_renders_in_a_live_frame(odd_rows, pushed):
+    held = [("call", call_id) for call_id in Call.objects.values_list("call_id", flat=True)]
+    held += [("conference", conference_id) for conference_id in Conference.objects.values_list("conference_id", flat=True)]
+    held += [("member", *ids) for ids in ConferenceMember.objects.values_list("conference_id", "call_id")]
+    held += [("recording", recording_id) for recording_id in Recording.objects.values_list("recording_id", flat=True)]
+    held += [("action", str(pk), call_id) for pk, call_id in Action.objects.values_list("pk", "call_id")]
+    for change in held:
+        live._committed(change)
+    live.drain()
+    assert len(pushed) > 5
+    assert sum(html.count("<tr") for _, html in pushed) > 30

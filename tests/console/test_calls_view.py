@@ -43,10 +43,11 @@ def test_the_board_lists_live_calls_only(agent_client, call):
     assert 'ws-connect="/ws/live/calls/"' in html
 
 
-def test_an_htmx_request_gets_only_the_table_body(agent_client, call):
+def test_an_htmx_request_gets_only_the_view_and_its_counts(agent_client, call):
     response = agent_client.get("/", headers={"HX-Request": "true"})
     html = response.content.decode()
-    assert html.strip().startswith('<tbody id="call-rows"')
+    assert html.strip().startswith('<div id="call-view"')
+    assert '<span id="call-count">1 live call</span>' in html
     assert "<html" not in html
 
 

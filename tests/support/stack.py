@@ -52,7 +52,7 @@ class Stack:
     consoles: list[str] = field(default_factory=list)
 
     def log_text(self) -> str:
-        return "\n".join(f"--- {path.name}\n{path.read_text()[-5000:]}" for path in sorted(self.logs.glob("*.log")))
+        return stack_logs(self.logs)
 
 
 @contextmanager
@@ -150,6 +150,10 @@ def _start_consoles(start, port: int, count: int, var: Path, logs: Path) -> list
         return [f"http://127.0.0.1:{port}"]
     ports = start_balanced(start, "127.0.0.1", port, count, var / "haproxy.cfg")
     return [f"http://127.0.0.1:{own}" for own in ports]
+
+
+def stack_logs(logs: Path) -> str:
+    return "\n".join(f"--- {path.name}\n{path.read_text()[-5000:]}" for path in sorted(logs.glob("*.log")))
 
 
 @contextmanager
