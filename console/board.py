@@ -34,6 +34,9 @@ MEMBER_ACTIONS = (ActionKind.MUTE, ActionKind.HOLD, ActionKind.COACH, ActionKind
 # A dial-out and a listening leg ringing are the conference's: its page shows how they go.
 PLACING = (ActionKind.DIAL_OUT, ActionKind.LISTEN)
 CONFERENCE_ACTIONS = (ActionKind.END_CONFERENCE, ActionKind.CONFERENCE_RECORDING, *PLACING)
+# Actions a conference's summary shows while they are under way (a listening leg's mode
+# shows beside its operator's name there, not only in its member row).
+SUMMARY_ACTIONS = (*CONFERENCE_ACTIONS, ActionKind.MONITOR_MODE)
 # How long a finished batch, dial-out or failure stays on a conference's page.
 RECENT = timedelta(minutes=5)
 FAILED = (ActionStatus.FAILED, ActionStatus.DROPPED)
@@ -120,11 +123,20 @@ def call_window(form: CallFilterForm) -> CallWindow:
 
 
 def live_conferences() -> list[Conference]:
-    return list(Conference.objects.live().with_member_count().order_by("created_time", "id"))
+    return _with_listeners(list(Conference.objects.live().with_member_count().order_by("created_time", "id")))
 
 
 def conference(conference_id: str) -> Conference | None:
-    return Conference.objects.with_member_count().filter(conference_id=conference_id).first()
+    return next(iter(_with_listeners(list(Conference.objects.with_member_count().filter(conference_id=conference_id)))), None)
+
+
+def _with_listeners(conferences: list[Conference]) -> list[Conference]:
+    """Each conference with `listeners`: the operators listening in, for every supervisor
+    to see on the board's list."""
+    found = listening.listeners(conference.conference_id for conference in conferences)
+    for conference in conferences:
+        conference.listeners = found.get(conference.conference_id, [])
+    return conferences
 
 
 def conference_of(action: Action) -> str | None:
@@ -136,8 +148,10 @@ def conference_of(action: Action) -> str | None:
 
 
 def dialled_into(call: Call) -> str | None:
-    """The conference an operator dialled this call into, if they did."""
-    return flows.dialled_into(call.tag)
+    """The conference an operator dialled this call into (a dial-out, or their own phone
+    to listen in), if they did."""
+    listening_to = flows.monitoring(call.tag)
+    return listening_to[0] if listening_to else flows.dialled_into(call.tag)
 
 
 # A conference's members

@@ -7,7 +7,8 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
-from console import roles
+from console import live, roles
+from console.live_frames import group_name
 from console.models import AuditEntry, OperatorProfile
 from voice import flows
 from voice.models import (
@@ -277,3 +278,24 @@ def test_a_change_of_mode_shows_pending_and_then_its_failure(signed_in, supervis
     Action.objects.update(status="failed", detail="Bandwidth answered 404")
     html = signed_in.get(f"/conferences/{CONFERENCE}/").content.decode()
     assert "barge in…" not in html and "failed: Bandwidth answered 404" in html
+
+
+def test_the_boards_conference_list_says_who_listens(client, make_operator, supervisor, conference):
+    listening_leg(conference, supervisor)
+    client.force_login(make_operator(roles.AGENT, "agent"))
+    html = client.get("/").content.decode()
+    assert "sam · listening" in html
+
+
+def test_a_change_of_mode_asked_pushes_the_summary_pending_to_every_viewer(
+    supervisor, signed_in, conference, enqueued, monkeypatch, django_capture_on_commit_callbacks
+):
+    listening_leg(conference, supervisor)
+    pushed = []
+    monkeypatch.setattr(live, "send", lambda group, html: pushed.append((group, html)))
+    live.discard()
+    with django_capture_on_commit_callbacks(execute=True):
+        signed_in.post(MODE, {"mode": "barge"}, headers=HTMX)
+    live.drain()
+    summaries = [html for group, html in pushed if group == group_name("conference", CONFERENCE) and 'id="conference-summary"' in html]
+    assert len(summaries) == 1 and "barge in…" in summaries[0]
