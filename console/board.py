@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from console import listening
 from console.filters import CallFilterForm
 from voice import flows
 from voice.models import (
@@ -29,8 +30,13 @@ from voice.models import (
 
 # Actions on a call itself, whose state its row shows (a member's mute is its member row's).
 CALL_ACTIONS = (ActionKind.HANGUP, ActionKind.REDIRECT)
-MEMBER_ACTIONS = (ActionKind.MUTE, ActionKind.HOLD, ActionKind.COACH, ActionKind.REMOVE_MEMBER)
-CONFERENCE_ACTIONS = (ActionKind.END_CONFERENCE, ActionKind.CONFERENCE_RECORDING, ActionKind.DIAL_OUT)
+MEMBER_ACTIONS = (ActionKind.MUTE, ActionKind.HOLD, ActionKind.COACH, ActionKind.REMOVE_MEMBER, ActionKind.MONITOR_MODE)
+# A dial-out and a listening leg ringing are the conference's: its page shows how they go.
+PLACING = (ActionKind.DIAL_OUT, ActionKind.LISTEN)
+CONFERENCE_ACTIONS = (ActionKind.END_CONFERENCE, ActionKind.CONFERENCE_RECORDING, *PLACING)
+# Actions a conference's summary shows while they are under way (a listening leg's mode
+# shows beside its operator's name there, not only in its member row).
+SUMMARY_ACTIONS = (*CONFERENCE_ACTIONS, ActionKind.MONITOR_MODE)
 # How long a finished batch, dial-out or failure stays on a conference's page.
 RECENT = timedelta(minutes=5)
 FAILED = (ActionStatus.FAILED, ActionStatus.DROPPED)
@@ -117,11 +123,20 @@ def call_window(form: CallFilterForm) -> CallWindow:
 
 
 def live_conferences() -> list[Conference]:
-    return list(Conference.objects.live().with_member_count().order_by("created_time", "id"))
+    return _with_listeners(list(Conference.objects.live().with_member_count().order_by("created_time", "id")))
 
 
 def conference(conference_id: str) -> Conference | None:
-    return Conference.objects.with_member_count().filter(conference_id=conference_id).first()
+    return next(iter(_with_listeners(list(Conference.objects.with_member_count().filter(conference_id=conference_id)))), None)
+
+
+def _with_listeners(conferences: list[Conference]) -> list[Conference]:
+    """Each conference with `listeners`: the operators listening in, for every supervisor
+    to see on the board's list."""
+    found = listening.listeners(conference.conference_id for conference in conferences)
+    for conference in conferences:
+        conference.listeners = found.get(conference.conference_id, [])
+    return conferences
 
 
 def conference_of(action: Action) -> str | None:
@@ -133,8 +148,10 @@ def conference_of(action: Action) -> str | None:
 
 
 def dialled_into(call: Call) -> str | None:
-    """The conference an operator dialled this call into, if they did."""
-    return flows.dialled_into(call.tag)
+    """The conference an operator dialled this call into (a dial-out, or their own phone
+    to listen in), if they did."""
+    listening_to = flows.monitoring(call.tag)
+    return listening_to[0] if listening_to else flows.dialled_into(call.tag)
 
 
 # A conference's members
@@ -145,6 +162,8 @@ class MemberRow:
     member: ConferenceMember
     # The latest action of each kind on this member.
     actions: dict[str, Action] = field(default_factory=dict)
+    # Whose listening leg the member is, and in which mode; None for a caller.
+    listener: listening.Listener | None = None
 
     @property
     def dom_id(self) -> str:
@@ -180,7 +199,12 @@ def member_rows(members: Iterable[ConferenceMember]) -> list[MemberRow]:
     actions: dict[str, dict[str, Action]] = {target: {} for target in targets}
     for action in Action.objects.filter(target__in=targets, kind__in=MEMBER_ACTIONS).order_by("created_at", "id"):
         actions[action.target][action.kind] = action
-    return [MemberRow(member, actions[member.action_target]) for member in members]
+    legs = {
+        listener.member.action_target: listener
+        for found in listening.listeners({member.conference_id for member in members}).values()
+        for listener in found
+    }
+    return [MemberRow(member, actions[member.action_target], legs.get(member.action_target)) for member in members]
 
 
 def present_members(conference: Conference) -> list[MemberRow]:
@@ -252,6 +276,9 @@ class ConferencePanel:
     recording: Action | None
     batch: BatchProgress | None
     dial_outs: list[DialOut]
+    # Operators listening in (their legs present), and legs still ringing or just failed.
+    listeners: list[listening.Listener] = field(default_factory=list)
+    listens: list[DialOut] = field(default_factory=list)
 
 
 def _showing(action: Action | None, since) -> Action | None:
@@ -266,16 +293,18 @@ def _showing(action: Action | None, since) -> Action | None:
 def conference_panel(conference: Conference) -> ConferencePanel:
     since = timezone.now() - RECENT
     actions = Action.objects.filter(
-        Q(target=conference.conference_id) | Q(kind=ActionKind.DIAL_OUT, target__startswith=f"{conference.conference_id}/"),
+        Q(target=conference.conference_id) | Q(kind__in=PLACING, target__startswith=f"{conference.conference_id}/"),
         kind__in=CONFERENCE_ACTIONS,
     ).filter(Q(status__in=OPEN_ACTION_STATUSES) | Q(updated_at__gte=since))
     latest: dict[str, Action] = {}
-    dial_outs: list[Action] = []
+    placing: list[Action] = []
     for action in actions.order_by("created_at", "id"):
         latest[action.kind] = action
-        if action.kind == ActionKind.DIAL_OUT:
-            dial_outs.append(action)
-    calls = {call.call_id: call for call in Call.objects.filter(call_id__in=[a.call_id for a in dial_outs if a.call_id])}
+        if action.kind in PLACING:
+            placing.append(action)
+    calls = {call.call_id: call for call in Call.objects.filter(call_id__in=[a.call_id for a in placing if a.call_id])}
+    listeners = listening.listeners([conference.conference_id]).get(conference.conference_id, [])
+    present = {listener.member.call_id for listener in listeners}
     batch = (
         conference.batches.filter(Q(closed_at__isnull=True) | Q(closed_at__gte=since)).order_by("-created_at", "-id").first()
     )
@@ -284,5 +313,12 @@ def conference_panel(conference: Conference) -> ConferencePanel:
         ending=_showing(latest.get(ActionKind.END_CONFERENCE), since),
         recording=_showing(latest.get(ActionKind.CONFERENCE_RECORDING), since),
         batch=batch_progress(batch) if batch else None,
-        dial_outs=[DialOut(action, calls.get(action.call_id)) for action in reversed(dial_outs)],
+        dial_outs=[DialOut(action, calls.get(action.call_id)) for action in reversed(placing) if action.kind == ActionKind.DIAL_OUT],
+        listeners=listeners,
+        # A leg is shown ringing until it joins; then it is a listener.
+        listens=[
+            DialOut(action, calls.get(action.call_id))
+            for action in reversed(placing)
+            if action.kind == ActionKind.LISTEN and action.call_id not in present
+        ],
     )

@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from console.models import OperatorProfile
 from voice import flows
 from voice.models import Conference, ConferenceMember, Route
 
@@ -113,6 +114,67 @@ class CoachForm(forms.Form):
                 f"{self.coach.from_number or self.coach.call_id} is the coach: a conference has one coach at most."
             )
         return data
+
+
+class ListenForm(forms.Form):
+    """Listening in rings the operator's own phone from the conference's account number; the
+    leg is a member, so Bandwidth refuses it in a full conference."""
+
+    def __init__(self, conference: Conference, phone: str, listening: bool, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.conference, self.phone, self.listening = conference, phone, listening
+
+    def clean(self) -> dict:
+        data = super().clean()
+        conference = self.conference
+        if self.listening:
+            raise forms.ValidationError("You are listening to this conference already.")
+        if not self.phone:
+            raise forms.ValidationError("Set your phone in your profile first: the console rings it to listen in.")
+        if conference.is_full:
+            raise forms.ValidationError(
+                f"The conference is full ({conference.member_count}/{conference.capacity}): Bandwidth would refuse a listening leg."
+            )
+        data["from_number"] = flows.dial_out_caller_id(conference)
+        if not data["from_number"]:
+            raise forms.ValidationError("No account number to call from: give this conference a route with a number.")
+        return data
+
+
+class ListeningModeForm(forms.Form):
+    """Listen only, whisper to the members picked (they alone hear the operator), or barge in
+    (everyone hears them). A conference has one coach at most, and a whisper makes the leg it."""
+
+    mode = forms.ChoiceField(choices=[("listen", "Listen only"), ("whisper", "Whisper"), ("barge", "Barge in")])
+    call_ids = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple, label="Whisper to")
+
+    def __init__(self, leg: ConferenceMember, others: list[ConferenceMember], *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["call_ids"].choices = [(other.call_id, other.from_number or other.call_id) for other in others]
+        self.coach = next((other for other in others if other.is_coach), None)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("mode") != "whisper":
+            data["call_ids"] = []
+        elif not data.get("call_ids"):
+            raise forms.ValidationError("Pick the members to whisper to.")
+        elif self.coach is not None:
+            raise forms.ValidationError(
+                f"{self.coach.from_number or self.coach.call_id} is coaching: a conference has one coach at most."
+            )
+        return data
+
+
+class OperatorProfileForm(forms.ModelForm):
+    class Meta:
+        model = OperatorProfile
+        fields = ["phone"]
+
+    def clean_phone(self) -> str:
+        phone = self.cleaned_data["phone"].strip()
+        # A number as people type it; a SIP URI as given.
+        return phone if phone.startswith("sip") else re.sub(r"[\s().-]", "", phone)
 
 
 class RedirectForm(forms.Form):

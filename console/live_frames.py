@@ -164,7 +164,7 @@ class ConferenceFeed(Feed):
                 continue
             if action.kind in board.MEMBER_ACTIONS:
                 members.add(action.call_id)
-            if action.kind in board.CONFERENCE_ACTIONS or action.batch_id:
+            if action.kind in board.SUMMARY_ACTIONS or action.batch_id:
                 summary = True
         call_ids = [change[1] for change in changes if change[0] == "call"]
         # A dial-out's call shows on the summary (ringing, busy, no answer).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
@@ -54,6 +55,28 @@ class AuditEntry(models.Model):
             outcome=outcome,
             detail=detail,
         )
+
+
+# An operator's own phone: a number in E.164, or a SIP URI.
+OPERATOR_PHONE = RegexValidator(
+    r"^(\+[1-9]\d{1,14}|sips?:[^@\s]+@[^\s]+)$", "A number in E.164 (+19195550123) or a SIP URI (sip:me@pbx.example.com)."
+)
+
+
+class OperatorProfile(models.Model):
+    """What an operator sets for themselves: the phone the console rings to listen in."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="operator_profile")
+    phone = models.CharField(
+        max_length=128, blank=True, validators=[OPERATOR_PHONE], help_text="Rung when you listen in to a conference."
+    )
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.phone or 'no phone'})"
+
+    @classmethod
+    def phone_of(cls, user) -> str:
+        return cls.objects.filter(user=user).values_list("phone", flat=True).first() or ""
 
 
 class ConsolePermission(models.Model):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.dispatch import receiver
 
+from console import listening
 from console.models import AuditEntry
 from console.recording_page import may_transcribe, transcription_of
 from voice import actions, signals
@@ -137,6 +138,48 @@ def dial_out(user, conference: Conference, to: str, from_number: str) -> Action 
         target=f"{conference.conference_id}/{to}",
         params={"conference": conference.conference_id, "to": to, "from": from_number},
         detail=f"{from_number} → {to} into {conference.name}",
+    )
+
+
+# Listening in
+
+
+def listen(user, conference: Conference, to: str, from_number: str) -> Action | None:
+    """Ring `to`, the operator's own phone, from `from_number`; answered, it joins the
+    conference muted and unannounced. One listening leg per operator and conference."""
+    if not conference.is_live:
+        return None
+    return _request(
+        user,
+        "listen in",
+        ActionKind.LISTEN,
+        target=f"{conference.conference_id}/listen-{user.pk}",
+        params={"conference": conference.conference_id, "to": to, "from": from_number, "user": user.pk},
+        detail=f"{to} into {conference.name}",
+    )
+
+
+def listening_mode(user, leg: ConferenceMember, mode: str, call_ids: list[str]) -> Action | None:
+    """Set the operator's listening leg to listen only, whisper to `call_ids`, or barge in."""
+    if not leg.is_present or not leg.conference.is_live:
+        return None
+    return _request(
+        user,
+        listening.MODE_VERBS[mode],
+        ActionKind.MONITOR_MODE,
+        target=leg.action_target,
+        call_id=leg.call_id,
+        params={"mode": mode, "callIdsToCoach": call_ids},
+        detail=f"listening leg in {leg.conference.name or leg.conference_id}" + (f", to {', '.join(call_ids)}" if call_ids else ""),
+    )
+
+
+def stop_listening(user, leg: ConferenceMember) -> Action | None:
+    """Hang the operator's listening leg up."""
+    if not leg.is_present:
+        return None
+    return _request(
+        user, "stop listening", ActionKind.HANGUP, target=leg.call_id, call_id=leg.call_id, detail=leg.conference.name
     )
 
 

@@ -4,8 +4,15 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from console.views import board, calls, conferences, health, history
-from console.views import recordings
+from console.views import (
+    board,
+    calls,
+    conferences,
+    health,
+    history,
+    profile,
+    recordings,
+)
 from voice.webhooks import voice_webhook
 
 urlpatterns = [
@@ -14,6 +21,7 @@ urlpatterns = [
     *conferences.urlpatterns,
     *history.urlpatterns,
     *health.urlpatterns,
+    *profile.urlpatterns,
     *recordings.urlpatterns,
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

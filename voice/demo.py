@@ -17,6 +17,9 @@ VOICEMAIL_NUMBER = "+19195550150"
 ANNOUNCEMENT_NUMBER = "+19195550199"
 # A number of the account no route names: the default route answers it (speak, then hold).
 UNROUTED_NUMBER = "+19195550142"
+# The demo supervisor's own phone (not the account's): the console rings it to listen in,
+# and the demo's sandbox answers it at once and stays until the console hangs up.
+SUPERVISOR_PHONE = "+19195550177"
 
 # The conference each conference number's route joins.
 DEMO_CONFERENCES: dict[str, str] = {

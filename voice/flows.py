@@ -56,6 +56,23 @@ def dialled_into(tag: str) -> str | None:
     return tag.removeprefix(DIAL_OUT_TAG) if tag.startswith(DIAL_OUT_TAG) else None
 
 
+# The tag of a listening leg: a call to an operator's own phone that joins a conference
+# muted and unannounced, followed by the conference's id and the operator's user id.
+MONITOR_TAG = "monitor:"
+
+
+def monitor_tag(conference_id: str, user_id: int) -> str:
+    return f"{MONITOR_TAG}{conference_id}:{user_id}"
+
+
+def monitoring(tag: str) -> tuple[str, int] | None:
+    """The conference a listening leg with this tag listens to, and whose leg it is."""
+    if not tag.startswith(MONITOR_TAG):
+        return None
+    conference_id, _, user_id = tag.removeprefix(MONITOR_TAG).rpartition(":")
+    return (conference_id, int(user_id)) if conference_id and user_id.isdigit() else None
+
+
 def webhook_url() -> str:
     return settings.PUBLIC_URL + reverse("voice-webhook")
 
@@ -114,6 +131,9 @@ def plan_for(call: Call, *, answered: bool, redirected: bool = False) -> Plan:
     conference_id = dialled_into(call.tag)
     if route is None and conference_id is not None:
         return _dial_out(call, conference_id)
+    watched = monitoring(call.tag)
+    if route is None and watched is not None:
+        return _listen(call, *watched)
     route = route or route_for(routed_number(call))
     if route is None:
         return Plan(_speak_then_hold(DEFAULT_SENTENCE), None, {"flow": Route.Flow.SPEAK_HOLD})
@@ -165,6 +185,15 @@ def _dial_out(call: Call, conference_id: str) -> Plan:
     if conference is None or not conference.is_live or not conference.name:
         return Plan([bxml.speak_sentence(CONFERENCE_ENDED), bxml.hangup()], None, {**flow, "ended": True})
     return _join(call, conference.name, sentence=DIAL_OUT_SENTENCE, route=None, flow=flow)
+
+
+def _listen(call: Call, conference_id: str, user_id: int) -> Plan:
+    """An operator's phone answered: it joins the conference muted, announced by nothing."""
+    conference = Conference.objects.filter(conference_id=conference_id).first()
+    flow = {"flow": "monitor", "conference_id": conference_id, "user": user_id}
+    if conference is None or not conference.is_live or not conference.name:
+        return Plan([bxml.speak_sentence(CONFERENCE_ENDED), bxml.hangup()], None, {**flow, "ended": True})
+    return _join(call, conference.name, sentence="", route=None, flow=flow, mute=True)
 
 
 def _join_conference(call: Call, route: Route, flow: dict) -> Plan:

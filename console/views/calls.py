@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST, require_safe
 
-from console import board, operations
+from console import board, listening, operations
 from console.decorators import operator_required
 from console.forms import RedirectForm
 from console.timeline import call_timeline
@@ -24,6 +24,7 @@ def call_detail(request: HttpRequest, call_id: str) -> HttpResponse:
         "call": call,
         "timeline": call_timeline(call.call_id),
         "redirect_form": RedirectForm(),
+        "listening_leg_of": listening.owner_of(call),
     }
     partial = request.htmx and not request.htmx.history_restore_request
     template = "console/call.html#call-live" if partial else "console/call.html"

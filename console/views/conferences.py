@@ -5,15 +5,20 @@ supervisors do to it and its members. Every action needs console.control_confere
 from __future__ import annotations
 
 from django.core.exceptions import BadRequest
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import (
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 from django_htmx.http import trigger_client_event
 
-from console import board, live, operations
+from console import board, listening, live, operations
 from console.decorators import operator_required
-from console.forms import CoachForm, DialOutForm
+from console.forms import CoachForm, DialOutForm, ListenForm, ListeningModeForm
+from console.models import OperatorProfile
 from voice.models import Conference, ConferenceMember
 
 CONTROL = "console.control_conference"
@@ -55,6 +60,7 @@ def conference(request: HttpRequest, conference_id: str) -> HttpResponse:
     template = "console/conference.html#conference-detail" if request.htmx else "console/conference.html"
     if not request.htmx:
         context["dial_out_form"] = DialOutForm(conference)
+        context["phone"] = OperatorProfile.phone_of(request.user)
     return render(request, template, context)
 
 
@@ -164,6 +170,64 @@ def dial_out(request: HttpRequest, conference_id: str) -> HttpResponse:
     return render(request, "console/conference.html#dial-out", context)
 
 
+# Listening in
+
+
+def _own_leg(request: HttpRequest, conference_id: str) -> ConferenceMember:
+    """The operator's own listening leg in the conference: another's is not theirs to change."""
+    listener = listening.leg_of(conference_id, request.user.pk)
+    if listener is None:
+        raise Http404("You are not listening to this conference.")
+    return listener.member
+
+
+@require_POST
+@operator_required(CONTROL)
+def listen(request: HttpRequest, conference_id: str) -> HttpResponse:
+    """Ring the operator's own phone; answered, it joins muted and unannounced. The form
+    answers for itself (ringing, or why not); the conference's page shows the leg join."""
+    conference = _conference(conference_id)
+    phone = OperatorProfile.phone_of(request.user)
+    listening_already = listening.leg_of(conference.conference_id, request.user.pk) is not None
+    form = ListenForm(conference, phone, listening_already, request.POST)
+    listened = None
+    if form.is_valid():
+        listened = operations.listen(request.user, conference, phone, form.cleaned_data["from_number"])
+        if not request.htmx:
+            return redirect("console-conference", conference_id=conference_id)
+    elif not request.htmx:
+        raise BadRequest(" ".join(form.non_field_errors()))
+    context = {"conference": conference, "phone": phone, "listened": listened, "listen_errors": form.non_field_errors()}
+    return render(request, "console/conference.html#listen-in", context)
+
+
+@require_http_methods(["GET", "POST"])
+@operator_required(CONTROL)
+def listening_mode(request: HttpRequest, conference_id: str) -> HttpResponse:
+    """GET: the whisper form, with the members present now; POST: listen only, whisper to
+    the members ticked, or barge in."""
+    leg = _own_leg(request, conference_id)
+    others = list(ConferenceMember.objects.filter(conference_id=conference_id).present().exclude(call_id=leg.call_id))
+    data = request.POST if request.method == "POST" else None
+    form = ListeningModeForm(leg, others, data, initial={"mode": "whisper", "call_ids": leg.call_ids_to_coach})
+    if request.method == "POST" and form.is_valid():
+        operations.listening_mode(request.user, leg, form.cleaned_data["mode"], form.cleaned_data["call_ids"])
+        if not request.htmx:
+            return redirect("console-conference", conference_id=conference_id)
+        return trigger_client_event(HttpResponse(status=204), "close-dialog")
+    if request.method == "POST" and not request.htmx:
+        raise BadRequest(" ".join(f"{errors}" for errors in form.errors.values()))
+    return render(request, "console/conference.html#whisper-form", {"form": form, "leg": leg})
+
+
+@require_POST
+@operator_required(CONTROL)
+def stop_listening(request: HttpRequest, conference_id: str) -> HttpResponse:
+    leg = _own_leg(request, conference_id)
+    operations.stop_listening(request.user, leg)
+    return _conference_changed(request, _conference(conference_id))
+
+
 urlpatterns = [
     path("conferences/", conferences, name="console-conferences"),
     path("conferences/<bandwidth_id:conference_id>/", conference, name="console-conference"),
@@ -171,6 +235,9 @@ urlpatterns = [
     path("conferences/<bandwidth_id:conference_id>/recording", recording, name="console-conference-recording"),
     path("conferences/<bandwidth_id:conference_id>/end", end, name="console-conference-end"),
     path("conferences/<bandwidth_id:conference_id>/dial-out", dial_out, name="console-conference-dial-out"),
+    path("conferences/<bandwidth_id:conference_id>/listen", listen, name="console-conference-listen"),
+    path("conferences/<bandwidth_id:conference_id>/listening/mode", listening_mode, name="console-listening-mode"),
+    path("conferences/<bandwidth_id:conference_id>/listening/stop", stop_listening, name="console-listening-stop"),
     path("conferences/<bandwidth_id:conference_id>/members/<bandwidth_id:call_id>/mute", member_mute, name="console-member-mute"),
     path("conferences/<bandwidth_id:conference_id>/members/<bandwidth_id:call_id>/hold", member_hold, name="console-member-hold"),
     path("conferences/<bandwidth_id:conference_id>/members/<bandwidth_id:call_id>/coach", member_coach, name="console-member-coach"),

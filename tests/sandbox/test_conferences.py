@@ -3,8 +3,8 @@ recordings, and the member limit."""
 
 import pytest
 
-from tests.sandbox.conftest import HOOK_AUTH, response, sandbox_config, start_sandbox
 from console.processes import free_port
+from tests.sandbox.conftest import HOOK_AUTH, response, sandbox_config, start_sandbox
 from voice.sandbox.scenarios import Scenario
 
 pytestmark = pytest.mark.asyncio
@@ -105,6 +105,28 @@ async def test_a_conference_has_one_coach_at_most(sandbox, application):
 
     assert status == 400 and "coach" in body["description"]
     assert (cleared, now_free) == (204, 204)
+
+
+async def test_the_inspection_says_who_hears_whom(sandbox, application):
+    """Nobody hears a muted member; a coach is heard by the members it coaches alone."""
+    application.reply("initiate", join())
+    calls = [await sandbox.offer(from_number=f"+1555000000{n}") for n in range(1, 4)]
+    joins = await application.wait_for("conferenceMemberJoin", count=3)
+    conference_id = joins[0].payload["conferenceId"]
+    first, second, third = (call["callId"] for call in calls)
+
+    async def hearing() -> dict[str, set[str]]:
+        _, conferences, _ = await sandbox.request("GET", "/sandbox/conferences")
+        (conference,) = [c for c in conferences if c["id"] == conference_id]
+        return {m["callId"]: set(m["hears"]) for m in conference["members"] if m["leftTime"] is None}
+
+    assert await hearing() == {first: {second, third}, second: {first, third}, third: {first, second}}
+    # The first listens in, muted: heard by nobody.
+    await sandbox.request("PUT", f"/conferences/{conference_id}/members/{first}", json={"mute": True})
+    assert await hearing() == {first: {second, third}, second: {third}, third: {second}}
+    # It whispers to the second: only the second hears it.
+    await sandbox.request("PUT", f"/conferences/{conference_id}/members/{first}", json={"mute": False, "callIdsToCoach": [second]})
+    assert await hearing() == {first: {second, third}, second: {first, third}, third: {second}}
 
 
 async def test_joining_muted_and_coaching_by_attribute(sandbox, application):

@@ -1,13 +1,19 @@
 """The demo scenario, with the numbers the sandbox command gives it, against an application
 routing calls as the console's demo routes do."""
 
+import random
 from dataclasses import dataclass
 
 import pytest
 
 from console.processes import free_port
 from tests.sandbox.conftest import response, sandbox_config, start_sandbox
-from voice.demo import ANNOUNCEMENT_NUMBER, DEMO_CONFERENCES, VOICEMAIL_NUMBER
+from voice.demo import (
+    ANNOUNCEMENT_NUMBER,
+    DEMO_CONFERENCES,
+    SUPERVISOR_PHONE,
+    VOICEMAIL_NUMBER,
+)
 from voice.management.commands.sandbox import DEMO_NUMBERS
 from voice.sandbox.scenarios import Demo
 
@@ -169,3 +175,12 @@ async def test_a_caller_or_a_dial_out_that_fails_does_not_stop_the_demos_traffic
 
     assert len([c for c in calls if c.direction == "inbound"]) >= 8
     assert [c for c in calls if c.tag == "demo-dial-out"]
+
+
+def test_the_demo_supervisors_phone_always_answers_at_once_and_stays_until_hung_up():
+    demo = Demo(numbers=DEMO_NUMBERS)
+    rng = random.Random(3)
+    phones = [demo.callee(rng, SUPERVISOR_PHONE) for _ in range(200)]
+    assert {(phone.outcome, phone.ring_seconds, phone.hold_seconds) for phone in phones} == {("answer", 1.0, None)}
+    others = [demo.callee(rng, "+15551230000") for _ in range(200)]
+    assert {other.outcome for other in others} > {"answer"}

@@ -27,6 +27,10 @@ class ActionKind(models.TextChoices):
     REMOVE_MEMBER = "remove-member", "Remove from conference"
     END_CONFERENCE = "end-conference", "End conference"
     DIAL_OUT = "dial-out", "Dial out"
+    # An operator's own phone dialled into a conference to listen (a monitoring leg), and
+    # its mode changed: listen only, whisper to some members, barge in for everyone.
+    LISTEN = "listen", "Listen in"
+    MONITOR_MODE = "monitor-mode", "Change listening mode"
     CONFERENCE_RECORDING = "conference-recording", "Conference recording"
     TRANSCRIBE = "transcribe", "Request transcription"
     DELETE_RECORDING = "delete-recording", "Delete recording"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from voice import bandwidth, flows
-from voice.models import Action, Call, ConferenceMember
+from voice.models import Action, ActionKind, Call, ConferenceMember
 from voice.performers.done import Done, already_gone
 
 
@@ -83,13 +83,14 @@ def end_applied(action: Action) -> Done | None:
     return Done("Confirmed by reading the conference at Bandwidth: it has ended.", 200) if info.is_final else None
 
 
-def dial_out_applied(action: Action) -> Done | None:
-    """Whether createCall placed the call although its answer was lost: a call to the number,
-    tagged with the conference, since the action was recorded (listCalls, where Bandwidth
-    offers it). A call placed is never placed again: not found is a failure."""
+def placed_applied(action: Action) -> Done | None:
+    """Whether createCall placed the action's call (a dial-out, a listening leg) although
+    its answer was lost: a call to the number with the action's tag since the action was
+    recorded (listCalls, where Bandwidth offers it). A call placed is never placed again:
+    not found is a failure."""
     if action.call_id:
         return Done(f"Dialled {action.params['to']} already.")
-    tag = flows.dial_out_tag(action.params["conference"])
+    tag = _call_tag(action)
     try:
         calls = bandwidth.client().list_calls(min_start_time=action.created_at)
     except bandwidth.PermanentError as error:
@@ -148,15 +149,23 @@ def change_recording(action: Action) -> Done:
     return Done("Recording starts." if action.params.get("record") else "Recording stops.", 204)
 
 
-def dial_out(action: Action) -> Done:
-    """createCall tagged with the conference: its answer webhook gets that conference's BXML
-    (flows.plan_for). Creating a call is not safe to repeat: a connection lost after sending
-    fails the action (OutcomeUnknown) instead of dialling the number twice."""
+def _call_tag(action: Action) -> str:
+    if action.kind == ActionKind.LISTEN:
+        return flows.monitor_tag(action.params["conference"], action.params["user"])
+    return flows.dial_out_tag(action.params["conference"])
+
+
+def place_call(action: Action) -> Done:
+    """createCall for a dial-out (tagged with the conference: its answer webhook gets that
+    conference's BXML) or a listening leg (the operator's own phone, tagged as such: it
+    joins muted and unannounced; flows.plan_for). Creating a call is not safe to repeat:
+    once the request has left (Action.sending), a lost answer is confirmed by listing calls
+    (placed_applied), never by dialling again."""
+    tag = _call_tag(action)
     if action.call_id:
         # A redelivered task after the call was placed: never dial twice.
         return Done(f"Dialled {action.params['to']} already.")
     to, from_number = action.params["to"], action.params["from"]
-    tag = flows.dial_out_tag(action.params["conference"])
     action.sending()
     created = bandwidth.client().create_call(
         to=to,
@@ -168,3 +177,30 @@ def dial_out(action: Action) -> Done:
     action.placed(created.call_id)
     Call.placed(created.call_id, to=to, from_number=from_number, tag=tag)
     return Done(f"Dialling {to}.", 201)
+
+
+# What a listening leg's mode sets on its member: muted to listen only; heard by the
+# coached members alone to whisper; heard by everyone to barge in.
+MONITOR_MODES = {"listen": "listening", "whisper": "whispering", "barge": "barged in"}
+
+
+def _wanted_mode(action: Action) -> tuple[bool, list[str]]:
+    mode = action.params["mode"]
+    coached = list(action.params.get("callIdsToCoach") or []) if mode == "whisper" else []
+    return mode == "listen", coached
+
+
+def set_monitor_mode(action: Action) -> Done:
+    mute, coached = _wanted_mode(action)
+    info = _update_member(action, mute=mute, call_ids_to_coach=coached)
+    if info.mute != mute or set(info.call_ids_to_coach) != set(coached):
+        raise NotConfirmed("Bandwidth accepted the change, but the listening leg reads back otherwise.")
+    return Done(f"Now {MONITOR_MODES[action.params['mode']]} (read back from Bandwidth).", 204)
+
+
+def monitor_mode_applied(action: Action) -> Done | None:
+    mute, coached = _wanted_mode(action)
+    info = _read_member(action)
+    if info.mute != mute or set(info.call_ids_to_coach) != set(coached):
+        return None
+    return Done(f"Confirmed by reading the member at Bandwidth: {MONITOR_MODES[action.params['mode']]}.", 200)

@@ -175,8 +175,18 @@ class Member:
             "callIdsToCoach": list(self.call_ids_to_coach),
         }
 
-    def inspection(self) -> dict[str, Any]:
-        return {
+    def hears(self, other: Member) -> bool:
+        """Whether this member hears `other`, as Bandwidth mixes a conference: nobody hears a
+        member on hold nor one muted, a member on hold hears nobody, and a coach (a member
+        with callIdsToCoach) is heard only by the calls it coaches.
+        https://dev.bandwidth.com/docs/voice/bxml/conference"""
+        if other is self or self.hold or other.hold or other.mute:
+            return False
+        return not other.call_ids_to_coach or self.call.call_id in other.call_ids_to_coach
+
+    def inspection(self, present: list[Member] | None = None) -> dict[str, Any]:
+        """What the inspection shows; for a member in the conference, whom it hears."""
+        shown = {
             "callId": self.call.call_id,
             "mute": self.mute,
             "hold": self.hold,
@@ -184,6 +194,9 @@ class Member:
             "joinedTime": iso(self.joined_time),
             "leftTime": iso(self.left_time),
         }
+        if present is not None:
+            shown["hears"] = [other.call.call_id for other in present if self.hears(other)]
+        return shown
 
 
 @dataclass
@@ -237,7 +250,10 @@ class SimConference:
             "tag": self.tag,
             "conferenceEventUrl": self.event_target.url if self.event_target else None,
             "recordingIds": list(self.recording_ids),
-            "members": [member.inspection() for member in [*self.former_members, *self.members.values()]],
+            "members": [
+                *(member.inspection() for member in self.former_members),
+                *(member.inspection(list(self.members.values())) for member in self.members.values()),
+            ],
         }
 
 

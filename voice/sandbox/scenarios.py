@@ -42,6 +42,8 @@ class DemoNumbers:
     # The conference numbers the demo dials out from (the application routes an answered
     # dial-out by the number it was placed from).
     dial_out_from: tuple[str, ...]
+    # Operators' own phones (outside the account): they answer at once and stay until hung up.
+    operator_phones: tuple[str, ...] = ()
 
 
 @dataclass
@@ -152,6 +154,10 @@ class Demo(Scenario):
         ]
 
     def callee(self, rng: random.Random, to_number: str) -> Party:
+        if to_number in self.numbers.operator_phones:
+            operator = random_caller(rng)
+            operator.ring_seconds = 1.0
+            return operator
         callee = random_caller(rng, hold_seconds=rng.uniform(*CONFERENCE_STAY))
         callee.ring_seconds = rng.uniform(2, 6)
         roll = rng.random()

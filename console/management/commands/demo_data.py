@@ -1,5 +1,5 @@
 """python manage.py demo_data — the three demo operators (passwords printed) and the demo's
-call routes. Safe to run again: passwords are kept, routes an admin edited are left alone."""
+call routes, and the supervisor's phone. Safe to run again: passwords are kept, routes an admin edited are left alone."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 
 from console import roles
-from voice.demo import ensure_demo_routes
+from console.models import OperatorProfile
+from voice.demo import SUPERVISOR_PHONE, ensure_demo_routes
 
 DEMO_USERS = (roles.ADMIN, roles.SUPERVISOR, roles.AGENT)
 
@@ -36,6 +37,10 @@ class Command(BaseCommand):
             user.save()
             user.groups.set([Group.objects.get(name=name)])
             known[name] = password
+        # The demo supervisor's phone, which the demo's sandbox answers: listening in works at
+        # once. Set once; a phone the supervisor changed is kept.
+        supervisor = User.objects.get(username=roles.SUPERVISOR)
+        OperatorProfile.objects.get_or_create(user=supervisor, defaults={"phone": SUPERVISOR_PHONE})
         store.parent.mkdir(parents=True, exist_ok=True)
         store.write_text(json.dumps(known, indent=2))
         store.chmod(0o600)

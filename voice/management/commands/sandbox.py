@@ -24,6 +24,7 @@ DEMO_NUMBERS = DemoNumbers(
     announcement=demo.ANNOUNCEMENT_NUMBER,
     unrouted=demo.UNROUTED_NUMBER,
     dial_out_from=(demo.SALES_FLOOR_NUMBER, demo.SUPPORT_BRIDGE_NUMBER),
+    operator_phones=(demo.SUPERVISOR_PHONE,),
 )
 # The traffic each --scenario generates (each takes an optional rate).
 SCENARIOS: dict[str, Callable[..., Scenario]] = {"demo": partial(Demo, numbers=DEMO_NUMBERS), "quiet": Scenario}
