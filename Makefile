@@ -43,9 +43,11 @@ test: $(VENV)/.installed-dev chromium
 	  DATABASE_URL=$(BOUNDARY_DATABASE_URL) $(PY) -m pytest -m boundary $(PYTEST_ARGS); \
 	else echo "PostgreSQL does not answer on 127.0.0.1:5432: the boundary tests ran on SQLite only"; fi
 
-# Ten thousand webhooks (FUZZ_WEBHOOKS) against a running stack on PostgreSQL and Redis.
-fuzz: $(VENV)/.installed-dev
+# Ten thousand webhooks (FUZZ_WEBHOOKS) against a running stack on PostgreSQL and Redis, then
+# a thousand mutes and unmutes watched by a browser (make test runs two hundred).
+fuzz: $(VENV)/.installed-dev chromium
 	$(PY) -m pytest tests/fuzz -m fuzz -s $(PYTEST_ARGS)
+	MANY_MUTES=1000 $(PY) -m pytest tests/e2e/test_many_mutes.py -s $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-dev
 	$(PY) -m pytest tests/benchmarks -m benchmark -s $(PYTEST_ARGS)
