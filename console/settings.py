@@ -319,7 +319,7 @@ AXES_LOCKOUT_CALLABLE = "console.signin.locked_out_page"
 PROXY_COUNT = env_int("PROXY_COUNT", 0)
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "console-calls"
+LOGIN_REDIRECT_URL = "console-board"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"

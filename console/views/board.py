@@ -15,7 +15,7 @@ from console.filters import CallFilterForm
 
 @require_safe  # HEAD: a page whose socket closed asks whether its session holds
 @operator_required()
-def calls(request: HttpRequest) -> HttpResponse:
+def live_board(request: HttpRequest) -> HttpResponse:
     form = CallFilterForm(request.GET)
     window = board.call_window(form)
     rows = board.calls_by_id(window.call_ids)
@@ -40,6 +40,6 @@ def board_figures(request: HttpRequest) -> HttpResponse:
 
 
 urlpatterns = [
-    path("", calls, name="console-calls"),
+    path("", live_board, name="console-board"),
     path("board/figures", board_figures, name="console-board-figures"),
 ]
