@@ -8,6 +8,7 @@ from console.views import (
     board,
     calls,
     conferences,
+    errors,
     health,
     history,
     profile,
@@ -28,3 +29,8 @@ urlpatterns = [
     path("webhooks/voice", voice_webhook, name="voice-webhook"),
     path("admin/", admin.site.urls),
 ]
+
+# The console's own pages for errors, in its frame (console/views/errors.py).
+handler403 = errors.forbidden
+handler404 = errors.not_found
+handler500 = errors.server_error
