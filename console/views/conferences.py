@@ -167,6 +167,9 @@ def dial_out(request: HttpRequest, conference_id: str) -> HttpResponse:
             return redirect("console-conference", conference_id=conference_id)
         form = DialOutForm(conference)
     context = {"conference": conference, "dial_out_form": form, "dialled": dialled}
+    if dialled:
+        read_at = live.stamp()  # before the read, as _conference_changed does
+        context.update(stamp=read_at, panel=board.conference_panel(_conference(conference_id)))
     return render(request, "console/conference.html#dial-out", context)
 
 

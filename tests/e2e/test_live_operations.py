@@ -146,7 +146,7 @@ def test_a_supervisor_dials_a_participant_in_coaches_records_and_removes(stack, 
     # Dial a participant in: answered, they join this conference.
     page.fill("#dial-out-number", "+1 555 777 0001")
     page.get_by_role("button", name="Dial").click()
-    expect(page.locator("#dial-out")).to_contain_text("Dialling +15557770001")
+    expect(page.locator("#conference-summary .activity")).to_contain_text("Dial-out to +15557770001")
     dialled = page.locator("#member-rows tr.member-row", has_text="+15557770001")
     expect(dialled).to_be_visible(timeout=15_000)
     expect(page.locator("#conference-summary .activity")).to_contain_text("answered")
