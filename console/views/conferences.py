@@ -19,6 +19,7 @@ from console import board, listening, live, operations
 from console.decorators import operator_required
 from console.forms import CoachForm, DialOutForm, ListenForm, ListeningModeForm
 from console.models import OperatorProfile
+from console.views import errors
 from voice.models import Conference, ConferenceMember
 
 CONTROL = "console.control_conference"
@@ -134,7 +135,16 @@ def _conference_changed(request: HttpRequest, conference: Conference) -> HttpRes
 @operator_required(CONTROL)
 def mute_all(request: HttpRequest, conference_id: str) -> HttpResponse:
     conference = _conference(conference_id)
-    operations.mute_all(request.user, conference, _flag(request, "mute"))
+    mute = _flag(request, "mute")
+    batch = operations.mute_all(request.user, conference, mute)
+    if batch is not None and batch.params.get("mute") != mute:
+        # One mute batch at a time per conference: the other one is under way, and this
+        # request started nothing. Said where it stays, so the end state is not a surprise.
+        asked, running = ("Mute all", "Unmute all") if mute else ("Unmute all", "Mute all")
+        return errors.error_response(
+            request, 409, f"{asked} was not started",
+            f"{running} is still under way in this conference. Click {asked} again once it has finished.",
+        )
     return _conference_changed(request, conference)
 
 

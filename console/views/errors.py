@@ -1,6 +1,7 @@
 """The console's error pages: 403, 404 and 500 in the console's own frame (its navigation,
 its styles) for a page; for an htmx request, which would swap a whole page into a table
-row, a message shown above the page instead (base.html's #flash, by HX-Retarget)."""
+row, a message shown above the page instead (base.html's #flash, by HX-Retarget). A
+request refused for a reason of its own (409) is said the same way."""
 
 from __future__ import annotations
 
@@ -18,8 +19,10 @@ TEXTS = {
 }
 
 
-def error_response(request: HttpRequest, status: int) -> HttpResponse:
-    title, message = TEXTS[status]
+def error_response(request: HttpRequest, status: int, title: str = "", message: str = "") -> HttpResponse:
+    """The page, or the htmx message, for `status`: its own words unless others are given."""
+    if not title:
+        title, message = TEXTS[status]
     context = {"status": status, "title": title, "message": message}
     if getattr(request, "htmx", False):
         response = render(request, "console/error.html#message", context, status=status)

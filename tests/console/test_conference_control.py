@@ -209,6 +209,16 @@ def test_mute_all_is_one_batch_of_one_action_per_member_and_a_double_click_adds_
     assert "0/2 muted" in html and "Muting all…" in html
 
 
+def test_unmute_all_while_mute_all_runs_is_refused_with_its_reason(supervisor_client, conference, route, enqueued):
+    post(supervisor_client, "mute all", route, **{"HX-Request": "true"})
+    response = supervisor_client.post(
+        f"/conferences/{CONFERENCE}/mute-all", {"mute": "false"}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 409 and response["HX-Retarget"] == "#flash"
+    assert "Unmute all was not started" in response.content.decode()
+    assert ActionBatch.objects.get().params == {"mute": True} and Action.objects.count() == 2
+
+
 def test_mute_all_progress_counts_done_and_lists_failures(supervisor_client, conference, route, enqueued):
     post(supervisor_client, "mute all", route)
     first, second = ActionBatch.objects.get().actions.order_by("id")
