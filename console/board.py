@@ -164,6 +164,8 @@ class MemberRow:
     actions: dict[str, Action] = field(default_factory=dict)
     # Whose listening leg the member is, and in which mode; None for a caller.
     listener: listening.Listener | None = None
+    # The numbers of the members it coaches, as a person reads them.
+    coached: tuple[str, ...] = ()
 
     @property
     def dom_id(self) -> str:
@@ -204,7 +206,19 @@ def member_rows(members: Iterable[ConferenceMember]) -> list[MemberRow]:
         for found in listening.listeners({member.conference_id for member in members}).values()
         for listener in found
     }
-    return [MemberRow(member, actions[member.action_target], legs.get(member.action_target)) for member in members]
+    coached_ids = {call_id for member in members for call_id in member.call_ids_to_coach or ()}
+    numbers = dict(
+        ConferenceMember.objects.filter(call_id__in=coached_ids).values_list("call_id", "from_number")
+    ) if coached_ids else {}
+    return [
+        MemberRow(
+            member,
+            actions[member.action_target],
+            legs.get(member.action_target),
+            tuple(numbers.get(call_id) or call_id for call_id in member.call_ids_to_coach or ()),
+        )
+        for member in members
+    ]
 
 
 def present_members(conference: Conference) -> list[MemberRow]:

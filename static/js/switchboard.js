@@ -13,14 +13,17 @@
   })();
 
   /* Pushed rows are rendered once for every viewer, so their times are written in the
-     browser, in its own zone: <time datetime="…" data-local="time">. */
+     browser, in its own zone: <time datetime="…" data-local="time">. In the server's
+     formats (H:i:s, Y-m-d H:i), so that a time reads the same before and after. */
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
   function localTimes(root) {
     (root || document).querySelectorAll("time[data-local]:not([data-formatted])").forEach(function (el) {
       var when = new Date(el.getAttribute("datetime"));
       if (isNaN(when)) return;
+      var time = pad(when.getHours()) + ":" + pad(when.getMinutes());
       el.textContent = el.dataset.local === "datetime"
-        ? when.toLocaleString([], { hour12: false })
-        : when.toLocaleTimeString([], { hour12: false });
+        ? when.getFullYear() + "-" + pad(when.getMonth() + 1) + "-" + pad(when.getDate()) + " " + time
+        : time + ":" + pad(when.getSeconds());
       el.dataset.formatted = "";
     });
   }

@@ -159,7 +159,7 @@ def test_a_supervisor_dials_a_participant_in_coaches_records_and_removes(stack, 
     dialog.get_by_label("+15550003002").check()
     dialog.get_by_role("button", name="Coach the ticked members").click()
     expect(dialog).to_be_hidden()
-    expect(page.locator(f"#member-{first} .chip-coach")).to_have_text("coach of 1")
+    expect(page.locator(f"#member-{first} .chip-coach")).to_have_text("coach of +15550003002")
     assert sandbox_member(stack, conference_id, first)["callIdsToCoach"] == [second]
 
     # The support bridge records from its creation: stop, then start again.
