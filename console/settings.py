@@ -361,9 +361,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"no_traceback_below_500": {"()": "console.log_filters.NoTracebackBelow500"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["no_traceback_below_500"]}
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's own console handler (DEBUG only) would print each of its lines a second
+        # time beside the root's: listed here without handlers, they reach the root once.
+        "django": {"level": "INFO"},
         "django.channels.server": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
         # The in-memory broker has no host name, which kombu warns about on every start.

@@ -208,8 +208,25 @@
   document.addEventListener("htmx:beforeSwap", function (event) {
     if (isFlashedError(event.detail.xhr)) event.detail.shouldSwap = true;
   });
-  document.addEventListener("htmx:oobErrorNoTarget", function (event) {
-    if (event.detail && event.detail.content) insertRow(event.detail.content);
+  /* A pushed frame is read before htmx swaps it (base.html's hx-ext="live-frames"): an
+     element not on the page is a new row, put in its list, or else something this page
+     does not show (a call outside this view, a row already gone), left out. htmx would
+     otherwise report each as an error (htmx:oobErrorNoTarget) in the console. */
+  htmx.defineExtension("live-frames", {
+    transformResponse: function (text, xhr) {
+      if (xhr) return text;  /* the page's own requests; the ws extension passes none */
+      var frame = document.createElement("template");
+      frame.innerHTML = text;
+      var absent = Array.prototype.filter.call(frame.content.children, function (el) {
+        return !el.id || !document.getElementById(el.id);
+      });
+      if (!absent.length) return text;
+      absent.forEach(function (el) {
+        el.remove();
+        insertRow(el);
+      });
+      return frame.innerHTML;
+    }
   });
 
   /* Confirmations in a dialog of ours (keyboard-friendly, styled), not the browser's. */

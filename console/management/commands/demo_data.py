@@ -46,6 +46,6 @@ class Command(BaseCommand):
         store.chmod(0o600)
         routes = ensure_demo_routes()
         self.stdout.write(f"Call routes: {len(routes)} demo routes (edit them at /admin/voice/route/).")
-        self.stdout.write("Demo users (kept in var/demo-users.json):")
+        self.stdout.write(f"Demo users (kept in {store}):")
         for name in DEMO_USERS:
             self.stdout.write(f"  {name:<11} {known[name]}")
