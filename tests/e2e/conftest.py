@@ -1,7 +1,9 @@
+import re
 from contextlib import contextmanager
 
 import pytest
 
+from tests.e2e import accessibility
 from tests.support.services import chromium_path
 from tests.support.stack import running_stack
 
@@ -32,26 +34,82 @@ def browser():
         browser.close()
 
 
-@contextmanager
-def _operator_page(browser):
-    """A page in a browser context of its own: its own cookies, its own session."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
+class BrowserErrors:
+    """What went wrong in a test's pages: console errors, uncaught exceptions, answers of
+    400 and above, requests that failed. A test declares the ones it causes on purpose
+    (`expected_browser_errors.allow(403)`, `.allow_console("pattern")`); any other fails it."""
+
+    def __init__(self) -> None:
+        self.statuses: set[int] = set()
+        self.console_patterns: list[re.Pattern] = []
+        self.seen: list[str] = []
+
+    def allow(self, *statuses: int) -> None:
+        self.statuses.update(statuses)
+
+    def allow_console(self, pattern: str) -> None:
+        self.console_patterns.append(re.compile(pattern))
+
+    def watch(self, page) -> None:
+        page.on("console", lambda message: self._console(page, message))
+        page.on("pageerror", lambda error: self.seen.append(f"{page.url}: uncaught {error}"))
+        page.on("response", lambda response: self._response(response))
+        page.on("requestfailed", lambda request: self._failed(request))
+
+    def _console(self, page, message) -> None:
+        if message.type != "error":
+            return
+        text = message.text
+        # The browser's and htmx's words for an answer the test expects.
+        status = re.search(r"status of (\d{3})|Error Code (\d{3})", text)
+        if status and int(status.group(1) or status.group(2)) in self.statuses:
+            return
+        if any(pattern.search(text) for pattern in self.console_patterns):
+            return
+        self.seen.append(f"{page.url}: console error: {text}")
+
+    def _response(self, response) -> None:
+        if response.status >= 400 and response.status not in self.statuses:
+            self.seen.append(f"{response.request.method} {response.url}: {response.status}")
+
+    def _failed(self, request) -> None:
+        # Aborted: a page left while a request was under way, or a download taken over.
+        if "ERR_ABORTED" not in (request.failure or ""):
+            self.seen.append(f"{request.method} {request.url}: failed ({request.failure})")
 
 
 @pytest.fixture
-def page(browser):
-    with _operator_page(browser) as page:
+def expected_browser_errors():
+    return BrowserErrors()
+
+
+@contextmanager
+def _operator_page(browser, errors: BrowserErrors):
+    """A page in a browser context of its own: its own cookies, its own session. The test
+    fails on any error of the page's it did not declare."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    errors.watch(page)
+    visited: list[str] = []
+    page.on("framenavigated", lambda frame: visited.append(frame.url) if frame == page.main_frame else None)
+    yield page
+    problems = accessibility.check(page, visited)
+    context.close()
+    assert errors.seen == [], "errors in the browser:\n" + "\n".join(errors.seen)
+    assert problems == [], "accessibility (axe-core), serious or critical:\n" + "\n".join(problems)
+
+
+@pytest.fixture
+def page(browser, expected_browser_errors):
+    with _operator_page(browser, expected_browser_errors) as page:
         yield page
 
 
 @pytest.fixture
-def second_page(browser):
+def second_page(browser, expected_browser_errors):
     """A second operator."""
-    with _operator_page(browser) as page:
+    with _operator_page(browser, expected_browser_errors) as page:
         yield page
 
 

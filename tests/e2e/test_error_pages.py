@@ -21,7 +21,8 @@ def expect_framed_error(page, status: int, heading: str) -> None:
     assert page.evaluate("getComputedStyle(document.querySelector('.error-page')).textAlign") == "center"
 
 
-def test_a_page_an_agent_may_not_open_is_the_consoles_403_page(screens_stack, page):
+def test_a_page_an_agent_may_not_open_is_the_consoles_403_page(screens_stack, page, expected_browser_errors):
+    expected_browser_errors.allow(403)
     sign_in(page, screens_stack, "agent")
     response = page.goto(screens_stack.url + "/history/")
     assert response.status == 403
@@ -29,7 +30,10 @@ def test_a_page_an_agent_may_not_open_is_the_consoles_403_page(screens_stack, pa
 
 
 @pytest.mark.parametrize("role", ["agent", "supervisor"])
-def test_the_admin_answers_the_consoles_403_to_a_signed_in_operator_who_is_not_staff(screens_stack, page, role):
+def test_the_admin_answers_the_consoles_403_to_a_signed_in_operator_who_is_not_staff(
+    screens_stack, page, role, expected_browser_errors
+):
+    expected_browser_errors.allow(403)
     sign_in(page, screens_stack, role)
     expect(page.get_by_role("navigation").get_by_role("link", name="Admin")).to_have_count(0)
     response = page.goto(screens_stack.url + "/admin/")
@@ -45,7 +49,8 @@ def test_the_admin_link_is_shown_to_the_admin_and_opens_the_admin(screens_stack,
     expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
 
 
-def test_an_htmx_request_refused_shows_a_message_and_leaves_the_page_alone(screens_stack, page):
+def test_an_htmx_request_refused_shows_a_message_and_leaves_the_page_alone(screens_stack, page, expected_browser_errors):
+    expected_browser_errors.allow(403)
     sign_in(page, screens_stack, "agent")
     # A button of a region the agent may not use, clicked: as a button whose permission was
     # taken away while the page was open.
@@ -74,8 +79,10 @@ def _database_beside_the_browser():
 
 
 @pytest.fixture
-def signed_in(_database_beside_the_browser, live_server, page, django_user_model, settings):
+def signed_in(_database_beside_the_browser, live_server, page, django_user_model, settings, expected_browser_errors):
     settings.ROOT_URLCONF = "tests.e2e.broken_urls"
+    # The live server speaks no websocket: the pages' live sockets are refused.
+    expected_browser_errors.allow_console(r"WebSocket|\[object Event\]")
     client = Client()
     client.force_login(django_user_model.objects.create_user("operator"))
     page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
@@ -83,7 +90,8 @@ def signed_in(_database_beside_the_browser, live_server, page, django_user_model
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_missing_page_is_the_consoles_404_page(signed_in, page):
+def test_a_missing_page_is_the_consoles_404_page(signed_in, page, expected_browser_errors):
+    expected_browser_errors.allow(404)
     response = page.goto(signed_in + "/calls/c-no-such-call")
     assert response.status == 404
     expect_framed_error(page, 404, "Not found")
@@ -93,7 +101,8 @@ def test_a_missing_page_is_the_consoles_404_page(signed_in, page):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_fault_is_the_consoles_500_page(signed_in, page):
+def test_a_fault_is_the_consoles_500_page(signed_in, page, expected_browser_errors):
+    expected_browser_errors.allow(500)
     response = page.goto(signed_in + "/broken")
     assert response.status == 500
     expect_framed_error(page, 500, "Something went wrong")

@@ -44,7 +44,8 @@ def test_calls_arriving_and_leaving_log_no_error_on_the_board_nor_a_calls_page(s
     assert errors == []
 
 
-def test_a_403_is_one_line_in_the_terminal_without_a_traceback(screens_stack, page):
+def test_a_403_is_one_line_in_the_terminal_without_a_traceback(screens_stack, page, expected_browser_errors):
+    expected_browser_errors.allow(403)
     sign_in(page, screens_stack, "agent")
     assert page.goto(screens_stack.url + "/audit/audit.csv").status == 403
     log = screens_stack.logs / "console.log"

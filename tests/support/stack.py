@@ -118,7 +118,9 @@ def running_stack(tmp_path: Path, *, production: bool = False, web: int = 1, wor
                     start(f"worker{number}" if workers > 1 else "worker", worker_command(f"worker{number}@%h"))
                 start("beat", beat_command(tmp_path / "var" / "celerybeat-schedule"))
             sandbox = start("sandbox", manage_command("sandbox", "--port", str(sandbox_port), "--scenario", "quiet"))
-            if not wait_for_port("127.0.0.1", sandbox_port, 20, alive=lambda: sandbox.poll() is None):
+            # Generous: on a machine whose cores are busy (CI, other tests) the sandbox takes
+            # long to start; the wait ends at once if it dies.
+            if not wait_for_port("127.0.0.1", sandbox_port, 60, alive=lambda: sandbox.poll() is None):
                 raise RuntimeError("the sandbox did not start:\n" + (logs / "sandbox.log").read_text())
             auth = (env.get("BANDWIDTH_USERNAME", "sandbox"), env.get("BANDWIDTH_PASSWORD", "sandbox-password"))
             stack = Stack(
@@ -145,7 +147,7 @@ def _start_consoles(start, port: int, count: int, var: Path, logs: Path) -> list
     """One daphne on `port`, or `count` of them behind HAProxy listening on `port`."""
     if count == 1:
         console = start("console", console_command("127.0.0.1", port))
-        if not wait_for_port("127.0.0.1", port, 30, alive=lambda: console.poll() is None):
+        if not wait_for_port("127.0.0.1", port, 60, alive=lambda: console.poll() is None):
             raise RuntimeError("the console did not start:\n" + (logs / "console.log").read_text())
         return [f"http://127.0.0.1:{port}"]
     ports = start_balanced(start, "127.0.0.1", port, count, var / "haproxy.cfg")
