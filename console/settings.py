@@ -278,6 +278,11 @@ HANDOVER_IN_BACKGROUND = True
 # Operator actions: a queued action older than this is dropped, never applied late.
 ACTION_STALE_AFTER = env_float("ACTION_STALE_AFTER", 30.0)
 ACTION_MAX_ATTEMPTS = env_int("ACTION_MAX_ATTEMPTS", 6)
+# A worker holds an action it is sending for this long; if it dies, the action is resolved
+# by reading Bandwidth once the lease has run out. It must exceed what one attempt can take
+# (a request and a read, each up to BANDWIDTH_CONNECT_TIMEOUT + BANDWIDTH_READ_TIMEOUT), or
+# a slow but living worker's action is resolved by another while it is still being sent.
+ACTION_CLAIM_LEASE = env_float("ACTION_CLAIM_LEASE", 60.0)
 BANDWIDTH_TIMEOUT = (env_float("BANDWIDTH_CONNECT_TIMEOUT", 3.05), env_float("BANDWIDTH_READ_TIMEOUT", 10.0))
 # Webhook bodies larger than this are refused; Bandwidth's payloads are a few KB.
 WEBHOOK_MAX_BYTES = env_int("WEBHOOK_MAX_BYTES", 64 * 1024)
