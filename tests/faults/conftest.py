@@ -3,17 +3,28 @@ case's time on a loaded machine): daphne, a Celery worker and beat, the sandbox,
 PostgreSQL database of its own and a redis-server of its own, which one case kills."""
 
 import pytest
+from playwright.sync_api import sync_playwright
 
-# The browser the e2e tests drive (Debian's chromium, one per module).
-from tests.e2e.conftest import browser  # noqa: F401
+from tests.e2e.conftest import CHROMIUM_FLAGS
 from tests.faults.harness import FAST_RECONCILIATION, environment, private_redis
-from tests.support.services import require_postgres
+from tests.support.services import chromium_path, require_postgres
 from tests.support.stack import running_stack
 
 # The killed worker's actions are resolved once its lease has run out: short enough for
 # the test (a mute here takes two requests of at most a second or two each); actions stay
 # fresh while a worker or Redis is away, so that each ends done, not dropped.
 FAULT_SETTINGS = {**FAST_RECONCILIATION, "ACTION_CLAIM_LEASE": 12, "ACTION_STALE_AFTER": 90}
+
+
+@pytest.fixture(scope="package")
+def browser():
+    """Debian's chromium, once for the suite (the package has no asyncio tests, whose event
+    loop Playwright's sync API would hold: tests/e2e/conftest.py)."""
+    executable = chromium_path()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
 
 
 @pytest.fixture(scope="package")
