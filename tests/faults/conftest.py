@@ -13,7 +13,7 @@ from tests.support.stack import running_stack
 # The killed worker's actions are resolved once its lease has run out: short enough for
 # the test (a mute here takes two requests of at most a second or two each); actions stay
 # fresh while a worker or Redis is away, so that each ends done, not dropped.
-FAULT_SETTINGS = {**FAST_RECONCILIATION, "ACTION_CLAIM_LEASE": 12, "ACTION_STALE_AFTER": 90}
+FAULT_SETTINGS = {**FAST_RECONCILIATION, "ACTION_CLAIM_LEASE": 8, "ACTION_STALE_AFTER": 90}
 
 
 @pytest.fixture(scope="package")

@@ -72,6 +72,13 @@ class PrivateRedis:
         self.process.kill()
         self.process.wait()
 
+    def pause(self) -> None:
+        """Stalled: connections stay open and nothing answers (a swapping or frozen host)."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self.process.send_signal(signal.SIGCONT)
+
 
 @contextmanager
 def private_redis(directory: Path):
@@ -82,6 +89,7 @@ def private_redis(directory: Path):
         yield redis
     finally:
         if redis.process.poll() is None:
+            redis.resume()
             redis.kill()
 
 
@@ -96,6 +104,17 @@ def kill_with_children(stack: Stack, name: str) -> None:
         except ProcessLookupError:
             pass
     stack.processes.processes[name].wait()
+
+
+def restart_the_dead(stack: Stack) -> list[str]:
+    """Start again each Celery process that has exited, as the production profile's
+    supervisor does (docker compose's `restart: unless-stopped`); their names. Celery 5.7's
+    worker can exit ("Unrecoverable error: AttributeError: 'NoneType' object has no attribute
+    'hostname'") when Redis goes away while it acknowledges a task."""
+    dead = [name for name in stack.processes.exited() if name.startswith(("worker", "beat"))]
+    for name in dead:
+        stack.start(name)
+    return dead
 
 
 class Traffic:
@@ -141,12 +160,13 @@ class Supervisor:
     def __init__(self, stack: Stack) -> None:
         self.url = stack.url
         self.session = requests.Session()
-        self.session.get(f"{self.url}/login/", timeout=10)
+        # Signing in hashes the password (PBKDF2, a second of CPU): slow on a loaded machine.
+        self.session.get(f"{self.url}/login/", timeout=60)
         answer = self.session.post(
             f"{self.url}/login/",
             data={"username": "supervisor", "password": stack.passwords["supervisor"], "csrfmiddlewaretoken": self.session.cookies["csrftoken"]},
             headers={"Referer": f"{self.url}/login/"},
-            timeout=10,
+            timeout=60,
         )
         assert answer.ok and "sessionid" in self.session.cookies, answer.text[:500]
         self.answers: Counter = Counter()

@@ -15,7 +15,7 @@ from tests.support.services import require
 
 pytestmark = [pytest.mark.e2e, pytest.mark.production]
 
-MEMBERS = 8
+MEMBERS = 6
 # Each request to the sandbox answers after this long: the worker's two pool processes each
 # hold a mute in flight when it is killed.
 LATENCY_MS = 1000
