@@ -209,3 +209,18 @@ def test_the_pcmu_encoder_is_g711_as_the_standard_library_encodes_it():
     samples = array("h", range(-32768, 32768, 7))
 
     assert audio.to_ulaw(samples) == audioop.lin2ulaw(samples.tobytes(), 2)
+
+
+@pytest.mark.asyncio
+async def test_the_inspection_api_stops_a_stream_as_a_failure_on_bandwidths_side(sandbox, application, destination):
+    application.reply("initiate", response(start_stream(destination, application), "<Pause duration='3600'/>"))
+    call = await sandbox.offer()
+    await application.wait_for("mediaStreamStarted")
+    _, (stream,), _ = await sandbox.request("GET", "/sandbox/streams")
+
+    status, _, _ = await sandbox.request("POST", f"/sandbox/streams/{stream['id']}/stop")
+    (stopped,) = await application.wait_for("mediaStreamStopped")
+
+    assert status == 200 and stopped.payload["cause"] == "error"
+    await destination.wait_for("stop")
+    assert (await sandbox.call(call["callId"]))["state"] == "answered"

@@ -8,6 +8,7 @@ what it received and sent, and the settings that change while it runs.
     GET  /sandbox/recordings       every recording's metadata, conference ones included
     GET  /sandbox/streams          every media stream (<StartStream>): state, frames sent, and
                                    when each frame that starts a sentence was sent
+    POST /sandbox/streams/{id}/stop  end a stream as a failure on Bandwidth's side would
     GET  /sandbox/requests         the REST requests received (passwords masked)
     GET  /sandbox/webhooks         the webhooks sent, with the status each got
     GET|PUT /sandbox/faults        fault injection
@@ -111,6 +112,17 @@ async def streams(request: web.Request) -> web.Response:
     return web.json_response([stream.inspection() for stream in simulation(request).streams.by_id.values()])
 
 
+async def stop_stream(request: web.Request) -> web.Response:
+    """End a media stream as Bandwidth ends one that fails on its side: the call goes on,
+    mediaStreamStopped says cause error."""
+    sim = simulation(request)
+    stream = sim.streams.by_id.get(request.match_info["stream_id"])
+    if stream is None or stream.state != "started":
+        raise Invalid("no media stream sending with that id")
+    await sim.streams.fail(stream, "The stream was stopped by the sandbox's inspection API")
+    return web.json_response(stream.inspection())
+
+
 async def received_requests(request: web.Request) -> web.Response:
     return web.json_response(list(request.app[REQUESTS]))
 
@@ -150,6 +162,7 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/sandbox/conferences", conferences)
     router.add_get("/sandbox/recordings", recordings)
     router.add_get("/sandbox/streams", streams)
+    router.add_post("/sandbox/streams/{stream_id}/stop", stop_stream)
     router.add_get("/sandbox/requests", received_requests)
     router.add_get("/sandbox/webhooks", webhooks)
     router.add_route("GET", "/sandbox/faults", faults)

@@ -210,6 +210,10 @@ class MediaStreams:
             if stream.state == "started" and stream in self.sending:
                 self.scheduler.spawn(self._close(stream, "closed"))
 
+    async def fail(self, stream: SimStream, message: str) -> None:
+        """The stream ends on Bandwidth's side while the call goes on (cause error)."""
+        await self._close(stream, "error", message)
+
     def _reject(self, stream: SimStream, cause: str, message: str, original: SimStream | None = None) -> None:
         stream.state, stream.cause, stream.error_message = "rejected", cause, message
         extra: dict[str, Any] = {"cause": cause, "errorMessage": message}
