@@ -50,6 +50,8 @@ class Stack:
     database_url: str | None = None
     # Each console process's own URL (the load balancer, at `url`, spreads over them).
     consoles: list[str] = field(default_factory=list)
+    # Each process's id by name ("console", "sandbox", ...): benchmarks read their CPU time.
+    pids: dict[str, int] = field(default_factory=dict)
 
     def log_text(self) -> str:
         return stack_logs(self.logs)
@@ -128,6 +130,7 @@ def running_stack(tmp_path: Path, *, production: bool = False, web: int = 1, wor
                 logs=logs,
                 database_url=database_url,
                 consoles=consoles,
+                pids={name: process.pid for name, process in group.processes.items()},
             )
             try:
                 yield stack

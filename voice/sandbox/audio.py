@@ -283,11 +283,20 @@ class LiveVoice:
             noise[index] >>= shift
         # A second of the line's noise, looped: steady, as a line's hiss or hum is.
         self.noise = noise
+        self.noise_frames: dict[int, bytes] = {}
         self.frame = 0
         self.said = 0
         # The words to come, in sample positions: (start, samples).
         self.words: list[tuple[int, array]] = []
         self.next_sentence = int(start * SAMPLE_RATE)
+
+    def prepare(self) -> None:
+        """Render the words of every sentence the caller will say (kept by _word), so that
+        sending a frame only slices them: rendering takes milliseconds a word, too long for
+        the event loop that paces every stream (media_streams.py runs this in a thread)."""
+        for text in self.sentences:
+            for burst in say(text, 0.0, self.speaker):
+                _word(burst.pitch, burst.vowel, max(1, int(burst.length * SAMPLE_RATE)))
 
     def _schedule(self, until: int) -> None:
         while self.sentences and self.next_sentence < until:
@@ -307,9 +316,15 @@ class LiveVoice:
         sentence_starts = bool(self.sentences) and first <= self.next_sentence < last
         self._schedule(last)
         offset = first % SAMPLE_RATE
-        samples = self.noise[offset:offset + FRAME_SAMPLES]
         while self.words and self.words[0][0] + len(self.words[0][1]) <= first:
             self.words.pop(0)
+        if not self.words or self.words[0][0] >= last:
+            # Noise alone: the loop's 50 frames are encoded once.
+            encoded = self.noise_frames.get(offset)
+            if encoded is None:
+                encoded = self.noise_frames[offset] = to_ulaw(self.noise[offset:offset + FRAME_SAMPLES])
+            return encoded, sentence_starts
+        samples = self.noise[offset:offset + FRAME_SAMPLES]
         for start, word in self.words:
             if start >= last:
                 break

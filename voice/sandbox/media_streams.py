@@ -117,6 +117,18 @@ class SimStream:
         }
 
 
+def _voices(stream: SimStream) -> dict[str, audio.LiveVoice]:
+    """Each track's sound. The outbound track (what the call hears) is the line's noise alone:
+    the sandbox does not mix a conference's audio."""
+    voices = {}
+    for track in stream.tracks:
+        sentences = stream.call.party.sentences if track == "inbound" else []
+        seed = ids.seed_of(stream.stream_id) + (0 if track == "inbound" else 1)
+        voices[track] = audio.LiveVoice(stream.call.speaker, sentences, seed, noisy=stream.call.party.noisy_line)
+        voices[track].prepare()
+    return voices
+
+
 class MediaStreams:
     """Every stream the sandbox opened, by id, and the ones sending."""
 
@@ -181,17 +193,14 @@ class MediaStreams:
                 await stream.socket.close()
             self._reject(stream, "connection-error", f"Could not connect to {destination}: {type(error).__name__}: {error}")
             return
+        # The voices are made and their words rendered in a thread: milliseconds each, which
+        # the pacing loop of every other stream cannot spare.
+        stream.voices = await asyncio.to_thread(_voices, stream)
+        stream.state = "started"
+        stream.started_at = time.monotonic()
         if call.is_over:
             await self._close(stream, "closed")
             return
-        stream.state = "started"
-        stream.started_at = time.monotonic()
-        for track in tracks:
-            # The outbound track (what the call hears) is the line's noise alone: the sandbox
-            # does not mix a conference's audio.
-            sentences = call.party.sentences if track == "inbound" else []
-            seed = ids.seed_of(stream_id) + (0 if track == "inbound" else 1)
-            stream.voices[track] = audio.LiveVoice(call.speaker, sentences, seed, noisy=call.party.noisy_line)
         stream.reader = self.scheduler.spawn(self._read(stream))
         self.sending.append(stream)
         self._notify(stream, "mediaStreamStarted")
