@@ -271,6 +271,15 @@ LIVE_PUSH_INTERVAL = 0.025
 # sign-out, a deactivation or a permission change closes sockets at once.
 LIVE_SESSION_CHECK_INTERVAL = env_float("LIVE_SESSION_CHECK_INTERVAL", 30.0)
 
+# Bandwidth's media streams (who is talking, console/media_consumer.py): at most this many
+# open in one console process (three full conferences take 60), messages of at most this
+# many characters (a 20 ms frame is about 300), on average at most this many messages a
+# second per stream (Bandwidth sends 50), in bursts of at most MEDIA_MESSAGES_BURST.
+MEDIA_STREAMS_MAX = env_int("MEDIA_STREAMS_MAX", 120)
+MEDIA_MESSAGE_MAX_BYTES = env_int("MEDIA_MESSAGE_MAX_BYTES", 8192)
+MEDIA_MESSAGES_PER_SECOND_MAX = env_int("MEDIA_MESSAGES_PER_SECOND_MAX", 100)
+MEDIA_MESSAGES_BURST = env_int("MEDIA_MESSAGES_BURST", 250)
+
 # Tasks are handed to Celery by a thread of each process, off the request's path
 # (voice/handover.py). Unit tests hand them over in the committing thread.
 HANDOVER_IN_BACKGROUND = True

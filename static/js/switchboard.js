@@ -180,8 +180,22 @@
       event.detail.shouldSwap = false;
     }
   });
+  /* Talkers first (a conference's members, ?talkers=first): the members speaking now move
+     to the top, the others keep their order. Rows are moved, not rebuilt: the selection and
+     the buttons stay as they are. */
+  function talkersFirst() {
+    var table = document.querySelector("table[data-talkers-first]");
+    var body = table && table.tBodies[0];
+    if (!body) return;
+    var members = Array.prototype.slice.call(body.querySelectorAll("tr.member-row"));
+    var speaking = members.filter(function (row) { return row.querySelector('[data-talking="speaking"]'); });
+    var wanted = speaking.concat(members.filter(function (row) { return speaking.indexOf(row) < 0; }));
+    var changed = wanted.some(function (row, index) { return members[index] !== row; });
+    if (changed) wanted.forEach(function (row) { body.appendChild(row); });
+  }
   document.addEventListener("htmx:wsAfterMessage", function () {
     document.querySelectorAll("tr[data-after]").forEach(function (row) { place(row, row.parentNode); });
+    talkersFirst();
     reselect();
     localTimes();
     htmx.trigger(document.body, "refresh-figures");
@@ -262,7 +276,7 @@
     var row = selected();
     if (row) row.classList.add("selected");
   }
-  document.addEventListener("htmx:afterSettle", function () { reselect(); localTimes(); });
+  document.addEventListener("htmx:afterSettle", function () { reselect(); localTimes(); talkersFirst(); });
   function move(step) {
     var list = rows();
     if (!list.length) return;
@@ -318,6 +332,7 @@
     /* Only a page that follows something live says whether it is live. */
     var indicator = document.getElementById("live-indicator");
     if (indicator && document.querySelector("[ws-connect]")) indicator.hidden = false;
+    talkersFirst();
     tick();
     setInterval(tick, 1000);
   });
