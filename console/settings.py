@@ -267,6 +267,12 @@ EMAIL_BACKEND = (
 )
 EMAIL_HOST = EMAIL_HOST or "localhost"
 
+# Beat notes each tick in the cache, for /readyz (console/beat.py).
+CELERY_BEAT_SCHEDULER = "console.beat:HeartbeatScheduler"
+# /metrics answers a request with "Authorization: Bearer <METRICS_TOKEN>" (or a staff user
+# signed in); without a token set, staff only.
+METRICS_TOKEN = env("METRICS_TOKEN", "")
+
 CELERY_BEAT_SCHEDULE = {
     # Actions a worker never picked up are handed over again, or dropped once stale.
     "sweep-actions": {"task": "voice.tasks.sweep_actions", "schedule": 5.0, "options": {"expires": 5.0}},
@@ -377,7 +383,7 @@ if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     # The load balancer's health check speaks plain http to each process.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)

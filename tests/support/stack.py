@@ -50,6 +50,8 @@ class Stack:
     database_url: str | None = None
     # Each console process's own URL (the load balancer, at `url`, spreads over them).
     consoles: list[str] = field(default_factory=list)
+    # The running processes by name (console, worker, beat, sandbox...), for tests that stop one.
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     def log_text(self) -> str:
         return stack_logs(self.logs)
@@ -118,7 +120,7 @@ def running_stack(tmp_path: Path, *, production: bool = False, web: int = 1, wor
                     start(f"worker{number}" if workers > 1 else "worker", worker_command(f"worker{number}@%h"))
                 start("beat", beat_command(tmp_path / "var" / "celerybeat-schedule"))
             sandbox = start("sandbox", manage_command("sandbox", "--port", str(sandbox_port), "--scenario", "quiet"))
-            if not wait_for_port("127.0.0.1", sandbox_port, 20, alive=lambda: sandbox.poll() is None):
+            if not wait_for_port("127.0.0.1", sandbox_port, 60, alive=lambda: sandbox.poll() is None):
                 raise RuntimeError("the sandbox did not start:\n" + (logs / "sandbox.log").read_text())
             auth = (env.get("BANDWIDTH_USERNAME", "sandbox"), env.get("BANDWIDTH_PASSWORD", "sandbox-password"))
             stack = Stack(
@@ -128,6 +130,7 @@ def running_stack(tmp_path: Path, *, production: bool = False, web: int = 1, wor
                 logs=logs,
                 database_url=database_url,
                 consoles=consoles,
+                processes=group.processes,
             )
             try:
                 yield stack
