@@ -143,6 +143,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "console.context_processors.alerts",
             ],
         },
     },
@@ -245,6 +246,33 @@ RECONCILE_LOOKBACK = env_float("RECONCILE_LOOKBACK", 3600.0)
 # call that is up): a 404 ends a call or conference only once it is older than this.
 RECONCILE_FORGET_AFTER = env_float("RECONCILE_FORGET_AFTER", 600.0)
 
+# Alerts (console/alerts.py): the rules are evaluated every ALERT_INTERVAL seconds; a
+# delivery (webhook, e-mail) is tried ALERT_DELIVERY_MAX_ATTEMPTS times, backing off from
+# ALERT_DELIVERY_BACKOFF seconds (doubling, at most 5 minutes).
+ALERT_INTERVAL = env_float("ALERT_INTERVAL", 15.0)
+ALERT_DELIVERY_MAX_ATTEMPTS = env_int("ALERT_DELIVERY_MAX_ATTEMPTS", 8)
+ALERT_DELIVERY_BACKOFF = env_float("ALERT_DELIVERY_BACKOFF", 2.0)
+ALERT_WEBHOOK_TIMEOUT = (3.05, 10.0)
+# Alerts by e-mail go through Django's mail settings: SMTP at EMAIL_HOST. The embedded
+# default, with no EMAIL_HOST, writes them to the console's output instead.
+EMAIL_HOST = env("EMAIL_HOST", "")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "switchboard@localhost")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.console.EmailBackend" if DEBUG and not EMAIL_HOST else "django.core.mail.backends.smtp.EmailBackend"
+)
+EMAIL_HOST = EMAIL_HOST or "localhost"
+
+# Beat notes each tick in the cache, for /readyz (console/beat.py).
+CELERY_BEAT_SCHEDULER = "console.beat:HeartbeatScheduler"
+# /metrics answers a request with "Authorization: Bearer <METRICS_TOKEN>" (or a staff user
+# signed in); without a token set, staff only.
+METRICS_TOKEN = env("METRICS_TOKEN", "")
+
 CELERY_BEAT_SCHEDULE = {
     # Actions a worker never picked up are handed over again, or dropped once stale.
     "sweep-actions": {"task": "voice.tasks.sweep_actions", "schedule": 5.0, "options": {"expires": 5.0}},
@@ -253,6 +281,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "voice.tasks.reconcile",
         "schedule": RECONCILE_INTERVAL,
         "options": {"expires": RECONCILE_INTERVAL},
+    },
+    # Alert rules evaluated (console/alerts.py), lost deliveries handed over again.
+    "alerts": {
+        "task": "console.tasks.evaluate_alerts",
+        "schedule": ALERT_INTERVAL,
+        "options": {"expires": ALERT_INTERVAL},
     },
 }
 
@@ -363,7 +397,7 @@ if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     # The load balancer's health check speaks plain http to each process.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)

@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from console.views import (
+    alerts,
     board,
     calls,
     conferences,
@@ -16,6 +17,7 @@ from console.views import (
 from voice.webhooks import voice_webhook
 
 urlpatterns = [
+    *alerts.urlpatterns,
     *board.urlpatterns,
     *calls.urlpatterns,
     *conferences.urlpatterns,
