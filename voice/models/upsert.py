@@ -240,7 +240,7 @@ def upsert(
             if role:
                 params[_name(name, role)] = _prepare(meta.get_field(column or name), value)
     params.update(_defaults(model, {meta.get_field(name).attname for name in given}))
-    row = next(iter(model.objects.raw(sql, params)))
+    row = _rows(model, sql, params)[0]
     created = row.created_at == now
     return Outcome(row=row, created=created, changed=created or row.updated_at == now)
 
@@ -291,7 +291,7 @@ def _render(
     conflict = ", ".join(quote(meta.get_field(name).column) for name in key)
     return (
         f"INSERT INTO {existing.table} AS {existing.alias} ({inserted}) VALUES ({values}) "
-        f"ON CONFLICT ({conflict}) DO UPDATE SET {', '.join(assignments)} RETURNING *"
+        f"ON CONFLICT ({conflict}) DO UPDATE SET {', '.join(assignments)} RETURNING {_returning(model)}"
     )
 
 
@@ -345,5 +345,48 @@ def touch(model: type[M], where: dict[str, Any], **values: Any) -> list[M]:
     tests = [f"{quote(meta.get_field(name).column)} = %(where_{name})s" for name in where]
     params = {f"set_{name}": _prepare(meta.get_field(name), value) for name, value in values.items()}
     params.update({f"where_{name}": _prepare(meta.get_field(name), value) for name, value in where.items()})
-    sql = f"UPDATE {quote(meta.db_table)} SET {', '.join(assignments)} WHERE {' AND '.join(tests)} RETURNING *"
-    return list(model.objects.raw(sql, params))
+    sql = f"UPDATE {quote(meta.db_table)} SET {', '.join(assignments)} WHERE {' AND '.join(tests)} RETURNING {_returning(model)}"
+    return _rows(model, sql, params)
+
+
+# Rows back: each statement returns the model's columns in the order of its fields, and
+# they are loaded as the ORM loads a row (the backend's and the fields' converters, then
+# Model.from_db), without a RawQuerySet: that one reads the cursor's description and maps
+# its columns to fields again for every statement, which cost more than the statement.
+
+
+def _returning(model: type[models.Model]) -> str:
+    return ", ".join(connection.ops.quote_name(field.column) for field in model._meta.concrete_fields)
+
+
+# Per (database vendor, model): each column's converters, where it has any.
+_converters: dict[tuple, list[tuple[int, list, Any]]] = {}
+
+
+def _column_converters(model: type[models.Model]) -> list[tuple[int, list, Any]]:
+    key = (connection.vendor, model)
+    found = _converters.get(key)
+    if found is None:
+        found = []
+        for index, field in enumerate(model._meta.concrete_fields):
+            column = field.get_col(model._meta.db_table)
+            converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+            if converters:
+                found.append((index, converters, column))
+        _converters[key] = found
+    return found
+
+
+def _rows(model: type[M], sql: str, params: dict[str, Any]) -> list[M]:
+    converters = _column_converters(model)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    rows = []
+    for values in fetched:
+        values = list(values)
+        for index, functions, column in converters:
+            for convert in functions:
+                values[index] = convert(values[index], column, connection)
+        rows.append(model.from_db(connection.alias, None, values))
+    return rows
