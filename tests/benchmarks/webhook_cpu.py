@@ -233,6 +233,19 @@ class ThreadProfiles:
         return stats
 
 
+def renew_webhook_threads() -> None:
+    """A profile reaches the threads started after it: the webhooks' pool, started in the
+    warm-up, is started again."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from console import asgi, webhook_path
+
+    http = asgi.application.application_mapping["http"]
+    if isinstance(http, webhook_path.WebhookPath):
+        http.executor.shutdown()
+        http.executor = ThreadPoolExecutor(max_workers=webhook_path.THREADS, thread_name_prefix="webhook")
+
+
 def report_profile(profiles: ThreadProfiles, webhooks: int, top: int) -> str:
     stats = profiles.stats()
     by_area: Counter = Counter()
@@ -289,6 +302,7 @@ def main(argv: list[str] | None = None) -> None:
     wall, cpu = time.perf_counter(), time.process_time()
     if profile:
         profile.enable()
+        renew_webhook_threads()
     loop.run_until_complete(drive(driver, args.rounds, first=args.warmup, by_type=by_type))
     if profile:
         profile.disable()
