@@ -260,7 +260,7 @@ def report_profile(profiles: ThreadProfiles, webhooks: int, top: int) -> str:
     # Waiting is not work: the event loop's poll and the threads' locks.
     out = io.StringIO()
     stats.stream = out
-    stats.sort_stats("tottime").print_stats(top)
+    stats.sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(top)
     lines += ["", out.getvalue()]
     return "\n".join(lines)
 
