@@ -276,7 +276,10 @@ def _render(
     existing = Row(model)
 
     def placeholder(name: str) -> Placeholder:
-        return lambda role: f"%({_name(name, role)})s"
+        # A rule's own value is the proposed row's (EXCLUDED, which the VALUES clause
+        # fills from the same parameter): each value is sent once, not once per use.
+        proposed = f"excluded.{quote(meta.get_field(name).column)}"
+        return lambda role: f"%({_name(name, role)})s" if role else proposed
 
     given = {meta.get_field(name).attname: name for name in (*key, *rules, *new)}
     inserted, values = _new_row(model, given)
@@ -287,7 +290,7 @@ def _render(
     updated = existing.column("updated_at")
     if tracked:
         differs = " OR ".join(f"({setting[name]}) IS DISTINCT FROM {existing.column(name)}" for name in tracked)
-        assignments.append(f"{quote('updated_at')} = CASE WHEN {differs} THEN %(updated_at)s ELSE {updated} END")
+        assignments.append(f"{quote('updated_at')} = CASE WHEN {differs} THEN excluded.{quote('updated_at')} ELSE {updated} END")
     else:
         assignments.append(f"{quote('updated_at')} = {updated}")
     conflict = ", ".join(quote(meta.get_field(name).column) for name in key)
