@@ -249,7 +249,14 @@ def _name(column: str, role: str = "") -> str:
     return f"{column}__{role}" if role else column
 
 
+# Fields that store a str as it is: CharField.to_python and the database's preparation
+# return it unchanged, through half a dozen calls per value.
+_TEXT_FIELDS = (models.CharField, models.TextField)
+
+
 def _prepare(db, field: models.Field, value: Any) -> Any:
+    if value.__class__ is str and field.__class__ in _TEXT_FIELDS:
+        return value
     # `db` is the connection itself, looked up once per statement: every use of Django's
     # `connection` looks it up again (a context-local lookup), a dozen times per column.
     return field.get_db_prep_save(value, db)
