@@ -129,6 +129,17 @@ MIDDLEWARE = [
     # Turns a sign-in refused for a lock-out into the locked-out page; last, as axes asks.
     "axes.middleware.AxesMiddleware",
 ]
+# What of MIDDLEWARE a webhook goes through (console/webhook_path.py), in the same order:
+# the middleware that changes its answer or refuses it. The rest serves signed-in people
+# (sessions, CSRF, which the webhook is exempt from, authentication, messages, htmx, the
+# operator's time zone, axes), static files (WhiteNoise) or the admin.
+WEBHOOK_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.gzip.GZipMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
 
 ROOT_URLCONF = "console.urls"
 ASGI_APPLICATION = "console.asgi.application"
