@@ -122,6 +122,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "console.middleware.AdminForStaffOnlyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -142,6 +143,8 @@ WEBHOOK_MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "console.urls"
+# A refused CSRF check is a 403 like any other, on the console's own page.
+CSRF_FAILURE_VIEW = "console.views.errors.csrf_failure"
 ASGI_APPLICATION = "console.asgi.application"
 
 TEMPLATES = [
