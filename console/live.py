@@ -76,15 +76,15 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
-from console import board, live_bus
+from console import board, live_activity, live_bus
 from console.filters import CallFilterForm
 from console.ids import BANDWIDTH_ID
 from console.live_frames import AlertFeed, BoardFeed, CallFeed, ConferenceFeed, ConferenceListFeed, Feed, RecordingFeed, stamp
 from console.recording_page import RECORDING_ACTIONS
 from voice import signals
-from voice.models import Action, Call, Conference, Recording
+from voice.models import Action, Call, Conference, ConferenceMember, Recording
 
-__all__ = ["STREAM", "alert_changed", "feed_for", "group_for_stream", "drain", "discard", "send", "stamp"]
+__all__ = ["STREAM", "activity_changed", "alert_changed", "feed_for", "group_for_stream", "drain", "discard", "send", "stamp"]
 
 # The streams a page may follow, as console/routing.py routes them (ids as console/ids.py has them).
 STREAM = rf"calls|conferences|alerts|(?P<kind>call|conference|recording)-(?P<object_id>{BANDWIDTH_ID})"
@@ -147,6 +147,15 @@ def _committed(change: tuple[str, ...]) -> None:
         _held.append(change)
 
 
+def activity_changed(call_id: str, state: str, level: int = 0, noisy: bool = False) -> None:
+    """A member's activity, from the analysis of its stream (console/media_consumer.py): not a
+    database change, so it goes on the bus at once, values and all (console/live_activity.py
+    says why), and is remembered in this process for its pages."""
+    change = live_activity.change(call_id, state, level, noisy, stamp())
+    live_activity.record(change)
+    _committed(change)
+
+
 def drain() -> None:
     """Renders what the held changes push to every group they concern, watched or not, and
     gives each frame to send() (tests: LIVE_PUSH_IN_BACKGROUND off)."""
@@ -157,14 +166,18 @@ def drain() -> None:
     conferences |= {board.conference_of(action) for action in actions} - {None}
     calls = Call.objects.filter(call_id__in=[change[1] for change in changes if change[0] == "call"])
     conferences |= {board.dialled_into(call) for call in calls} - {None}
+    talking = [change[1] for change in changes if change[0] in ("activity", "call")]
+    conferences |= set(ConferenceMember.objects.filter(call_id__in=talking).present().values_list("conference_id", flat=True))
     feeds += [ConferenceFeed(conference_id) for conference_id in sorted(conferences)]
     recordings = {change[1] for change in changes if change[0] == "recording"}
     recordings |= {action.target for action in actions if action.kind in RECORDING_ACTIONS}
     feeds += [RecordingFeed(recording_id) for recording_id in sorted(recordings)]
     for feed in feeds:
+        # Primed first, as a hub's group is before any change reaches it (a conference's
+        # feed knows its members, whose activity concerns it).
+        feed.prime()
         concerned = {change for change in changes if feed.concerns(change)}
         if concerned:
-            feed.prime()
             for message in feed.render(concerned):
                 send(feed.name, message)
 

@@ -20,7 +20,7 @@ from typing import Protocol
 from django.conf import settings
 from django.db import close_old_connections
 
-from console import live_bus
+from console import live_activity, live_bus
 from console.live_frames import Feed
 from console.metrics import PUSH_SECONDS
 
@@ -131,6 +131,9 @@ class Hub:
                 self._end_session(change[1])
             elif change[0] == "operators-changed":
                 self.loop.create_task(self.check_sessions())
+            elif change[0] == "activity":
+                # Published by this process or another: kept for the pages this one renders.
+                live_activity.record(change)
         for group in list(self.groups.values()):
             concerned = {change for change in changes if group.feed.concerns(change)}
             if concerned:

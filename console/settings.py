@@ -122,6 +122,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "console.middleware.AdminForStaffOnlyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -129,8 +130,21 @@ MIDDLEWARE = [
     # Turns a sign-in refused for a lock-out into the locked-out page; last, as axes asks.
     "axes.middleware.AxesMiddleware",
 ]
+# What of MIDDLEWARE a webhook goes through (console/webhook_path.py), in the same order:
+# the middleware that changes its answer or refuses it. The rest serves signed-in people
+# (sessions, CSRF, which the webhook is exempt from, authentication, messages, htmx, the
+# operator's time zone, axes), static files (WhiteNoise) or the admin.
+WEBHOOK_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.gzip.GZipMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
 
 ROOT_URLCONF = "console.urls"
+# A refused CSRF check is a 403 like any other, on the console's own page.
+CSRF_FAILURE_VIEW = "console.views.errors.csrf_failure"
 ASGI_APPLICATION = "console.asgi.application"
 
 TEMPLATES = [
@@ -305,6 +319,15 @@ LIVE_PUSH_INTERVAL = 0.025
 # sign-out, a deactivation or a permission change closes sockets at once.
 LIVE_SESSION_CHECK_INTERVAL = env_float("LIVE_SESSION_CHECK_INTERVAL", 30.0)
 
+# Bandwidth's media streams (who is talking, console/media_consumer.py): at most this many
+# open in one console process (three full conferences take 60), messages of at most this
+# many characters (a 20 ms frame is about 300), on average at most this many messages a
+# second per stream (Bandwidth sends 50), in bursts of at most MEDIA_MESSAGES_BURST.
+MEDIA_STREAMS_MAX = env_int("MEDIA_STREAMS_MAX", 120)
+MEDIA_MESSAGE_MAX_BYTES = env_int("MEDIA_MESSAGE_MAX_BYTES", 8192)
+MEDIA_MESSAGES_PER_SECOND_MAX = env_int("MEDIA_MESSAGES_PER_SECOND_MAX", 100)
+MEDIA_MESSAGES_BURST = env_int("MEDIA_MESSAGES_BURST", 250)
+
 # Tasks are handed to Celery by a thread of each process, off the request's path
 # (voice/handover.py). Unit tests hand them over in the committing thread.
 HANDOVER_IN_BACKGROUND = True
@@ -312,6 +335,11 @@ HANDOVER_IN_BACKGROUND = True
 # Operator actions: a queued action older than this is dropped, never applied late.
 ACTION_STALE_AFTER = env_float("ACTION_STALE_AFTER", 30.0)
 ACTION_MAX_ATTEMPTS = env_int("ACTION_MAX_ATTEMPTS", 6)
+# A worker holds an action it is sending for this long; if it dies, the action is resolved
+# by reading Bandwidth once the lease has run out. It must exceed what one attempt can take
+# (a request and a read, each up to BANDWIDTH_CONNECT_TIMEOUT + BANDWIDTH_READ_TIMEOUT), or
+# a slow but living worker's action is resolved by another while it is still being sent.
+ACTION_CLAIM_LEASE = env_float("ACTION_CLAIM_LEASE", 60.0)
 BANDWIDTH_TIMEOUT = (env_float("BANDWIDTH_CONNECT_TIMEOUT", 3.05), env_float("BANDWIDTH_READ_TIMEOUT", 10.0))
 # Webhook bodies larger than this are refused; Bandwidth's payloads are a few KB.
 WEBHOOK_MAX_BYTES = env_int("WEBHOOK_MAX_BYTES", 64 * 1024)

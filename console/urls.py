@@ -9,6 +9,7 @@ from console.views import (
     board,
     calls,
     conferences,
+    errors,
     health,
     history,
     profile,
@@ -30,3 +31,8 @@ urlpatterns = [
     path("webhooks/voice", voice_webhook, name="voice-webhook"),
     path("admin/", admin.site.urls),
 ]
+
+# The console's own pages for errors, in its frame (console/views/errors.py).
+handler403 = errors.forbidden
+handler404 = errors.not_found
+handler500 = errors.server_error

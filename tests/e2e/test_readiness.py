@@ -58,7 +58,7 @@ def test_not_ready_when_the_worker_or_redis_stops(tmp_path, monkeypatch, own_red
         )
         assert any(path.name.startswith("counter_") for path in metrics_dir.iterdir())
 
-        worker = stack.processes["worker"]
+        worker = stack.processes.processes["worker"]
         worker.terminate()
         worker.wait(30)
         status, body = readiness(stack.url)
