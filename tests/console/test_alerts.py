@@ -353,3 +353,16 @@ def test_an_alert_about_a_row_with_odd_values_has_no_link_and_shows_them_escaped
     assert (alert.subject, alert.link) == (odd, "")
     html = agent_client.get("/").content.decode()
     assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_the_admin_lists_alerts_and_their_deliveries_read_only(client, make_operator, open_alert):
+    boss = make_operator("admin", "boss")
+    boss.is_staff = boss.is_superuser = True  # as demo_data makes the admin
+    boss.save()
+    client.force_login(boss)
+    AlertDelivery.objects.create(alert=open_alert, channel="webhook", news="fired", status="failed", detail="HTTP 404: refused")
+    alerts_page = client.get("/admin/console/alert/")
+    assert alerts_page.status_code == 200 and "Call stuck" in alerts_page.content.decode()
+    deliveries = client.get("/admin/console/alertdelivery/?status__exact=failed")
+    assert deliveries.status_code == 200 and "HTTP 404: refused" in deliveries.content.decode()
+    assert client.get("/admin/console/alert/add/").status_code == 403
