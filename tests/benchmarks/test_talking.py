@@ -173,3 +173,39 @@ def test_sixty_streams_and_the_speaking_indicators_lag(tmp_path_factory):
     out.mkdir(parents=True, exist_ok=True)
     (out / "talking.md").write_text(report + "\n")
     assert frames > 0
+
+
+def test_the_consoles_own_work_per_frame():
+    """What the console does with one media message, without daphne: JSON, base64, the
+    analysis (PCMU decoding, webrtcvad, energy) and, when it changes, the publication; CPU
+    time (time.process_time) over 60 streams' worth of a minute of audio from the sandbox."""
+    import base64
+    import json
+
+    from console.talking import VoiceActivity
+    from voice.sandbox import audio
+
+    voices = [audio.LiveVoice(audio.Speaker.seeded(n), [SENTENCES[n % 3]], seed=n, noisy=n % 5 == 0) for n in range(60)]
+    messages = [
+        [json.dumps({"eventType": "media", "track": "inbound", "payload": base64.b64encode(voice.next_frame()[0]).decode()}) for _ in range(500)]
+        for voice in voices
+    ]
+    analyses = [VoiceActivity() for _ in voices]
+    started = time.process_time()
+    changes = 0
+    for frame in range(500):
+        for analysis, stream in zip(analyses, messages):
+            message = json.loads(stream[frame])
+            changes += analysis.feed(base64.b64decode(message["payload"], validate=True)) is not None
+    spent = time.process_time() - started
+    per_frame = spent / (500 * len(voices)) * 1e6
+    report = (
+        f"The console's own work per media message (JSON, base64, PCMU, webrtcvad, energy), without daphne: "
+        f"{per_frame:.1f} us CPU; {changes} changes published for {500 * len(voices)} frames "
+        f"(load average {os.getloadavg()[0]:.1f})"
+    )
+    print("\n" + report)
+    out = Path("var/benchmarks")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "talking-analysis.md").write_text(report + "\n")
+    assert per_frame > 0
