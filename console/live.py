@@ -58,6 +58,8 @@ when the session or the user's permissions change: console/consumers.py):
   under way on it. Only for users who may control conferences.
 - "recording-<recordingId>", for operators who may view recordings: the recording's state;
   the page then re-reads its own region, whose buttons depend on the viewer's permissions.
+- "alerts", on every page: the bell's open alerts (console/alerts.py), when one fires, clears
+  or is acknowledged.
 
 An action's change pushes what shows it: its call's row, its member's row, its conference's
 summary (batch progress, dial-outs, ending, recording), its recording's state.
@@ -77,15 +79,15 @@ from django.dispatch import receiver
 from console import board, live_activity, live_bus
 from console.filters import CallFilterForm
 from console.ids import BANDWIDTH_ID
-from console.live_frames import BoardFeed, CallFeed, ConferenceFeed, ConferenceListFeed, Feed, RecordingFeed, stamp
+from console.live_frames import AlertFeed, BoardFeed, CallFeed, ConferenceFeed, ConferenceListFeed, Feed, RecordingFeed, stamp
 from console.recording_page import RECORDING_ACTIONS
 from voice import signals
 from voice.models import Action, Call, Conference, ConferenceMember, Recording
 
-__all__ = ["STREAM", "activity_changed", "feed_for", "group_for_stream", "drain", "discard", "send", "stamp"]
+__all__ = ["STREAM", "activity_changed", "alert_changed", "feed_for", "group_for_stream", "drain", "discard", "send", "stamp"]
 
 # The streams a page may follow, as console/routing.py routes them (ids as console/ids.py has them).
-STREAM = rf"calls|conferences|(?P<kind>call|conference|recording)-(?P<object_id>{BANDWIDTH_ID})"
+STREAM = rf"calls|conferences|alerts|(?P<kind>call|conference|recording)-(?P<object_id>{BANDWIDTH_ID})"
 _STREAM = re.compile(STREAM)
 
 
@@ -98,6 +100,8 @@ def feed_for(stream: str, query: dict[str, list[str]], user) -> Feed | None:
         return BoardFeed(CallFilterForm({name: values[-1] for name, values in query.items()}))
     if stream == "conferences":
         return ConferenceListFeed()
+    if stream == "alerts":
+        return AlertFeed()
     object_id = match["object_id"]
     if match["kind"] == "call" and Call.objects.filter(call_id=object_id).exists():
         return CallFeed(object_id)
@@ -156,7 +160,7 @@ def drain() -> None:
     """Renders what the held changes push to every group they concern, watched or not, and
     gives each frame to send() (tests: LIVE_PUSH_IN_BACKGROUND off)."""
     changes, _held[:] = set(_held), []
-    feeds: list[Feed] = [BoardFeed(CallFilterForm({})), ConferenceListFeed()]
+    feeds: list[Feed] = [BoardFeed(CallFilterForm({})), ConferenceListFeed(), AlertFeed()]
     conferences = {change[1] for change in changes if change[0] in ("conference", "member")}
     actions = list(Action.objects.filter(pk__in=[change[1] for change in changes if change[0] == "action"]))
     conferences |= {board.conference_of(action) for action in actions} - {None}
@@ -211,6 +215,11 @@ def _action_changed(sender, action_id: int, call_id: str = "", **kwargs) -> None
 @receiver(signals.recording_changed)
 def _recording_changed(sender, recording_id: str, **kwargs) -> None:
     _publish("recording", recording_id)
+
+
+def alert_changed(alert_id: int) -> None:
+    """An alert fired, cleared or was acknowledged (console/alerts.py)."""
+    _publish("alert", str(alert_id))
 
 
 # Sessions: a socket lives no longer than what allowed it to open

@@ -19,7 +19,7 @@ import time
 
 from django.template.loader import render_to_string
 
-from console import board, live_activity
+from console import bell, board, live_activity
 from console.filters import CallFilterForm
 from console.recording_page import RECORDING_ACTIONS
 from voice.models import Action, Call, ConferenceMember, Recording
@@ -233,6 +233,20 @@ class RecordingFeed(Feed):
         if recording is None:
             return []
         return [render_to_string("console/recording.html#recording-state", {"recording": recording})]
+
+
+class AlertFeed(Feed):
+    """The bell on every page: its count and its list of open alerts, whole (a few dozen at
+    most), when one fires, clears or is acknowledged."""
+
+    name = "live.alerts"
+
+    def concerns(self, change: tuple[str, ...]) -> bool:
+        return change[0] == "alert"
+
+    def render(self, changes: set[tuple[str, ...]]) -> list[str]:
+        context = {"bell": bell.Bell.now(stamp())}
+        return [render_to_string("console/alerts.html#bell-content", context)]
 
 
 def _messages(*parts: str) -> list[str]:

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
 from django.conf import settings
-from django.db.models import Subquery
 from django.urls import reverse
 
 from voice import bxml, route_table, stream_credentials
@@ -27,7 +26,6 @@ from voice.models import (
     Call,
     Conference,
     ConferenceMember,
-    ConferenceState,
     Route,
 )
 
@@ -222,14 +220,7 @@ def _join(
     as_coach: bool = False,
     show_talking: bool = False,
 ) -> Plan:
-    # The members of the newest live conference of that name, in one query.
-    newest = Conference.objects.filter(name=name, state=ConferenceState.ACTIVE).order_by("-created_time")
-    present = list(
-        ConferenceMember.objects.filter(conference_id=Subquery(newest.values("conference_id")[:1]))
-        .present()
-        .exclude(call_id=call.call_id)
-        .values_list("call_id", flat=True)
-    )
+    present = ConferenceMember.objects.present_in_newest(name, excluding=call.call_id)
     if len(present) >= CONFERENCE_MAX_MEMBERS:
         return Plan([bxml.speak_sentence(CONFERENCE_FULL), bxml.hangup()], route, {**flow, "full": True})
     # A coach is heard only by the calls it coaches: those in the conference as it joins.

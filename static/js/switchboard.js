@@ -206,6 +206,19 @@
     var params = event.detail.parameters;
     Object.keys(params).forEach(function (key) { if (params[key] === "") delete params[key]; });
   });
+  /* htmx swaps no error answer; the console's error message for an htmx request names its
+     own place (HX-Retarget: #flash, console/views/errors.py): show it there. It stops at
+     the body, before django-htmx's debugging handler (DEBUG only) on the document, which
+     would put it in place of the whole page. */
+  function isFlashedError(xhr) {
+    return xhr && xhr.status >= 400 && xhr.getResponseHeader("HX-Retarget") === "#flash";
+  }
+  document.body.addEventListener("htmx:beforeOnLoad", function (event) {
+    if (isFlashedError(event.detail.xhr)) event.stopPropagation();
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (isFlashedError(event.detail.xhr)) event.detail.shouldSwap = true;
+  });
   document.addEventListener("htmx:oobErrorNoTarget", function (event) {
     if (event.detail && event.detail.content) insertRow(event.detail.content);
   });
@@ -253,6 +266,8 @@
     var shows = event.target.closest("[data-show-dialog]");
     var shown = shows && document.getElementById(shows.dataset.showDialog);
     if (shown && !shown.open) shown.showModal();
+    var dismiss = event.target.closest("[data-dismiss-flash]");
+    if (dismiss) dismiss.closest(".flash-message").remove();
     var closes = event.target.closest("[data-close-dialog]");
     if (closes && closes.closest("dialog")) closes.closest("dialog").close();
   });

@@ -80,12 +80,14 @@ class Routed(Protocol):
 # How long a live call may be up before the board flags it: long (worth a look), then stuck
 # (forgotten on hold, or a far end that never hung up: an agent should act). The one rule,
 # stated twice side by side: in SQL (CallQuerySet.long, .stuck) and in Python (Call.standing).
-def stuck_call_cutoff() -> datetime:
-    return timezone.now() - timedelta(seconds=settings.STUCK_CALL_AFTER)
+# The thresholds are the board's (STUCK_CALL_AFTER, LONG_CALL_AFTER) unless a caller gives its
+# own: an alert rule whose threshold an admin set (console/alert_rules.py).
+def stuck_call_cutoff(after: float | None = None) -> datetime:
+    return timezone.now() - timedelta(seconds=settings.STUCK_CALL_AFTER if after is None else after)
 
 
-def long_call_cutoff() -> datetime:
-    return timezone.now() - timedelta(seconds=settings.LONG_CALL_AFTER)
+def long_call_cutoff(after: float | None = None) -> datetime:
+    return timezone.now() - timedelta(seconds=settings.LONG_CALL_AFTER if after is None else after)
 
 
 class StreamState(models.TextChoices):
@@ -110,13 +112,13 @@ class CallQuerySet(MirrorQuerySet):
     def ended(self) -> CallQuerySet:
         return self.filter(state=CallState.ENDED)
 
-    def stuck(self) -> CallQuerySet:
-        """Live calls up longer than STUCK_CALL_AFTER."""
-        return self.live().filter(start_time__lt=stuck_call_cutoff())
+    def stuck(self, after: float | None = None) -> CallQuerySet:
+        """Live calls up longer than STUCK_CALL_AFTER (or `after` seconds)."""
+        return self.live().filter(start_time__lt=stuck_call_cutoff(after))
 
-    def long(self) -> CallQuerySet:
-        """Live calls up longer than LONG_CALL_AFTER, not yet stuck."""
-        return self.live().filter(start_time__lt=long_call_cutoff(), start_time__gte=stuck_call_cutoff())
+    def long(self, after: float | None = None, stuck_after: float | None = None) -> CallQuerySet:
+        """Live calls up longer than LONG_CALL_AFTER (or `after` seconds), not yet stuck."""
+        return self.live().filter(start_time__lt=long_call_cutoff(after), start_time__gte=stuck_call_cutoff(stuck_after))
 
 
 class Call(Mirrored, models.Model):
