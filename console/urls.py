@@ -5,9 +5,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from console.views import (
+    alerts,
     board,
     calls,
     conferences,
+    errors,
     health,
     history,
     profile,
@@ -16,6 +18,7 @@ from console.views import (
 from voice.webhooks import voice_webhook
 
 urlpatterns = [
+    *alerts.urlpatterns,
     *board.urlpatterns,
     *calls.urlpatterns,
     *conferences.urlpatterns,
@@ -28,3 +31,8 @@ urlpatterns = [
     path("webhooks/voice", voice_webhook, name="voice-webhook"),
     path("admin/", admin.site.urls),
 ]
+
+# The console's own pages for errors, in its frame (console/views/errors.py).
+handler403 = errors.forbidden
+handler404 = errors.not_found
+handler500 = errors.server_error
