@@ -159,7 +159,7 @@ def _action_changed(sender, action_id: int, **kwargs) -> None:
 def _member_changed(sender, conference_id: str, **kwargs) -> None:
     def committed() -> None:
         setting = settings_in_force()[AlertKind.CONFERENCE_NEARLY_FULL]
-        if setting.enabled and ConferenceMember.objects.present().filter(conference_id=conference_id).count() >= setting.threshold:
+        if setting.enabled and ConferenceMember.objects.count_present(conference_id) >= setting.threshold:
             check(AlertKind.CONFERENCE_NEARLY_FULL, conference_id)
 
     transaction.on_commit(committed, robust=True)
