@@ -7,9 +7,10 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django import forms
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 
-from console.forms import PhoneNumberField
+from console import directory
+from console.forms import PartyField
 from voice.models import LIVE_CALL_STATES, Call
 
 LIVE_STATES = [(state.value, state.label) for state in LIVE_CALL_STATES]
@@ -28,7 +29,7 @@ DEFAULT_SORT = "longest"
 
 
 class CallFilterForm(forms.Form):
-    number = PhoneNumberField(required=False, max_length=64, label="Number")
+    number = PartyField(required=False, label="Number or name")
     state = forms.ChoiceField(required=False, choices=[("", "Any state"), *LIVE_STATES])
     direction = forms.ChoiceField(required=False, choices=[("", "Any direction"), *Call.Direction.choices])
     tag = forms.CharField(required=False, max_length=256)
@@ -82,7 +83,7 @@ class CallFilterForm(forms.Form):
             return calls
         data = self.cleaned_data
         if data["number"]:
-            calls = calls.filter(Q(from_number__icontains=data["number"]) | Q(to_number__icontains=data["number"]))
+            calls = calls.filter(directory.matching(data["number"], "from_number", "to_number"))
         if data["state"]:
             calls = calls.filter(state=data["state"])
         if data["direction"]:

@@ -34,7 +34,7 @@ from voice.models.conference import (
     MemberState,
 )
 from voice.models.event import Event
-from voice.models.mirror import allowed_from, fill_missing
+from voice.models.mirror import allowed_from, fill_missing, unheard_after
 from voice.models.recording import (
     DOWNLOADABLE_RECORDING_STATUSES,
     RECORDING_RETENTION,
@@ -79,4 +79,5 @@ __all__ = [
     "TranscriptionStatus",
     "allowed_from",
     "fill_missing",
+    "unheard_after",
 ]
