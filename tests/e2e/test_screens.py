@@ -1,14 +1,16 @@
-"""The live board read at a glance on a desk (issue 13): twenty calls and more on a 1440×900
-screen, the conferences beside them, columns that keep their widths, a row's action on the
-row looked at and reachable by keyboard, long and stuck calls as a colour ramp with the
-reason, and "heard" flagged when nothing has confirmed a call for too long."""
+"""The operator's screens (issue 13). On a desk, the live board read at a glance: twenty calls
+and more on a 1440×900 screen, the conferences beside them, columns that keep their widths, a
+row's action on the row looked at and reachable by keyboard, long and stuck calls as a colour
+ramp with the reason, and "heard" flagged when nothing has confirmed a call for too long. On
+a phone (390×844) and a tablet (768×1024), every page as wide as the screen, its header
+within it, and each page's main action on screen."""
 
 import os
 import re
 from unittest import mock
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Error as PlaywrightError, expect
 
 from tests.e2e.flows import sign_in
 from tests.support.sandbox import wait_until
@@ -140,3 +142,52 @@ def test_heard_is_the_time_since_switchboard_last_heard_of_a_call_and_is_flagged
     finally:
         stack.sandbox.set_faults(errorRate5xx=0.0)
     expect(heard).not_to_have_class("heard is-warning", timeout=(QUIET_AFTER + INTERVAL) * 4000)
+
+
+PAGES = {
+    # role: the pages it opens, and on each the main action that must be on screen.
+    "agent": [("/", "#call-rows tr.call-row button:has-text('Hang up')"), ("/profile/", "button:has-text('Save')")],
+    "supervisor": [("/", None), ("{conference}", "#member-rows button:has-text('Mute')"), ("{call}", None), ("/history/", None)],
+    "admin": [("/recordings/", None), ("/audit/", None), ("/directory/", "button:has-text('Add')")],
+}
+
+
+def placed(page, selector: str) -> tuple[float, float, str] | None:
+    """Where the first element `selector` finds is across the screen once scrolled to, and
+    its opacity; None when a push replaced it meanwhile (the caller tries again)."""
+    try:
+        return page.locator(selector).first.evaluate(
+            "b => { b.scrollIntoView({block: 'center'}); const r = b.getBoundingClientRect(); return [r.left, r.right, getComputedStyle(b).opacity]; }"
+        )
+    except PlaywrightError:
+        return None
+
+
+@pytest.mark.parametrize("viewport", [{"width": 390, "height": 844}, {"width": 768, "height": 1024}], ids=["phone", "tablet"])
+def test_every_page_fits_a_phone_and_a_tablet_with_its_main_action_on_screen(stack, browser, viewport):
+    call_id = stack.sandbox.offer_inbound(from_number="+14155550906", to_number=SALES_FLOOR_NUMBER)["callId"]
+    context = browser.new_context(viewport=viewport, has_touch=True, is_mobile=True, device_scale_factor=2)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        sign_in(page, stack, "supervisor")
+        link = page.locator(f"#call-{call_id} td.conference a.requires-conference-control")
+        conference = link.get_attribute("href")
+        urls = {"conference": conference, "call": f"/calls/{call_id}"}
+        for role, pages in PAGES.items():
+            context.clear_cookies()
+            sign_in(page, stack, role)
+            for path, action in pages:
+                page.goto(stack.url + path.format(**urls))
+                page.wait_for_load_state("networkidle")
+                width = page.evaluate("document.documentElement.scrollWidth")
+                assert width == viewport["width"], (role, path, width)
+                header = page.locator("header.topbar").bounding_box()
+                assert header["x"] >= 0 and header["x"] + header["width"] <= viewport["width"], (role, path, header)
+                if action:
+                    expect(page.locator(action).first).to_be_visible()
+                    left, right, opacity = wait_until(lambda: placed(page, action), timeout=15)
+                    assert 0 <= left and right <= viewport["width"], (role, path, left, right)
+                    assert opacity == "1", (role, path)
+    finally:
+        context.close()
