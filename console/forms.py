@@ -180,7 +180,7 @@ class ListeningModeForm(forms.Form):
 class OperatorProfileForm(forms.ModelForm):
     class Meta:
         model = OperatorProfile
-        fields = ["phone"]
+        fields = ["phone", "alert_notifications"]
 
     def clean_phone(self) -> str:
         phone = self.cleaned_data["phone"].strip()

@@ -7,6 +7,7 @@ import zoneinfo
 from datetime import datetime, timezone as dt_timezone
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.urls import reverse_lazy
 from django.utils import timezone
@@ -65,4 +66,20 @@ class AdminRefusesNulMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path.startswith(str(self.admin)) and _holds_nul(request):
             return HttpResponseBadRequest("A NUL character is not allowed in a request.", content_type="text/plain")
+        return self.get_response(request)
+
+
+class AdminForStaffOnlyMiddleware:
+    """403 (the console's page) for a signed-in operator who is not staff at the Django
+    admin: the admin itself would show its sign-in page, asking them to sign in as someone
+    else, as if they had been signed out. Staff, the admin's own rule, may use it."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+        self.admin = reverse_lazy("admin:index")
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if request.path.startswith(str(self.admin)) and user.is_authenticated and not user.is_staff:
+            raise PermissionDenied
         return self.get_response(request)

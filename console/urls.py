@@ -5,10 +5,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from console.views import (
+    alerts,
     board,
     calls,
     conferences,
     directory,
+    errors,
     health,
     history,
     profile,
@@ -17,6 +19,7 @@ from console.views import (
 from voice.webhooks import voice_webhook
 
 urlpatterns = [
+    *alerts.urlpatterns,
     *board.urlpatterns,
     *calls.urlpatterns,
     *conferences.urlpatterns,
@@ -30,3 +33,8 @@ urlpatterns = [
     path("webhooks/voice", voice_webhook, name="voice-webhook"),
     path("admin/", admin.site.urls),
 ]
+
+# The console's own pages for errors, in its frame (console/views/errors.py).
+handler403 = errors.forbidden
+handler404 = errors.not_found
+handler500 = errors.server_error

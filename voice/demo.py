@@ -53,6 +53,7 @@ DEMO_ROUTES: tuple[dict, ...] = (
         "flow": Route.Flow.CONFERENCE,
         "conference_name": DEMO_CONFERENCES[SALES_FLOOR_NUMBER],
         "sentence": "Welcome to the sales floor.",
+        "show_talking": True,
     },
     {
         "name": "Support bridge",
@@ -61,6 +62,7 @@ DEMO_ROUTES: tuple[dict, ...] = (
         "conference_name": DEMO_CONFERENCES[SUPPORT_BRIDGE_NUMBER],
         "sentence": "Connecting you to the support bridge.",
         "record_conference": True,
+        "show_talking": True,
     },
     {
         "name": "Executive briefing",
@@ -69,6 +71,7 @@ DEMO_ROUTES: tuple[dict, ...] = (
         "conference_name": DEMO_CONFERENCES[EXEC_BRIEFING_NUMBER],
         "sentence": "You are joining the executive briefing, muted.",
         "join_muted": True,
+        "show_talking": True,
     },
     {
         "name": "Voicemail",

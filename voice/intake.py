@@ -15,6 +15,7 @@ import time
 
 from django.db import transaction
 
+from voice import metrics
 from voice.answers import NO_CONTENT, Answer, Handler
 from voice.events import Callback
 from voice.handlers import call_events, conference_events, recording_events
@@ -36,8 +37,16 @@ def receive(event: Callback, *, started: float | None = None) -> Answer:
             applied = handler(event)
             answer = applied.answer
             outcome = Event.Outcome.APPLIED if applied.changed else Event.Outcome.STALE
-        if Event.received(event, outcome=outcome, answer=answer, ms=(time.perf_counter() - started) * 1000):
-            return answer
-        # A redelivery (or the same event delivered twice at once): applied already.
-        transaction.set_rollback(True)
+        seconds = time.perf_counter() - started
+        stored = Event.received(event, outcome=outcome, answer=answer, ms=seconds * 1000)
+        if not stored:
+            # A redelivery (or the same event delivered twice at once): applied already.
+            transaction.set_rollback(True)
+    # Counted once committed: a transaction rolled back by a fault counts nothing.
+    event_type = metrics.event_type_label(event.event_type, HANDLERS.keys())
+    if stored:
+        metrics.WEBHOOKS.labels(event_type, outcome).inc()
+        metrics.ANSWER_SECONDS.observe(seconds)
+        return answer
+    metrics.WEBHOOKS.labels(event_type, "duplicate").inc()
     return Event.answer_to(event)

@@ -180,8 +180,22 @@
       event.detail.shouldSwap = false;
     }
   });
+  /* Talkers first (a conference's members, ?talkers=first): the members speaking now move
+     to the top, the others keep their order. Rows are moved, not rebuilt: the selection and
+     the buttons stay as they are. */
+  function talkersFirst() {
+    var table = document.querySelector("table[data-talkers-first]");
+    var body = table && table.tBodies[0];
+    if (!body) return;
+    var members = Array.prototype.slice.call(body.querySelectorAll("tr.member-row"));
+    var speaking = members.filter(function (row) { return row.querySelector('[data-talking="speaking"]'); });
+    var wanted = speaking.concat(members.filter(function (row) { return speaking.indexOf(row) < 0; }));
+    var changed = wanted.some(function (row, index) { return members[index] !== row; });
+    if (changed) wanted.forEach(function (row) { body.appendChild(row); });
+  }
   document.addEventListener("htmx:wsAfterMessage", function () {
     document.querySelectorAll("tr[data-after]").forEach(function (row) { place(row, row.parentNode); });
+    talkersFirst();
     reselect();
     localTimes();
     htmx.trigger(document.body, "refresh-figures");
@@ -191,6 +205,19 @@
     if (!event.detail.elt.closest || !event.detail.elt.closest("form.filters")) return;
     var params = event.detail.parameters;
     Object.keys(params).forEach(function (key) { if (params[key] === "") delete params[key]; });
+  });
+  /* htmx swaps no error answer; the console's error message for an htmx request names its
+     own place (HX-Retarget: #flash, console/views/errors.py): show it there. It stops at
+     the body, before django-htmx's debugging handler (DEBUG only) on the document, which
+     would put it in place of the whole page. */
+  function isFlashedError(xhr) {
+    return xhr && xhr.status >= 400 && xhr.getResponseHeader("HX-Retarget") === "#flash";
+  }
+  document.body.addEventListener("htmx:beforeOnLoad", function (event) {
+    if (isFlashedError(event.detail.xhr)) event.stopPropagation();
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (isFlashedError(event.detail.xhr)) event.detail.shouldSwap = true;
   });
   document.addEventListener("htmx:oobErrorNoTarget", function (event) {
     if (event.detail && event.detail.content) insertRow(event.detail.content);
@@ -239,6 +266,8 @@
     var shows = event.target.closest("[data-show-dialog]");
     var shown = shows && document.getElementById(shows.dataset.showDialog);
     if (shown && !shown.open) shown.showModal();
+    var dismiss = event.target.closest("[data-dismiss-flash]");
+    if (dismiss) dismiss.closest(".flash-message").remove();
     var closes = event.target.closest("[data-close-dialog]");
     if (closes && closes.closest("dialog")) closes.closest("dialog").close();
   });
@@ -262,7 +291,7 @@
     var row = selected();
     if (row) row.classList.add("selected");
   }
-  document.addEventListener("htmx:afterSettle", function () { reselect(); localTimes(); });
+  document.addEventListener("htmx:afterSettle", function () { reselect(); localTimes(); talkersFirst(); });
   function move(step) {
     var list = rows();
     if (!list.length) return;
@@ -318,6 +347,7 @@
     /* Only a page that follows something live says whether it is live. */
     var indicator = document.getElementById("live-indicator");
     if (indicator && document.querySelector("[ws-connect]")) indicator.hidden = false;
+    talkersFirst();
     tick();
     setInterval(tick, 1000);
   });

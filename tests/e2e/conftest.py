@@ -3,6 +3,7 @@ from contextlib import contextmanager
 import pytest
 
 from tests.support.services import chromium_path
+from tests.support.stack import running_stack
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -52,3 +53,12 @@ def second_page(browser):
     """A second operator."""
     with _operator_page(browser) as page:
         yield page
+
+
+@pytest.fixture(scope="session")
+def screens_stack(tmp_path_factory):
+    """One embedded-default stack shared by the tests of the screens (tests/e2e/test_*
+    of issue 13): a stack takes up to a minute to start on a busy machine, and these tests
+    only need calls of their own (each uses its own numbers)."""
+    with running_stack(tmp_path_factory.mktemp("screens")) as stack:
+        yield stack

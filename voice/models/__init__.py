@@ -21,6 +21,7 @@ from voice.models.call import (
     LIVE_CALL_STATES,
     Call,
     CallState,
+    StreamState,
 )
 from voice.models.conference import (
     CONFERENCE_AGE_WARNING,
@@ -67,6 +68,7 @@ __all__ = [
     "ActionStatus",
     "Call",
     "CallState",
+    "StreamState",
     "Conference",
     "ConferenceMember",
     "ConferenceState",

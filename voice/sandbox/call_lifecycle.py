@@ -21,6 +21,7 @@ from voice.sandbox import ids, webhook_payloads
 from voice.sandbox.clock import Clock
 from voice.sandbox.conference_lifecycle import Conferences
 from voice.sandbox.config import SandboxConfig
+from voice.sandbox.media_streams import MediaStreams
 from voice.sandbox.recording_lifecycle import Recordings
 from voice.sandbox.resources import ANSWERED, COMPLETED, INITIATED, Party, SimCall
 from voice.sandbox.scheduler import Scheduler
@@ -62,6 +63,7 @@ class Calls:
         scheduler: Scheduler,
         conferences: Conferences,
         recordings: Recordings,
+        streams: MediaStreams,
         *,
         callee: Callable[[random.Random, str], Party],
     ) -> None:
@@ -72,6 +74,7 @@ class Calls:
         self.scheduler = scheduler
         self.conferences = conferences
         self.recordings = recordings
+        self.streams = streams
         self.callee = callee
         # Callees the inspection API scripted by number; the scenario decides for the others.
         self.scripted_callees: dict[str, Party] = {}
@@ -219,6 +222,7 @@ class Calls:
         self._interrupt(call)
         if call.background_recorder is not None:
             self.recordings.finish_call(call, call.background_recorder)
+        self.streams.stop_all(call)
         current = asyncio.current_task()
         for task in list(call.tasks):
             if task is not current:

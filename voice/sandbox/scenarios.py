@@ -103,6 +103,10 @@ ALREADY_UP = (38 * 60.0, 52 * 60.0, 75 * 60.0, 2.2 * 3600.0, 3.1 * 3600.0)
 ALREADY_UP_STAY = {"long": (15 * 60.0, 40 * 60.0), "stuck": (40 * 60.0, 55 * 60.0)}
 # One caller in this many is a regular (DemoNumbers.regulars).
 REGULAR_EVERY = 4
+# One conference caller in this many calls from a noisy line (steady noise between their
+# words): the line a supervisor would want to mute. Counted, not drawn, so that the seeded
+# traffic stays the same.
+NOISY_EVERY = 4
 
 
 @dataclass
@@ -143,6 +147,7 @@ class Demo(Scenario):
     dial_out_share: float = 0.2
     first_dial_out: float = 10.0
     numbers: DemoNumbers = field(kw_only=True)
+    conference_callers: int = field(default=0, init=False)
 
     def on_break(self, number: str, elapsed: float) -> bool:
         """Whether a conference's number is between sessions `elapsed` seconds into the demo."""
@@ -189,7 +194,10 @@ class Demo(Scenario):
         if to_number == self.numbers.announcement:
             return random_caller(rng, hold_seconds=rng.uniform(40, 90))
         if to_number in self.numbers.conferences:
-            return random_caller(rng, hold_seconds=rng.uniform(*CONFERENCE_STAY))
+            caller = random_caller(rng, hold_seconds=rng.uniform(*CONFERENCE_STAY))
+            self.conference_callers += 1
+            caller.noisy_line = self.conference_callers % NOISY_EVERY == 1
+            return caller
         return random_caller(rng, hold_seconds=rng.uniform(45, 600))
 
     async def run(self, sim: Simulation) -> None:
