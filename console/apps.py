@@ -18,6 +18,9 @@ class ConsoleConfig(AppConfig):
         from console import operations  # noqa: F401
         # Connects the audit of sign-ins, failures and lock-outs.
         from console import signin_audit  # noqa: F401
+        # Connects the alert rules checked on the event itself, and the hand-over of
+        # alert deliveries to Celery.
+        from console import alerts, tasks  # noqa: F401
         from console.roles import sync_roles
 
         post_migrate.connect(sync_roles, sender=self)

@@ -11,8 +11,9 @@ from channels.routing import ProtocolTypeRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from console import routing  # noqa: E402
+from console.webhook_path import WebhookPath  # noqa: E402
 
-application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": routing.websocket_application})
+application = ProtocolTypeRouter({"http": WebhookPath(django_asgi_app), "websocket": routing.websocket_application})
 
 if settings.CELERY_EMBEDDED_WORKER:
     from console import embedded

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from console import listening
+from console import listening, live_activity
 from console.filters import CallFilterForm
 from voice import flows
 from voice.models import (
@@ -26,6 +26,8 @@ from voice.models import (
     ConferenceMember,
     ConferenceState,
     MemberState,
+    StreamState,
+    unheard_after,
 )
 
 # Actions on a call itself, whose state its row shows (a member's mute is its member row's).
@@ -58,6 +60,28 @@ class CallRow:
     def flag(self) -> str:
         """"stuck", "long" or "": voice's rule (Call.standing)."""
         return self.call.standing
+
+    @property
+    def long_after(self) -> timedelta:
+        return timedelta(seconds=settings.LONG_CALL_AFTER)
+
+    @property
+    def stuck_after(self) -> timedelta:
+        return timedelta(seconds=settings.STUCK_CALL_AFTER)
+
+    @property
+    def last_heard_at(self):
+        return self.call.last_heard_at
+
+    @property
+    def unheard_after(self) -> timedelta:
+        return unheard_after()
+
+    @property
+    def unheard_at(self):
+        """When the row is flagged as unheard of for too long, if nothing is heard before."""
+        heard = self.call.last_heard_at
+        return heard + unheard_after() if heard and self.call.is_live else None
 
     @property
     def long_at(self):
@@ -158,12 +182,47 @@ def dialled_into(call: Call) -> str | None:
 
 
 @dataclass(frozen=True)
+class Talking:
+    """Whether a member is talking, as its row shows it: speaking or silent with a level (0 to
+    5) and a noisy-line hint; waiting for its stream's first analysis; or unknown, its stream
+    refused or ended (with why)."""
+
+    state: str
+    level: int = 0
+    noisy: bool = False
+    stamp: int = 0
+    reason: str = ""
+
+    @property
+    def known(self) -> bool:
+        return self.state in (live_activity.SPEAKING, live_activity.SILENT)
+
+    @property
+    def label(self) -> str:
+        return {"speaking": "speaking", "silent": "silent", "waiting": "listening…"}.get(self.state, "activity unknown")
+
+
+def talking(shown: live_activity.Shown | None, stream: str = StreamState.STARTED, cause: str = "") -> Talking | None:
+    """What a member's row shows of its activity (None: its route does not stream it). The
+    one rule: a stream Bandwidth refused or stopped, or that ended, makes it unknown."""
+    if stream in (StreamState.REJECTED, StreamState.STOPPED):
+        return Talking("unknown", reason=f"the stream was {StreamState(stream).label}" + (f" ({cause})" if cause else ""))
+    if shown is None:
+        return Talking("waiting") if stream == StreamState.STARTED else None
+    if not shown.known:
+        return Talking("unknown", stamp=shown.stamp, reason="the stream ended")
+    return Talking(shown.state, shown.level, shown.noisy, shown.stamp)
+
+
+@dataclass(frozen=True)
 class MemberRow:
     member: ConferenceMember
     # The latest action of each kind on this member.
     actions: dict[str, Action] = field(default_factory=dict)
     # Whose listening leg the member is, and in which mode; None for a caller.
     listener: listening.Listener | None = None
+    # Who is talking (None: the member's route does not show it).
+    talking: Talking | None = None
     # The numbers of the members it coaches, as a person reads them.
     coached: tuple[str, ...] = ()
 
@@ -206,6 +265,12 @@ def member_rows(members: Iterable[ConferenceMember]) -> list[MemberRow]:
         for found in listening.listeners({member.conference_id for member in members}).values()
         for listener in found
     }
+    streams = {
+        call_id: (state, cause)
+        for call_id, state, cause in Call.objects.filter(call_id__in=[member.call_id for member in members]).values_list(
+            "call_id", "talking_stream", "talking_stream_cause"
+        )
+    }
     coached_ids = {call_id for member in members for call_id in member.call_ids_to_coach or ()}
     numbers = dict(
         ConferenceMember.objects.filter(call_id__in=coached_ids).values_list("call_id", "from_number")
@@ -215,7 +280,8 @@ def member_rows(members: Iterable[ConferenceMember]) -> list[MemberRow]:
             member,
             actions[member.action_target],
             legs.get(member.action_target),
-            tuple(numbers.get(call_id) or call_id for call_id in member.call_ids_to_coach or ()),
+            talking(live_activity.of(member.call_id), *streams.get(member.call_id, (StreamState.NONE, ""))),
+            coached=tuple(numbers.get(call_id) or call_id for call_id in member.call_ids_to_coach or ()),
         )
         for member in members
     ]

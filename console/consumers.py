@@ -16,6 +16,7 @@ from django.utils.crypto import constant_time_compare
 
 from console import live
 from console.live_hub import hub
+from console.metrics import OPEN_WEBSOCKETS
 
 # Closed because the session ended or no longer allows the stream: the page asks the server
 # (HEAD) whether it is still signed in, and reloads to the login page if not.
@@ -50,8 +51,12 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.group = feed.name
         await self.accept()
         self.accepted = True
+        OPEN_WEBSOCKETS.inc()
 
     async def disconnect(self, code: int) -> None:
+        if self.accepted:
+            self.accepted = False
+            OPEN_WEBSOCKETS.dec()
         if self.group is not None:
             hub.leave(self.group, self)
             self.group = None

@@ -55,9 +55,13 @@ when the session or the user's permissions change: console/consumers.py):
 - "call-<callId>": that call's row, for its page (which re-reads itself when it comes).
 - "conferences": conference rows (console/conferences.html#conference-row).
 - "conference-<conferenceId>": that conference's member rows and its summary with the actions
-  under way on it. Only for users who may control conferences.
+  under way on it, and who is talking: ["activity", callId, state, level, noisy, stamp] changes
+  published by the media consumer (no database change: console/live_activity.py says why),
+  rendered from their own values. Only for users who may control conferences.
 - "recording-<recordingId>", for operators who may view recordings: the recording's state;
   the page then re-reads its own region, whose buttons depend on the viewer's permissions.
+- "alerts", on every page: the bell's open alerts (console/alerts.py), when one fires, clears
+  or is acknowledged.
 
 An action's change pushes what shows it: its call's row, its member's row, its conference's
 summary (batch progress, dial-outs, ending, recording), its recording's state.
@@ -74,18 +78,18 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
-from console import board, live_bus
+from console import board, live_activity, live_bus
 from console.filters import CallFilterForm
 from console.ids import BANDWIDTH_ID
-from console.live_frames import BoardFeed, CallFeed, ConferenceFeed, ConferenceListFeed, Feed, RecordingFeed, stamp
+from console.live_frames import AlertFeed, BoardFeed, CallFeed, ConferenceFeed, ConferenceListFeed, Feed, RecordingFeed, stamp
 from console.recording_page import RECORDING_ACTIONS
 from voice import signals
-from voice.models import Action, Call, Conference, Recording
+from voice.models import Action, Call, Conference, ConferenceMember, Recording
 
-__all__ = ["STREAM", "feed_for", "group_for_stream", "drain", "discard", "send", "stamp"]
+__all__ = ["STREAM", "activity_changed", "alert_changed", "feed_for", "group_for_stream", "drain", "discard", "send", "stamp"]
 
 # The streams a page may follow, as console/routing.py routes them (ids as console/ids.py has them).
-STREAM = rf"calls|conferences|(?P<kind>call|conference|recording)-(?P<object_id>{BANDWIDTH_ID})"
+STREAM = rf"calls|conferences|alerts|(?P<kind>call|conference|recording)-(?P<object_id>{BANDWIDTH_ID})"
 _STREAM = re.compile(STREAM)
 
 
@@ -98,6 +102,8 @@ def feed_for(stream: str, query: dict[str, list[str]], user) -> Feed | None:
         return BoardFeed(CallFilterForm({name: values[-1] for name, values in query.items()}))
     if stream == "conferences":
         return ConferenceListFeed()
+    if stream == "alerts":
+        return AlertFeed()
     object_id = match["object_id"]
     if match["kind"] == "call" and Call.objects.filter(call_id=object_id).exists():
         return CallFeed(object_id)
@@ -143,24 +149,37 @@ def _committed(change: tuple[str, ...]) -> None:
         _held.append(change)
 
 
+def activity_changed(call_id: str, state: str, level: int = 0, noisy: bool = False) -> None:
+    """A member's activity, from the analysis of its stream (console/media_consumer.py): not a
+    database change, so it goes on the bus at once, values and all (console/live_activity.py
+    says why), and is remembered in this process for its pages."""
+    change = live_activity.change(call_id, state, level, noisy, stamp())
+    live_activity.record(change)
+    _committed(change)
+
+
 def drain() -> None:
     """Renders what the held changes push to every group they concern, watched or not, and
     gives each frame to send() (tests: LIVE_PUSH_IN_BACKGROUND off)."""
     changes, _held[:] = set(_held), []
-    feeds: list[Feed] = [BoardFeed(CallFilterForm({})), ConferenceListFeed()]
+    feeds: list[Feed] = [BoardFeed(CallFilterForm({})), ConferenceListFeed(), AlertFeed()]
     conferences = {change[1] for change in changes if change[0] in ("conference", "member")}
     actions = list(Action.objects.filter(pk__in=[change[1] for change in changes if change[0] == "action"]))
     conferences |= {board.conference_of(action) for action in actions} - {None}
     calls = Call.objects.filter(call_id__in=[change[1] for change in changes if change[0] == "call"])
     conferences |= {board.dialled_into(call) for call in calls} - {None}
+    talking = [change[1] for change in changes if change[0] in ("activity", "call")]
+    conferences |= set(ConferenceMember.objects.filter(call_id__in=talking).present().values_list("conference_id", flat=True))
     feeds += [ConferenceFeed(conference_id) for conference_id in sorted(conferences)]
     recordings = {change[1] for change in changes if change[0] == "recording"}
     recordings |= {action.target for action in actions if action.kind in RECORDING_ACTIONS}
     feeds += [RecordingFeed(recording_id) for recording_id in sorted(recordings)]
     for feed in feeds:
+        # Primed first, as a hub's group is before any change reaches it (a conference's
+        # feed knows its members, whose activity concerns it).
+        feed.prime()
         concerned = {change for change in changes if feed.concerns(change)}
         if concerned:
-            feed.prime()
             for message in feed.render(concerned):
                 send(feed.name, message)
 
@@ -198,6 +217,11 @@ def _action_changed(sender, action_id: int, call_id: str = "", **kwargs) -> None
 @receiver(signals.recording_changed)
 def _recording_changed(sender, recording_id: str, **kwargs) -> None:
     _publish("recording", recording_id)
+
+
+def alert_changed(alert_id: int) -> None:
+    """An alert fired, cleared or was acknowledged (console/alerts.py)."""
+    _publish("alert", str(alert_id))
 
 
 # Sessions: a socket lives no longer than what allowed it to open

@@ -114,9 +114,10 @@ class Publisher:
 publisher = Publisher()
 
 
-async def read_stream(receive: Callable[[list[Change]], None], lost: Callable[[], None]) -> None:
+async def read_stream(receive: Callable[[list[Change], float], None], lost: Callable[[], None]) -> None:
     """Reads the Redis stream for ever: `receive` gets each published list of changes, in
-    order; `lost` is called when some may have been missed (after a reconnect)."""
+    order, with when it was published (the entry's id, in Redis's clock: one clock for every
+    process); `lost` is called when some may have been missed (after a reconnect)."""
     last_id = None
     while True:
         client = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=READ_TIMEOUT, socket_connect_timeout=2)
@@ -133,7 +134,8 @@ async def read_stream(receive: Callable[[list[Change]], None], lost: Callable[[]
                     for entry_id, fields in entries:
                         last_id = entry_id
                         try:
-                            receive([tuple(change) for change in json.loads(fields[b"c"])])
+                            published_at = int(entry_id.split(b"-")[0]) / 1000
+                            receive([tuple(change) for change in json.loads(fields[b"c"])], published_at)
                         except Exception:
                             # One bad entry must not stop the reading: its pages re-read.
                             log.exception("live stream: entry %s not handled", entry_id)

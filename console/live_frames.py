@@ -19,10 +19,10 @@ import time
 
 from django.template.loader import render_to_string
 
-from console import board
+from console import bell, board, live_activity
 from console.filters import CallFilterForm
 from console.recording_page import RECORDING_ACTIONS
-from voice.models import Action, Call, Recording
+from voice.models import Action, Call, ConferenceMember, Recording
 
 # Channels' group names were limited to this; the names here are only logged and used as
 # keys, but an id with markup or of 100 characters is named by a digest all the same.
@@ -142,21 +142,34 @@ class ConferenceListFeed(Feed):
 
 
 class ConferenceFeed(Feed):
-    """A conference's page: its members' rows and its summary with what operators do to it."""
+    """A conference's page: its members' rows and its summary with what operators do to it,
+    and who is talking (a member's activity, carried by its change: nothing to read)."""
 
     def __init__(self, conference_id: str) -> None:
         self.conference_id = conference_id
         self.name = group_name("conference", conference_id)
+        # The calls that are or were members: whose activity this page shows.
+        self.member_ids: set[str] = set()
 
     def concerns(self, change: tuple[str, ...]) -> bool:
         if change[0] in ("conference", "member"):
             return change[1] == self.conference_id
+        if change[0] == "activity":
+            return change[1] in self.member_ids
         # An action's target, or whether a call is one of its dial-outs, is read in render.
         return change[0] in ("action", "call")
 
+    def prime(self) -> None:
+        members = ConferenceMember.objects.filter(conference_id=self.conference_id).values_list("call_id", flat=True)
+        self.member_ids.update(members)
+
     def render(self, changes: set[tuple[str, ...]]) -> list[str]:
         read_at = stamp()
+        activity = self._activity(changes)
         members = {change[2] for change in changes if change[0] == "member"}
+        self.member_ids.update(members)
+        # A member's call changed: its stream's state (started, refused, stopped) shows in its row.
+        members |= {change[1] for change in changes if change[0] == "call" and change[1] in self.member_ids}
         summary = any(change[0] in ("conference", "member") for change in changes)
         action_ids = [change[1] for change in changes if change[0] == "action"]
         for action in Action.objects.filter(pk__in=action_ids):
@@ -181,7 +194,22 @@ class ConferenceFeed(Feed):
             if conference is not None:
                 context = {"panel": board.conference_panel(conference), "stamp": read_at}
                 panel = render_to_string("console/conference.html#conference-summary", context)
-        return _messages("".join(rows), panel)
+        return _messages("".join(rows), panel + activity)
+
+    def _activity(self, changes: set[tuple[str, ...]]) -> str:
+        """The speaking indicators, meters and noisy hints of the members whose activity
+        changed since the last frame, the newest of each (the analysis sends only changes,
+        and each state again every few seconds for pages opened meanwhile)."""
+        newest: dict[str, live_activity.Shown] = {}
+        for change in changes:
+            if change[0] == "activity":
+                call_id, shown = live_activity.read(change)
+                if call_id not in newest or newest[call_id].stamp < shown.stamp:
+                    newest[call_id] = shown
+        html = []
+        for call_id, shown in sorted(newest.items()):
+            html.append(render_to_string("console/conference.html#member-activity", {"call_id": call_id, "talking": board.talking(shown), "oob": True}))
+        return "".join(html)
 
 
 class RecordingFeed(Feed):
@@ -205,6 +233,20 @@ class RecordingFeed(Feed):
         if recording is None:
             return []
         return [render_to_string("console/recording.html#recording-state", {"recording": recording})]
+
+
+class AlertFeed(Feed):
+    """The bell on every page: its count and its list of open alerts, whole (a few dozen at
+    most), when one fires, clears or is acknowledged."""
+
+    name = "live.alerts"
+
+    def concerns(self, change: tuple[str, ...]) -> bool:
+        return change[0] == "alert"
+
+    def render(self, changes: set[tuple[str, ...]]) -> list[str]:
+        context = {"bell": bell.Bell.now(stamp())}
+        return [render_to_string("console/alerts.html#bell-content", context)]
 
 
 def _messages(*parts: str) -> list[str]:

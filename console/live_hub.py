@@ -13,14 +13,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 from django.conf import settings
 from django.db import close_old_connections
 
-from console import live_bus
+from console import live_activity, live_bus
 from console.live_frames import Feed
+from console.metrics import PUSH_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,8 @@ class Group:
         self.feed = feed
         self.subscribers: set[Subscriber] = set()
         self.pending: set[tuple[str, ...]] = set()
+        # When the oldest pending change was published (time.time()): the push's lag.
+        self.pending_since: float | None = None
         self.last_sent = -math.inf
         self.timer: asyncio.TimerHandle | None = None
         self.flushing = False
@@ -119,18 +123,23 @@ class Hub:
         """From a committing thread of this process (the embedded default)."""
         loop = self.loop
         if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self.receive, changes)
+            loop.call_soon_threadsafe(self.receive, changes, time.time())
 
-    def receive(self, changes: list[tuple[str, ...]]) -> None:
+    def receive(self, changes: list[tuple[str, ...]], published_at: float | None = None) -> None:
         for change in changes:
             if change[0] == "session-ended":
                 self._end_session(change[1])
             elif change[0] == "operators-changed":
                 self.loop.create_task(self.check_sessions())
+            elif change[0] == "activity":
+                # Published by this process or another: kept for the pages this one renders.
+                live_activity.record(change)
         for group in list(self.groups.values()):
             concerned = {change for change in changes if group.feed.concerns(change)}
             if concerned:
                 group.pending |= concerned
+                if group.pending_since is None:
+                    group.pending_since = published_at or time.time()
                 self._schedule(group)
 
     def lost(self) -> None:
@@ -163,6 +172,7 @@ class Hub:
             await group.ready
             group.last_sent = self.loop.time()
             changes, group.pending = group.pending, set()
+            since, group.pending_since = group.pending_since, None
             try:
                 messages = await self.run(group.feed.render, changes)
             except Exception:
@@ -178,6 +188,8 @@ class Hub:
                     except Exception:
                         # A socket closing as it is sent to: the others still get the frame.
                         log.warning("live frame not sent to a socket of %s", group.feed.name, exc_info=True)
+            if messages and since is not None:
+                PUSH_SECONDS.observe(max(0.0, time.time() - since))
         finally:
             group.flushing = False
             if group.pending and self.groups.get(group.feed.name) is group:

@@ -26,7 +26,14 @@ _SUPERVISOR = [
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     AGENT: ["voice.hangup_call"],
     SUPERVISOR: _SUPERVISOR,
-    ADMIN: [*_SUPERVISOR, "console.view_recordings", "console.manage_recordings", "console.view_audit_log"],
+    ADMIN: [
+        *_SUPERVISOR,
+        "console.view_recordings",
+        "console.manage_recordings",
+        "console.view_audit_log",
+        "console.manage_alerts",
+        "console.manage_directory",
+    ],
 }
 
 

@@ -130,6 +130,18 @@ MIDDLEWARE = [
     # Turns a sign-in refused for a lock-out into the locked-out page; last, as axes asks.
     "axes.middleware.AxesMiddleware",
 ]
+# What of MIDDLEWARE a webhook goes through (console/webhook_path.py), in the same order:
+# the middleware that changes its answer or refuses it. The rest serves signed-in people
+# (sessions, CSRF, which the webhook is exempt from, authentication, messages, htmx, the
+# operator's time zone, axes), static files (WhiteNoise) or the admin (its NUL check, staff
+# only).
+WEBHOOK_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.gzip.GZipMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
 
 ROOT_URLCONF = "console.urls"
 # A refused CSRF check is a 403 like any other, on the console's own page.
@@ -146,6 +158,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "console.context_processors.alerts",
             ],
         },
     },
@@ -248,6 +261,33 @@ RECONCILE_LOOKBACK = env_float("RECONCILE_LOOKBACK", 3600.0)
 # call that is up): a 404 ends a call or conference only once it is older than this.
 RECONCILE_FORGET_AFTER = env_float("RECONCILE_FORGET_AFTER", 600.0)
 
+# Alerts (console/alerts.py): the rules are evaluated every ALERT_INTERVAL seconds; a
+# delivery (webhook, e-mail) is tried ALERT_DELIVERY_MAX_ATTEMPTS times, backing off from
+# ALERT_DELIVERY_BACKOFF seconds (doubling, at most 5 minutes).
+ALERT_INTERVAL = env_float("ALERT_INTERVAL", 15.0)
+ALERT_DELIVERY_MAX_ATTEMPTS = env_int("ALERT_DELIVERY_MAX_ATTEMPTS", 8)
+ALERT_DELIVERY_BACKOFF = env_float("ALERT_DELIVERY_BACKOFF", 2.0)
+ALERT_WEBHOOK_TIMEOUT = (3.05, 10.0)
+# Alerts by e-mail go through Django's mail settings: SMTP at EMAIL_HOST. The embedded
+# default, with no EMAIL_HOST, writes them to the console's output instead.
+EMAIL_HOST = env("EMAIL_HOST", "")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "switchboard@localhost")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.console.EmailBackend" if DEBUG and not EMAIL_HOST else "django.core.mail.backends.smtp.EmailBackend"
+)
+EMAIL_HOST = EMAIL_HOST or "localhost"
+
+# Beat notes each tick in the cache, for /readyz (console/beat.py).
+CELERY_BEAT_SCHEDULER = "console.beat:HeartbeatScheduler"
+# /metrics answers a request with "Authorization: Bearer <METRICS_TOKEN>" (or a staff user
+# signed in); without a token set, staff only.
+METRICS_TOKEN = env("METRICS_TOKEN", "")
+
 CELERY_BEAT_SCHEDULE = {
     # Actions a worker never picked up are handed over again, or dropped once stale.
     "sweep-actions": {"task": "voice.tasks.sweep_actions", "schedule": 5.0, "options": {"expires": 5.0}},
@@ -256,6 +296,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "voice.tasks.reconcile",
         "schedule": RECONCILE_INTERVAL,
         "options": {"expires": RECONCILE_INTERVAL},
+    },
+    # Alert rules evaluated (console/alerts.py), lost deliveries handed over again.
+    "alerts": {
+        "task": "console.tasks.evaluate_alerts",
+        "schedule": ALERT_INTERVAL,
+        "options": {"expires": ALERT_INTERVAL},
     },
 }
 
@@ -274,6 +320,15 @@ LIVE_PUSH_INTERVAL = 0.025
 # sign-out, a deactivation or a permission change closes sockets at once.
 LIVE_SESSION_CHECK_INTERVAL = env_float("LIVE_SESSION_CHECK_INTERVAL", 30.0)
 
+# Bandwidth's media streams (who is talking, console/media_consumer.py): at most this many
+# open in one console process (three full conferences take 60), messages of at most this
+# many characters (a 20 ms frame is about 300), on average at most this many messages a
+# second per stream (Bandwidth sends 50), in bursts of at most MEDIA_MESSAGES_BURST.
+MEDIA_STREAMS_MAX = env_int("MEDIA_STREAMS_MAX", 120)
+MEDIA_MESSAGE_MAX_BYTES = env_int("MEDIA_MESSAGE_MAX_BYTES", 8192)
+MEDIA_MESSAGES_PER_SECOND_MAX = env_int("MEDIA_MESSAGES_PER_SECOND_MAX", 100)
+MEDIA_MESSAGES_BURST = env_int("MEDIA_MESSAGES_BURST", 250)
+
 # Tasks are handed to Celery by a thread of each process, off the request's path
 # (voice/handover.py). Unit tests hand them over in the committing thread.
 HANDOVER_IN_BACKGROUND = True
@@ -281,6 +336,11 @@ HANDOVER_IN_BACKGROUND = True
 # Operator actions: a queued action older than this is dropped, never applied late.
 ACTION_STALE_AFTER = env_float("ACTION_STALE_AFTER", 30.0)
 ACTION_MAX_ATTEMPTS = env_int("ACTION_MAX_ATTEMPTS", 6)
+# A worker holds an action it is sending for this long; if it dies, the action is resolved
+# by reading Bandwidth once the lease has run out. It must exceed what one attempt can take
+# (a request and a read, each up to BANDWIDTH_CONNECT_TIMEOUT + BANDWIDTH_READ_TIMEOUT), or
+# a slow but living worker's action is resolved by another while it is still being sent.
+ACTION_CLAIM_LEASE = env_float("ACTION_CLAIM_LEASE", 60.0)
 BANDWIDTH_TIMEOUT = (env_float("BANDWIDTH_CONNECT_TIMEOUT", 3.05), env_float("BANDWIDTH_READ_TIMEOUT", 10.0))
 # Webhook bodies larger than this are refused; Bandwidth's payloads are a few KB.
 WEBHOOK_MAX_BYTES = env_int("WEBHOOK_MAX_BYTES", 64 * 1024)
@@ -327,6 +387,9 @@ LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env("TIME_ZONE", "UTC")
+# The console's home country (an ISO 3166 region code): its numbers are shown in national
+# format, (919) 555-0100, every other in international format, +44 20 7946 0000.
+PHONE_HOME_REGION = env("PHONE_HOME_REGION", "US").upper()
 USE_I18N = False
 USE_TZ = True
 
@@ -352,7 +415,7 @@ if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     # The load balancer's health check speaks plain http to each process.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)

@@ -5,9 +5,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from console.views import (
+    alerts,
     board,
     calls,
     conferences,
+    directory,
     errors,
     health,
     history,
@@ -17,9 +19,11 @@ from console.views import (
 from voice.webhooks import voice_webhook
 
 urlpatterns = [
+    *alerts.urlpatterns,
     *board.urlpatterns,
     *calls.urlpatterns,
     *conferences.urlpatterns,
+    *directory.urlpatterns,
     *history.urlpatterns,
     *health.urlpatterns,
     *profile.urlpatterns,

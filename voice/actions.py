@@ -32,8 +32,8 @@ log = logging.getLogger(__name__)
 ENDING_KINDS = frozenset({ActionKind.HANGUP, ActionKind.REMOVE_MEMBER, ActionKind.END_CONFERENCE, ActionKind.DELETE_RECORDING})
 
 # A worker that claimed an action and then died leaves it "sending"; after this long
-# another delivery of the task may claim it again.
-CLAIM_LEASE = timedelta(seconds=60)
+# another delivery of the task may claim it again (settings.ACTION_CLAIM_LEASE says why 60 s).
+CLAIM_LEASE = timedelta(seconds=settings.ACTION_CLAIM_LEASE)
 
 
 def request(

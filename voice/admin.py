@@ -27,7 +27,7 @@ class RouteAdmin(admin.ModelAdmin):
         (None, {"fields": ["name", "enabled", ("match", "number"), "priority", "flow", "sentence"]}),
         (
             "Join a conference",
-            {"fields": ["conference_name", ("join_muted", "join_on_hold", "join_as_coach"), "record_conference"]},
+            {"fields": ["conference_name", ("join_muted", "join_on_hold", "join_as_coach"), "record_conference", "show_talking"]},
         ),
         ("Record a message", {"fields": ["max_record_seconds", "transcribe"]}),
         ("Forward", {"fields": ["forward_to", "forward_from"]}),

@@ -20,7 +20,7 @@ def _attribute(value: object) -> str:
     return str(value)
 
 
-def verb(name: str, text: str | None = None, **attributes: object) -> Element:
+def verb(name: str, text: str | None = None, /, **attributes: object) -> Element:
     """One verb; attributes given as None are left out, booleans become true/false."""
     element = Element(name, {key: _attribute(value) for key, value in attributes.items() if value is not None})
     if text is not None:
@@ -90,6 +90,33 @@ def conference(
         callIdsToCoach=call_ids_to_coach or None,
         conferenceEventUrl=event_url,
         conferenceEventMethod="POST",
+        username=username,
+        password=password,
+    )
+
+
+def start_stream(
+    *,
+    name: str,
+    destination: str,
+    destination_username: str,
+    destination_password: str,
+    event_url: str,
+    username: str,
+    password: str,
+) -> Element:
+    """Stream the call's inbound audio (what its party says) to a websocket, in the background:
+    BXML goes on with the next verb. mediaStreamStarted, -Rejected and -Stopped come to
+    `event_url`. https://dev.bandwidth.com/docs/voice/bxml/startStream"""
+    return verb(
+        "StartStream",
+        name=name,
+        tracks="inbound",
+        destination=destination,
+        destinationUsername=destination_username,
+        destinationPassword=destination_password,
+        streamEventUrl=event_url,
+        streamEventMethod="POST",
         username=username,
         password=password,
     )

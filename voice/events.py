@@ -262,6 +262,27 @@ class ConferenceRecordingAvailable(ConferenceEvent):
         )
 
 
+# Media streams (<StartStream>)
+
+
+class MediaStreamFacts(BaseModel):
+    """The webhooks' mediaStream object: the stream's id and name (the rest is kept in the payload)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: OptionalId = ""
+    name: Text = ""
+
+
+class MediaStreamEvent(CallEvent):
+    """mediaStreamStarted, mediaStreamRejected, mediaStreamStopped: a call's stream started,
+    could not start, or ended, and why. https://dev.bandwidth.com/docs/voice/webhooks/mediaStreamStopped"""
+
+    media_stream: MediaStreamFacts | None = alias("mediaStream")
+    cause: Text = alias("cause", "")
+    error_message: Text = alias("errorMessage", "")
+
+
 SCHEMAS: dict[str, type[Callback]] = {
     "initiate": CallEvent,
     "answer": Answer,
@@ -286,6 +307,9 @@ SCHEMAS: dict[str, type[Callback]] = {
     "conferenceMemberJoin": MemberEvent,
     "conferenceMemberExit": MemberEvent,
     "conferenceRecordingAvailable": ConferenceRecordingAvailable,
+    "mediaStreamStarted": MediaStreamEvent,
+    "mediaStreamRejected": MediaStreamEvent,
+    "mediaStreamStopped": MediaStreamEvent,
 }
 
 # What the handlers are given: a Callback, or the schema of its type.

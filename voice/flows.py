@@ -16,10 +16,9 @@ from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
 from django.conf import settings
-from django.db.models import Subquery
 from django.urls import reverse
 
-from voice import bxml, route_table
+from voice import bxml, route_table, stream_credentials
 from voice.models import (
     CONFERENCE_MAX_MEMBERS,
     Action,
@@ -27,7 +26,6 @@ from voice.models import (
     Call,
     Conference,
     ConferenceMember,
-    ConferenceState,
     Route,
 )
 
@@ -204,6 +202,7 @@ def _join_conference(call: Call, route: Route, flow: dict) -> Plan:
         mute=route.join_muted,
         hold=route.join_on_hold,
         as_coach=route.join_as_coach,
+        show_talking=route.show_talking,
         route=route,
         flow=flow,
     )
@@ -219,15 +218,9 @@ def _join(
     mute: bool = False,
     hold: bool = False,
     as_coach: bool = False,
+    show_talking: bool = False,
 ) -> Plan:
-    # The members of the newest live conference of that name, in one query.
-    newest = Conference.objects.filter(name=name, state=ConferenceState.ACTIVE).order_by("-created_time")
-    present = list(
-        ConferenceMember.objects.filter(conference_id=Subquery(newest.values("conference_id")[:1]))
-        .present()
-        .exclude(call_id=call.call_id)
-        .values_list("call_id", flat=True)
-    )
+    present = ConferenceMember.objects.present_in_newest(name, excluding=call.call_id)
     if len(present) >= CONFERENCE_MAX_MEMBERS:
         return Plan([bxml.speak_sentence(CONFERENCE_FULL), bxml.hangup()], route, {**flow, "full": True})
     # A coach is heard only by the calls it coaches: those in the conference as it joins.
@@ -235,13 +228,28 @@ def _join(
     verbs = []
     if sentence:
         verbs.append(bxml.speak_sentence(sentence))
+    if show_talking:
+        verbs.append(talking_stream(call))
     verbs += [
         bxml.conference(name, **_callback(), mute=mute, hold=hold, call_ids_to_coach=coached),
         bxml.speak_sentence(CONFERENCE_ENDED),
         bxml.hangup(),
     ]
-    flow = {**flow, "conference": name, "mute": mute, "hold": hold, "callIdsToCoach": coached}
+    flow = {**flow, "conference": name, "mute": mute, "hold": hold, "callIdsToCoach": coached, "talking": show_talking}
     return Plan(verbs, route, flow)
+
+
+def talking_stream(call: Call) -> Element:
+    """The member's inbound audio streamed to the console, which shows who is talking: with
+    credentials for this call alone (voice/stream_credentials.py)."""
+    username, password = stream_credentials.credentials_for(call.call_id)
+    return bxml.start_stream(
+        name=stream_credentials.STREAM_NAME,
+        destination=stream_credentials.destination(),
+        destination_username=username,
+        destination_password=password,
+        **_callback(),
+    )
 
 
 def member_flags(call: Call | None, conference_name: str) -> dict:

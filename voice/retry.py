@@ -15,4 +15,9 @@ def delay(error: TransientError, attempt: int, *, base: float, cap: float) -> fl
     "Exponential Backoff And Jitter")."""
     if error.retry_after is not None:
         return error.retry_after
+    return backoff(attempt, base=base, cap=cap)
+
+
+def backoff(attempt: int, *, base: float, cap: float) -> float:
+    """Exponential backoff from `base`, capped at `cap`, with full jitter."""
     return random.uniform(0, min(cap, base * 2**attempt))

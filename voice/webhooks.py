@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from voice import events, intake
+from voice import events, intake, metrics
 from voice.decorators import webhook_basic_auth
 from voice.models import Event
 from voice.schema import Unreadable, load_json
@@ -35,6 +35,7 @@ def _refuse(request: HttpRequest, payload: object, error: events.MalformedEvent)
     """400 with the reason, and the refusal noted in the event log (nothing else written)."""
     response = JsonResponse({"error": str(error)}, status=400)
     claimed = payload.get("eventType") if isinstance(payload, dict) else None
+    metrics.WEBHOOKS.labels(metrics.event_type_label(claimed, intake.HANDLERS.keys()), "refused").inc()
     Event.refused(
         event_type=claimed if isinstance(claimed, str) else "",
         reason=str(error),

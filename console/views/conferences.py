@@ -57,6 +57,8 @@ def conference(request: HttpRequest, conference_id: str) -> HttpResponse:
         "conference": conference,
         "panel": board.conference_panel(conference),
         "members": board.present_members(conference),
+        # The current talkers at the top of the members (static/js/switchboard.js), if asked.
+        "talkers_first": request.GET.get("talkers") == "first",
     }
     template = "console/conference.html#conference-detail" if request.htmx else "console/conference.html"
     if not request.htmx:

@@ -14,16 +14,18 @@
 
   /* Pushed rows are rendered once for every viewer, so their times are written in the
      browser, in its own zone: <time datetime="…" data-local="time">. In the server's
-     formats (H:i:s, Y-m-d H:i), so that a time reads the same before and after. */
+     formats (H:i:s; Y-m-d H:i or Y-m-d H:i:s), so that a time reads the same before and after. */
   function pad(n) { return (n < 10 ? "0" : "") + n; }
   function localTimes(root) {
     (root || document).querySelectorAll("time[data-local]:not([data-formatted])").forEach(function (el) {
       var when = new Date(el.getAttribute("datetime"));
       if (isNaN(when)) return;
+      /* To the second, unless the server wrote a date and time to the minute. */
       var time = pad(when.getHours()) + ":" + pad(when.getMinutes());
+      if (el.dataset.local !== "datetime" || /\d:\d\d:\d\d/.test(el.textContent)) time += ":" + pad(when.getSeconds());
       el.textContent = el.dataset.local === "datetime"
         ? when.getFullYear() + "-" + pad(when.getMonth() + 1) + "-" + pad(when.getDate()) + " " + time
-        : time + ":" + pad(when.getSeconds());
+        : time;
       el.dataset.formatted = "";
     });
   }
@@ -143,15 +145,20 @@
   /* Each socket numbers its frames (<!--seq N-->): a number skipped means frames were
      lost, or the server could not send what changed; the page re-reads itself. */
   var expected = new WeakMap();
+  /* A page may follow several streams (the board's calls and conferences, every page's
+     alert bell): it is live once every one of its sockets is open. */
+  var open = new Set();
   document.addEventListener("htmx:wsConnecting", function () { setLive("connecting", "Connecting…"); });
   document.addEventListener("htmx:wsOpen", function (event) {
-    setLive("live", "Live");
+    open.add(event.target);
+    if (open.size >= document.querySelectorAll("[ws-connect]").length) setLive("live", "Live");
     expected.set(event.target, 1);
     /* Pushes sent before this socket opened (between the page's render and now, or while
        it was reconnecting) never reached the page: re-read every live region. */
     resyncAll();
   });
   document.addEventListener("htmx:wsClose", function (event) {
+    open.delete(event.target);
     setLive("offline", "Offline — reconnecting");
     var code = event.detail && event.detail.event ? event.detail.event.code : 0;
     checkSession();
@@ -183,8 +190,22 @@
       event.detail.shouldSwap = false;
     }
   });
+  /* Talkers first (a conference's members, ?talkers=first): the members speaking now move
+     to the top, the others keep their order. Rows are moved, not rebuilt: the selection and
+     the buttons stay as they are. */
+  function talkersFirst() {
+    var table = document.querySelector("table[data-talkers-first]");
+    var body = table && table.tBodies[0];
+    if (!body) return;
+    var members = Array.prototype.slice.call(body.querySelectorAll("tr.member-row"));
+    var speaking = members.filter(function (row) { return row.querySelector('[data-talking="speaking"]'); });
+    var wanted = speaking.concat(members.filter(function (row) { return speaking.indexOf(row) < 0; }));
+    var changed = wanted.some(function (row, index) { return members[index] !== row; });
+    if (changed) wanted.forEach(function (row) { body.appendChild(row); });
+  }
   document.addEventListener("htmx:wsAfterMessage", function () {
     document.querySelectorAll("tr[data-after]").forEach(function (row) { place(row, row.parentNode); });
+    talkersFirst();
     reselect();
     localTimes();
     htmx.trigger(document.body, "refresh-figures");
@@ -297,7 +318,7 @@
     var row = selected();
     if (row) row.classList.add("selected");
   }
-  document.addEventListener("htmx:afterSettle", function () { reselect(); localTimes(); });
+  document.addEventListener("htmx:afterSettle", function () { reselect(); localTimes(); talkersFirst(); });
   function move(step) {
     var list = rows();
     if (!list.length) return;
@@ -353,6 +374,7 @@
     /* Only a page that follows something live says whether it is live. */
     var indicator = document.getElementById("live-indicator");
     if (indicator && document.querySelector("[ws-connect]")) indicator.hidden = false;
+    talkersFirst();
     tick();
     setInterval(tick, 1000);
   });

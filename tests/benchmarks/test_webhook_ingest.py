@@ -9,6 +9,9 @@ load generator on core 1. Each stack climbs RATES, stopping after its first step
 not sustained (an error, or p99 over 100 ms); the sustainable rate is the highest step that
 was. Three repetitions, interleaved. Results: printed, and written to
 var/benchmarks/webhook-ingest.md for docs/benchmarks.md.
+
+BENCH_COMPARE_REF=main measures the console of that revision too (S3 on PostgreSQL, its
+own database), interleaved with the others in the same run: before and after.
 """
 
 from __future__ import annotations
@@ -27,12 +30,13 @@ import pytest
 
 from console.processes import BASE_DIR, ProcessGroup, free_port, manage_command, wait_for_port
 from tests.benchmarks import loadgen
+from tests.benchmarks.stack import source_tree
 from tests.support.services import require_postgres
 from tests.support.stack import _postgres_database
 
 pytestmark = pytest.mark.benchmark
 
-RATES = (100, 200, 300, 400, 600, 800, 1200, 1600)
+RATES = (100, 150, 200, 250, 300, 400, 600, 800, 1200, 1600)
 SECONDS = 8
 REPETITIONS = int(os.environ.get("BENCH_REPETITIONS", "3"))
 # A step is sustained with no error and p99 under this.
@@ -75,15 +79,18 @@ def server(name: str, command: list[str], env: dict, logs: Path):
 
 
 def daphne(application: str):
-    return lambda port: [sys.executable, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(port), application]
+    # -P: the modules come from PYTHONPATH (another revision's source), not from the
+    # working directory.
+    return lambda port: [sys.executable, "-P", "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(port), application]
 
 
-def console_env(tmp: Path, database_url: str | None) -> dict:
+def console_env(tmp: Path, database_url: str | None, source: Path = BASE_DIR) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DEBUG")}
-    env.update(VAR_DIR=str(tmp), LOG_LEVEL="WARNING", PYTHONPATH=str(BASE_DIR))
+    env.update(VAR_DIR=str(tmp), LOG_LEVEL="WARNING", PYTHONPATH=str(source))
     if database_url:
         env["DATABASE_URL"] = database_url
-    subprocess.run(manage_command("migrate", "--noinput", "-v", "0"), env=env, check=True, cwd=BASE_DIR)
+    command = manage_command("migrate", "--noinput", "-v", "0") if source == BASE_DIR else [sys.executable, str(source / "manage.py"), "migrate", "--noinput", "-v", "0"]
+    subprocess.run(command, env=env, check=True, cwd=source)
     return env
 
 
@@ -117,13 +124,19 @@ def test_webhook_ingest_against_the_bare_server_and_django(tmp_path):
     floor_env = {**os.environ, "PYTHONPATH": str(BASE_DIR)}
     rates: dict[str, list[int]] = {}
     rows = []
-    with _postgres_database() as postgres_url:
+    before = os.environ.get("BENCH_COMPARE_REF")
+    with _postgres_database() as postgres_url, _postgres_database() as before_url, source_tree(before) as before_source:
         stacks = {
             "S0 bare ASGI": (daphne("tests.benchmarks.bare_app:application"), floor_env),
             "S1 Django view": (daphne("tests.benchmarks.django_floor:application"), console_env(tmp_path / "s1", postgres_url)),
             "S3 console, PostgreSQL": (daphne("console.asgi:application"), console_env(tmp_path / "pg", postgres_url)),
             "S3 console, SQLite": (daphne("console.asgi:application"), console_env(tmp_path / "sqlite", None)),
         }
+        if before:
+            stacks[f"S3 console, PostgreSQL, before ({before})"] = (
+                daphne("console.asgi:application"),
+                console_env(tmp_path / "before", before_url, before_source),
+            )
         for repetition in range(REPETITIONS):
             for name, (command, env) in stacks.items():
                 with server(name.replace(" ", "-").replace(",", ""), command, env, logs) as url:

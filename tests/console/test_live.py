@@ -4,6 +4,7 @@ throttled, numbered per socket; the socket refuses strangers and closes with its
 import asyncio
 import re
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -367,12 +368,13 @@ async def test_the_stream_reader_reads_on_past_an_entry_it_cannot_handle_and_has
     require_redis()
     settings.REDIS_URL = REDIS_URL
     client = live_bus.redis.Redis.from_url(REDIS_URL)
-    received, lost = [], []
+    received, lost, published = [], [], []
 
-    def receive(changes):
+    def receive(changes, published_at):
         if changes == [("call", "c-bad")]:
             raise ValueError("unreadable")
         received.extend(changes)
+        published.append(published_at)
 
     reader = asyncio.ensure_future(live_bus.read_stream(receive, lambda: lost.append(True)))
     await asyncio.sleep(0.3)  # it starts after what the stream already holds
@@ -383,3 +385,5 @@ async def test_the_stream_reader_reads_on_past_an_entry_it_cannot_handle_and_has
             await asyncio.sleep(0.05)
     reader.cancel()
     assert received == [("call", "c-good")] and lost == [True]
+    # When it was published, by Redis's clock (the push lag in /metrics starts there).
+    assert abs(published[0] - time.time()) < 5

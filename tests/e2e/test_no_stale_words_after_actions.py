@@ -5,6 +5,8 @@ the call answered; a completed conference offers no "Add a participant"."""
 import pytest
 from playwright.sync_api import expect
 
+from console.phone_numbers import display
+
 from tests.e2e.conference_flows import callers, open_conference, sandbox_conference
 from tests.e2e.flows import sign_in, wait_until_live
 from tests.support.sandbox import wait_until
@@ -56,7 +58,7 @@ def test_dialling_goes_once_the_call_answered_and_a_completed_conference_offers_
     page.fill("#dial-out-number", "+15557726102")
     page.get_by_role("button", name="Dial").click()
     activity = page.locator("#conference-summary .activity")
-    expect(activity).to_contain_text("Dial-out to +15557726102")
+    expect(activity).to_contain_text(f"Dial-out to {display('+15557726102')}")
     expect(activity).to_contain_text("answered", timeout=15_000)
     expect(page.locator("main")).not_to_contain_text("Dialling")
 

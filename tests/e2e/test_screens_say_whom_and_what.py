@@ -7,6 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from console.phone_numbers import display
+
 from tests.e2e.conference_flows import callers, open_conference, sandbox_conference
 from tests.e2e.flows import sign_in
 from voice.demo import EXEC_BRIEFING_NUMBER
@@ -26,9 +28,9 @@ def test_a_conference_says_whom_the_coach_coaches_and_the_timeline_says_unmute_a
 
     page.locator(f"#member-{first}").get_by_role("button", name="Coach…").click()
     dialog = page.locator("#coach-dialog")
-    dialog.get_by_label("+15550027002").check()
+    dialog.get_by_label(display("+15550027002")).check()
     dialog.get_by_role("button", name="Coach the ticked members").click()
-    expect(page.locator(f"#member-{first} .chip-coach")).to_have_text("coach of +15550027002", timeout=15_000)
+    expect(page.locator(f"#member-{first} .chip-coach")).to_have_text(f"coach of {display('+15550027002')}", timeout=15_000)
 
     # The exec briefing joins its members muted: unmute, hold, unhold.
     row = page.locator(f"#member-{second}")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import http.server
 import os
 import random
-import sqlite3
 import subprocess
 import threading
 import time
@@ -24,6 +23,7 @@ import requests
 from django.conf import settings
 
 from console.processes import manage_command
+from tests.support.mirror import Mirror, differences
 from tests.support.sandbox import wait_until
 from tests.support.stack import Stack, running_stack
 from voice import bandwidth
@@ -39,7 +39,6 @@ SALES, SUPPORT, EXEC, VOICEMAIL, ANNOUNCEMENT, UNROUTED = (
     "+19195550199",
     "+19195550142",
 )
-SANDBOX_STATES = {"initiated": "initiated", "answered": "answered", "completed": "ended"}
 
 
 @contextmanager
@@ -55,22 +54,6 @@ def mirror_stack(tmp_path: Path, **environment):
 def stack(tmp_path_factory):
     with mirror_stack(tmp_path_factory.mktemp("mirror"), RECONCILE_INTERVAL=INTERVAL, RECONCILE_QUIET_AFTER=QUIET) as stack:
         yield stack
-
-
-class Mirror:
-    """The console's database, read-only (WAL: reading never blocks the console)."""
-
-    def __init__(self, stack: Stack) -> None:
-        self.path = stack.logs.parent / "var" / "switchboard.sqlite3"
-
-    def rows(self, sql: str, *params) -> list[sqlite3.Row]:
-        with sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=10) as connection:
-            connection.row_factory = sqlite3.Row
-            return connection.execute(sql, params).fetchall()
-
-    def one(self, sql: str, *params) -> sqlite3.Row | None:
-        found = self.rows(sql, *params)
-        return found[0] if found else None
 
 
 def api(stack: Stack) -> bandwidth.BandwidthClient:
@@ -99,41 +82,6 @@ def dial_out(stack: Stack, from_number: str, to_number: str) -> str:
         )
         .call_id
     )
-
-
-def differences(stack: Stack) -> list[str]:
-    """Where the mirror and the sandbox disagree (empty once converged)."""
-    mirror, found = Mirror(stack), []
-    for call in stack.sandbox.calls():
-        mine = mirror.one("select state, disconnect_cause from voice_call where call_id = ?", call["callId"])
-        there = SANDBOX_STATES[call["state"]]
-        if mine is None or mine["state"] != there:
-            found.append(f"call {call['callId']}: {mine and mine['state']} here, {there} there")
-        elif there == "ended" and mine["disconnect_cause"] != call.get("disconnectCause", ""):
-            found.append(f"call {call['callId']}: cause {mine['disconnect_cause']!r} here, {call.get('disconnectCause')!r} there")
-    for conference in stack.sandbox.conferences():
-        mine = mirror.one("select state from voice_conference where conference_id = ?", conference["id"])
-        there = "completed" if conference.get("completedTime") else "active"
-        if mine is None or mine["state"] != there:
-            found.append(f"conference {conference['name']}: {mine and mine['state']} here, {there} there")
-        members = {m["callId"]: m for m in conference["members"] if not m.get("leftTime")}
-        here = {
-            row["call_id"]: row
-            for row in mirror.rows(
-                "select call_id, mute, hold from voice_conferencemember where conference_id = ? and state = 'joined'",
-                conference["id"],
-            )
-        }
-        if set(here) != set(members):
-            found.append(f"conference {conference['name']}: members {sorted(here)} here, {sorted(members)} there")
-        for call_id in set(here) & set(members):
-            if (bool(here[call_id]["mute"]), bool(here[call_id]["hold"])) != (members[call_id]["mute"], members[call_id]["hold"]):
-                found.append(f"member {call_id}: mute/hold differ")
-    for recording in stack.sandbox.recordings():
-        mine = mirror.one("select status from voice_recording where recording_id = ?", recording["recordingId"])
-        if mine is None or mine["status"] != recording["status"]:
-            found.append(f"recording {recording['recordingId']}: {mine and mine['status']} here, {recording['status']} there")
-    return found
 
 
 # The reorder fault holds a webhook back 1 to 4 s (voice/sandbox/webhooks.py).

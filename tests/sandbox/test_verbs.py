@@ -107,7 +107,7 @@ async def test_hangup_before_answering_leaves_the_call_unanswered(sandbox, appli
 
 
 async def test_a_verb_the_sandbox_does_not_simulate_ends_the_call_with_application_error(sandbox, application):
-    application.reply("initiate", response("<StartStream destination='wss://example.com'/>"))
+    application.reply("initiate", response("<StartTranscription/>"))
     await sandbox.offer()
 
     (disconnect,) = await application.wait_for("disconnect")

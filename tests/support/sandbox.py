@@ -61,6 +61,14 @@ class SandboxHandle:
     def recordings(self) -> list[dict]:
         return self._get("/sandbox/recordings")
 
+    def streams(self) -> list[dict]:
+        return self._get("/sandbox/streams")
+
+    def stop_stream(self, stream_id: str) -> dict:
+        response = requests.post(f"{self.url}/sandbox/streams/{stream_id}/stop", auth=self.auth, timeout=5)
+        response.raise_for_status()
+        return response.json()
+
     def faults(self) -> dict:
         return self._get("/sandbox/faults")
 

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import uuid
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,9 @@ PRODUCTION_SECRETS = {
     "SECURE_COOKIES": "false",
     "SECURE_SSL_REDIRECT": "false",
 }
+# How long a process may take to listen: a bound, not a pause. Python processes importing
+# Django and Twisted take tens of seconds on a loaded two-core machine.
+STARTED_WITHIN = 90
 
 
 @dataclass
@@ -50,9 +54,19 @@ class Stack:
     database_url: str | None = None
     # Each console process's own URL (the load balancer, at `url`, spreads over them).
     consoles: list[str] = field(default_factory=list)
+    # The processes by name ("console", "worker", "beat", "sandbox"…), and how to start one
+    # again with its command: the fault tests kill and restart them.
+    processes: ProcessGroup | None = None
+    start: Callable[[str], subprocess.Popen] | None = None
 
     def log_text(self) -> str:
         return stack_logs(self.logs)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL the process `name`, as the kernel's OOM killer or a lost machine would."""
+        process = self.processes.processes[name]
+        process.kill()
+        process.wait()
 
 
 @contextmanager
@@ -105,10 +119,12 @@ def running_stack(tmp_path: Path, *, production: bool = False, web: int = 1, wor
         passwords = json.loads((tmp_path / "var" / "demo-users.json").read_text())
 
         group = ProcessGroup(env=env)
-        files = []
+        files, commands = [], {}
         try:
-            def start(name: str, command: list[str]):
-                output = (logs / f"{name}.log").open("w")
+            def start(name: str, command: list[str] | None = None):
+                """Start `command` as `name`, or without one start `name` again."""
+                command = commands.setdefault(name, command)
+                output = (logs / f"{name}.log").open("a")
                 files.append(output)
                 return group.start(name, command, stdout=output, stderr=subprocess.STDOUT)
 
@@ -118,9 +134,7 @@ def running_stack(tmp_path: Path, *, production: bool = False, web: int = 1, wor
                     start(f"worker{number}" if workers > 1 else "worker", worker_command(f"worker{number}@%h"))
                 start("beat", beat_command(tmp_path / "var" / "celerybeat-schedule"))
             sandbox = start("sandbox", manage_command("sandbox", "--port", str(sandbox_port), "--scenario", "quiet"))
-            # Generous: on a machine whose cores are busy (CI, other tests) the sandbox takes
-            # long to start; the wait ends at once if it dies.
-            if not wait_for_port("127.0.0.1", sandbox_port, 60, alive=lambda: sandbox.poll() is None):
+            if not wait_for_port("127.0.0.1", sandbox_port, STARTED_WITHIN, alive=lambda: sandbox.poll() is None):
                 raise RuntimeError("the sandbox did not start:\n" + (logs / "sandbox.log").read_text())
             auth = (env.get("BANDWIDTH_USERNAME", "sandbox"), env.get("BANDWIDTH_PASSWORD", "sandbox-password"))
             stack = Stack(
@@ -130,6 +144,8 @@ def running_stack(tmp_path: Path, *, production: bool = False, web: int = 1, wor
                 logs=logs,
                 database_url=database_url,
                 consoles=consoles,
+                processes=group,
+                start=start,
             )
             try:
                 yield stack
@@ -147,7 +163,7 @@ def _start_consoles(start, port: int, count: int, var: Path, logs: Path) -> list
     """One daphne on `port`, or `count` of them behind HAProxy listening on `port`."""
     if count == 1:
         console = start("console", console_command("127.0.0.1", port))
-        if not wait_for_port("127.0.0.1", port, 60, alive=lambda: console.poll() is None):
+        if not wait_for_port("127.0.0.1", port, STARTED_WITHIN, alive=lambda: console.poll() is None):
             raise RuntimeError("the console did not start:\n" + (logs / "console.log").read_text())
         return [f"http://127.0.0.1:{port}"]
     ports = start_balanced(start, "127.0.0.1", port, count, var / "haproxy.cfg")

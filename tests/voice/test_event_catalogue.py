@@ -53,6 +53,9 @@ ASYNC_EVENTS = [
     "transferDisconnect",
     "conferenceCompleted",
     "conferenceRecordingAvailable",
+    "mediaStreamStarted",
+    "mediaStreamRejected",
+    "mediaStreamStopped",
 ]
 # These may be answered with conference BXML or with 204.
 CONFERENCE_EVENTS = ["conferenceCreated", "conferenceMemberJoin", "conferenceMemberExit", "conferenceRedirect"]

@@ -9,7 +9,7 @@ from django.core.management import call_command
 
 from tests.support.bandwidth import payload
 from tests.voice.conftest import deliver
-from voice import flows
+from voice import flows, stream_credentials
 from voice.demo import DEMO_ROUTES, ensure_demo_routes
 from voice.management.commands.sandbox import DEMO_NUMBERS
 from voice.models import Call, Conference, ConferenceMember, Event, Route
@@ -233,3 +233,28 @@ def test_every_number_the_sandboxs_demo_calls_has_the_route_it_expects_and_the_r
     assert routes[DEMO_NUMBERS.voicemail].flow == Route.Flow.RECORD
     assert routes[DEMO_NUMBERS.announcement].flow == Route.Flow.SPEAK_HANGUP
     assert flows.route_for(DEMO_NUMBERS.unrouted).match == Route.Match.DEFAULT
+
+
+def test_a_route_that_shows_who_is_talking_streams_the_members_voice_to_the_console_before_it_joins(settings):
+    route("sales", "+19195550100", flow=Route.Flow.CONFERENCE, conference_name="sales-floor", show_talking=True)
+    document = call_to("+19195550100")
+
+    assert [element.tag for element in document] == ["SpeakSentence", "StartStream", "Conference", "SpeakSentence", "Hangup"]
+    stream = document.find("StartStream")
+    assert stream.get("tracks") == "inbound" and stream.get("name") == "talking"
+    assert stream.get("destination") == settings.PUBLIC_URL.replace("http://", "ws://") + "/ws/media/"
+    assert stream.get("destinationUsername") == INBOUND
+    assert stream_credentials.valid(INBOUND, stream.get("destinationPassword"))
+    assert not stream_credentials.valid("c-another-call", stream.get("destinationPassword"))
+    assert stream.get("streamEventUrl") == settings.PUBLIC_URL + "/webhooks/voice"
+    assert (stream.get("username"), stream.get("password")) == (settings.WEBHOOK_USERNAME, settings.WEBHOOK_PASSWORD)
+
+
+def test_a_conference_route_without_the_option_streams_nothing():
+    route("sales", "+19195550100", flow=Route.Flow.CONFERENCE, conference_name="sales-floor")
+    assert call_to("+19195550100").find("StartStream") is None
+
+
+def test_an_https_console_is_streamed_to_over_wss(settings):
+    settings.PUBLIC_URL = "https://switchboard.example.com"
+    assert stream_credentials.destination() == "wss://switchboard.example.com/ws/media/"

@@ -11,10 +11,10 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from voice import bxml, flows
+from voice import bxml, flows, stream_credentials
 from voice.answers import NO_CONTENT, Applied, Handler, bxml_answer
-from voice.events import Answer, CallEvent, Ended, MachineDetectionComplete
-from voice.models import Call, CallState
+from voice.events import Answer, CallEvent, Ended, MachineDetectionComplete, MediaStreamEvent
+from voice.models import Call, CallState, StreamState
 
 
 def in_progress(event: CallEvent, *, call_times: bool = True, detection: str = "") -> bool:
@@ -94,6 +94,25 @@ def on_transfer_answer(event: CallEvent) -> Applied:
     return Applied(bxml_answer([]), changed)
 
 
+STREAM_EVENTS = {
+    "mediaStreamStarted": StreamState.STARTED,
+    "mediaStreamRejected": StreamState.REJECTED,
+    "mediaStreamStopped": StreamState.STOPPED,
+}
+
+
+def on_media_stream(event: MediaStreamEvent) -> Applied:
+    """The life of the stream that shows who is talking: a page shows the member's activity
+    as unknown once it was refused or stopped. Another stream on the call is not Switchboard's."""
+    name = event.media_stream.name if event.media_stream is not None else ""
+    if name and name != stream_credentials.STREAM_NAME:
+        return Applied(NO_CONTENT, in_progress(event))
+    # A stream only runs on an answered call, whatever Switchboard knew of it.
+    answered = in_progress(event)
+    streamed = Call.stream_reported(event.call_id, STREAM_EVENTS[event.event_type], at=event.event_time, cause=event.cause)
+    return Applied(NO_CONTENT, answered or streamed)
+
+
 HANDLERS: dict[str, Handler] = {
     "initiate": on_initiate,
     "answer": on_answer,
@@ -108,4 +127,5 @@ HANDLERS: dict[str, Handler] = {
     "transferDisconnect": on_disconnect,
     "bridgeComplete": on_call_continues,
     "bridgeTargetComplete": on_call_continues,
+    **{event_type: on_media_stream for event_type in STREAM_EVENTS},
 }

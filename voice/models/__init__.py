@@ -21,6 +21,7 @@ from voice.models.call import (
     LIVE_CALL_STATES,
     Call,
     CallState,
+    StreamState,
 )
 from voice.models.conference import (
     CONFERENCE_AGE_WARNING,
@@ -34,7 +35,7 @@ from voice.models.conference import (
     MemberState,
 )
 from voice.models.event import Event
-from voice.models.mirror import allowed_from, fill_missing
+from voice.models.mirror import allowed_from, fill_missing, unheard_after
 from voice.models.recording import (
     DOWNLOADABLE_RECORDING_STATUSES,
     RECORDING_RETENTION,
@@ -67,6 +68,7 @@ __all__ = [
     "ActionStatus",
     "Call",
     "CallState",
+    "StreamState",
     "Conference",
     "ConferenceMember",
     "ConferenceState",
@@ -79,4 +81,5 @@ __all__ = [
     "TranscriptionStatus",
     "allowed_from",
     "fill_missing",
+    "unheard_after",
 ]

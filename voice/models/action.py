@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from voice import signals
+from voice import metrics, signals
 from voice.models.conference import Conference
 from voice.models.mirror import allowed_from
 
@@ -197,6 +197,8 @@ class Action(models.Model):
         self.refresh_from_db()
         if moved and self.batch_id and not self.is_open:
             self.batch.close_if_finished()
+        if moved and not self.is_open:
+            transaction.on_commit(metrics.ACTIONS.labels(self.kind, self.status).inc)
         if moved:
             signals.action_changed.send(sender=Action, action_id=self.pk, call_id=self.call_id)
         return bool(moved)

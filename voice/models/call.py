@@ -80,12 +80,24 @@ class Routed(Protocol):
 # How long a live call may be up before the board flags it: long (worth a look), then stuck
 # (forgotten on hold, or a far end that never hung up: an agent should act). The one rule,
 # stated twice side by side: in SQL (CallQuerySet.long, .stuck) and in Python (Call.standing).
-def stuck_call_cutoff() -> datetime:
-    return timezone.now() - timedelta(seconds=settings.STUCK_CALL_AFTER)
+# The thresholds are the board's (STUCK_CALL_AFTER, LONG_CALL_AFTER) unless a caller gives its
+# own: an alert rule whose threshold an admin set (console/alert_rules.py).
+def stuck_call_cutoff(after: float | None = None) -> datetime:
+    return timezone.now() - timedelta(seconds=settings.STUCK_CALL_AFTER if after is None else after)
 
 
-def long_call_cutoff() -> datetime:
-    return timezone.now() - timedelta(seconds=settings.LONG_CALL_AFTER)
+def long_call_cutoff(after: float | None = None) -> datetime:
+    return timezone.now() - timedelta(seconds=settings.LONG_CALL_AFTER if after is None else after)
+
+
+class StreamState(models.TextChoices):
+    """Where the call's talking stream is (<StartStream>, voice/flows.py), as Bandwidth's
+    mediaStream* webhooks said: none yet, sending, refused, ended."""
+
+    NONE = "", "no stream"
+    STARTED = "started", "streaming"
+    REJECTED = "rejected", "rejected"
+    STOPPED = "stopped", "stopped"
 
 
 LIVE_CALL_STATES = [state for state in CallState if state != CallState.ENDED]
@@ -100,13 +112,13 @@ class CallQuerySet(MirrorQuerySet):
     def ended(self) -> CallQuerySet:
         return self.filter(state=CallState.ENDED)
 
-    def stuck(self) -> CallQuerySet:
-        """Live calls up longer than STUCK_CALL_AFTER."""
-        return self.live().filter(start_time__lt=stuck_call_cutoff())
+    def stuck(self, after: float | None = None) -> CallQuerySet:
+        """Live calls up longer than STUCK_CALL_AFTER (or `after` seconds)."""
+        return self.live().filter(start_time__lt=stuck_call_cutoff(after))
 
-    def long(self) -> CallQuerySet:
-        """Live calls up longer than LONG_CALL_AFTER, not yet stuck."""
-        return self.live().filter(start_time__lt=long_call_cutoff(), start_time__gte=stuck_call_cutoff())
+    def long(self, after: float | None = None, stuck_after: float | None = None) -> CallQuerySet:
+        """Live calls up longer than LONG_CALL_AFTER (or `after` seconds), not yet stuck."""
+        return self.live().filter(start_time__lt=long_call_cutoff(after), start_time__gte=stuck_call_cutoff(stuck_after))
 
 
 class Call(Mirrored, models.Model):
@@ -142,6 +154,11 @@ class Call(Mirrored, models.Model):
     latest_event_time = models.DateTimeField(null=True, blank=True)
     # When reconciliation last read this call from Bandwidth's API.
     last_synced_at = models.DateTimeField(null=True, blank=True)
+    # The stream that shows who is talking: its state, why it ended or was refused, and the
+    # eventTime of the webhook that said so (an older one changes nothing).
+    talking_stream = models.CharField(max_length=16, choices=StreamState.choices, blank=True, default=StreamState.NONE)
+    talking_stream_cause = models.CharField(max_length=64, blank=True)
+    talking_stream_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -185,6 +202,19 @@ class Call(Mirrored, models.Model):
 
     def changed(self) -> None:
         signals.call_changed.send(sender=Call, call_id=self.call_id)
+
+    @classmethod
+    def stream_reported(cls, call_id: str, state: str, *, at: datetime, cause: str = "") -> bool:
+        """A mediaStream* webhook about the call's talking stream: applied unless an event
+        as new or newer was (Bandwidth does not order its webhooks). True if it changed."""
+        updated = (
+            cls.objects.filter(call_id=call_id)
+            .filter(models.Q(talking_stream_at__isnull=True) | models.Q(talking_stream_at__lt=at))
+            .update(talking_stream=state, talking_stream_cause=cause[:64], talking_stream_at=at)
+        )
+        if updated:
+            signals.call_changed.send(sender=Call, call_id=call_id)
+        return bool(updated)
 
     @classmethod
     def of(cls, info: CallInfo) -> Call:
@@ -307,8 +337,9 @@ class Call(Mirrored, models.Model):
                 for name in fill_missing(mine, **ending):
                     changes[name] = (getattr(call, name), ending[name])
             mine.update(last_synced_at=read_at)
-            if changes:
-                call.changed()
+            # Pushed even unchanged: the board shows when the call was last heard of, and
+            # flags a call unheard of for long (mirror.unheard_after).
+            call.changed()
             return changes
 
     def forget(self, *, read_at: datetime) -> bool:

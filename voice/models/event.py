@@ -6,9 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
+from voice import metrics
 from voice.answers import Answer
 from voice.events import Callback
 from voice.models.upsert import insert_once
@@ -104,6 +105,7 @@ class Event(models.Model):
     def repaired(cls, kind: str, *, payload: dict, changes: dict, call_id: str = "", conference_id: str = "") -> Event:
         """A repair reconciliation made: what Bandwidth said, and what changed
         ({column: (before, after)})."""
+        transaction.on_commit(metrics.REPAIRS.labels(kind).inc)
         return cls.objects.create(
             dedupe_key=f"repair:{uuid.uuid4().hex}",
             event_type=kind,

@@ -55,6 +55,11 @@ class Route(models.Model):
         default=False, help_text="Coaches the members in the conference when the call joins (heard only by them)."
     )
     record_conference = models.BooleanField(default=False, help_text="Record the conference from its creation.")
+    show_talking = models.BooleanField(
+        "show who is talking",
+        default=False,
+        help_text="Streams each member's voice to the console, whose conference page shows who is talking and which line is noisy.",
+    )
     max_record_seconds = models.PositiveIntegerField(
         default=60, validators=[MinValueValidator(1), MaxValueValidator(10800)]
     )

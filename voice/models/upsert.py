@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.utils import timezone
 
 M = TypeVar("M", bound=models.Model)
@@ -232,15 +232,15 @@ def upsert(
     now = timezone.now()
     new = {**(new or {}), "created_at": now, "updated_at": now}
     sql = _statement(model, tuple(key), rules, tuple(new), tuple(untracked))
-    meta = model._meta
+    meta, db = model._meta, connections[DEFAULT_DB_ALIAS]
     given = {**key, **{name: rule.value for name, rule in rules.items()}, **new}
-    params = {_name(name): _prepare(meta.get_field(name), value) for name, value in given.items()}
+    params = {_name(name): _prepare(db, meta.get_field(name), value) for name, value in given.items()}
     for name, rule in rules.items():
         for role, (value, column) in rule.parameters().items():
             if role:
-                params[_name(name, role)] = _prepare(meta.get_field(column or name), value)
-    params.update(_defaults(model, {meta.get_field(name).attname for name in given}))
-    row = next(iter(model.objects.raw(sql, params)))
+                params[_name(name, role)] = _prepare(db, meta.get_field(column or name), value)
+    params.update(_defaults(db, model, tuple(given)))
+    row = _rows(db, model, sql, params)[0]
     created = row.created_at == now
     return Outcome(row=row, created=created, changed=created or row.updated_at == now)
 
@@ -249,8 +249,17 @@ def _name(column: str, role: str = "") -> str:
     return f"{column}__{role}" if role else column
 
 
-def _prepare(field: models.Field, value: Any) -> Any:
-    return field.get_db_prep_save(value, connection)
+# Fields that store a str as it is: CharField.to_python and the database's preparation
+# return it unchanged, through half a dozen calls per value.
+_TEXT_FIELDS = (models.CharField, models.TextField)
+
+
+def _prepare(db, field: models.Field, value: Any) -> Any:
+    if value.__class__ is str and field.__class__ in _TEXT_FIELDS:
+        return value
+    # `db` is the connection itself, looked up once per statement: every use of Django's
+    # `connection` looks it up again (a context-local lookup), a dozen times per column.
+    return field.get_db_prep_save(value, db)
 
 
 # Statements by shape: a few dozen, built on first use.
@@ -274,7 +283,10 @@ def _render(
     existing = Row(model)
 
     def placeholder(name: str) -> Placeholder:
-        return lambda role: f"%({_name(name, role)})s"
+        # A rule's own value is the proposed row's (EXCLUDED, which the VALUES clause
+        # fills from the same parameter): each value is sent once, not once per use.
+        proposed = f"excluded.{quote(meta.get_field(name).column)}"
+        return lambda role: f"%({_name(name, role)})s" if role else proposed
 
     given = {meta.get_field(name).attname: name for name in (*key, *rules, *new)}
     inserted, values = _new_row(model, given)
@@ -285,13 +297,13 @@ def _render(
     updated = existing.column("updated_at")
     if tracked:
         differs = " OR ".join(f"({setting[name]}) IS DISTINCT FROM {existing.column(name)}" for name in tracked)
-        assignments.append(f"{quote('updated_at')} = CASE WHEN {differs} THEN %(updated_at)s ELSE {updated} END")
+        assignments.append(f"{quote('updated_at')} = CASE WHEN {differs} THEN excluded.{quote('updated_at')} ELSE {updated} END")
     else:
         assignments.append(f"{quote('updated_at')} = {updated}")
     conflict = ", ".join(quote(meta.get_field(name).column) for name in key)
     return (
         f"INSERT INTO {existing.table} AS {existing.alias} ({inserted}) VALUES ({values}) "
-        f"ON CONFLICT ({conflict}) DO UPDATE SET {', '.join(assignments)} RETURNING *"
+        f"ON CONFLICT ({conflict}) DO UPDATE SET {', '.join(assignments)} RETURNING {_returning(model)}"
     )
 
 
@@ -310,29 +322,38 @@ def _new_row(model: type[models.Model], given: dict[str, str]) -> tuple[str, str
     return names, ", ".join(values)
 
 
-def _defaults(model: type[models.Model], given: set[str]) -> dict[str, Any]:
-    """The defaults of the columns a new row is not given, as parameters."""
-    return {
-        f"default_{field.attname}": _prepare(field, field.get_default())
-        for field in model._meta.concrete_fields
-        if not field.primary_key and field.attname not in given
-    }
+def _defaults(db, model: type[models.Model], given: tuple[str, ...]) -> dict[str, Any]:
+    """The defaults of the columns a new row is not given (`given`: field names), as parameters."""
+    key = (model, given)
+    fields = _defaulted.get(key)
+    if fields is None:
+        named = {model._meta.get_field(name).attname for name in given}
+        fields = _defaulted[key] = [field for field in model._meta.concrete_fields if not field.primary_key and field.attname not in named]
+    # Evaluated each time: a default may be a callable (now, a new dict).
+    return {f"default_{field.attname}": _prepare(db, field, field.get_default()) for field in fields}
+
+
+# The columns a statement of each shape leaves to their defaults: (model, given fields) -> fields.
+_defaulted: dict[tuple, list[models.Field]] = {}
 
 
 def insert_once(model: type[models.Model], values: dict[str, Any], *, unique: Sequence[str]) -> bool:
     """Insert the row unless one with the same `unique` columns exists; True if inserted.
     A duplicate costs nothing more than the statement (no savepoint, no error)."""
-    meta, quote = model._meta, connection.ops.quote_name
-    given = {meta.get_field(name).attname: name for name in values}
-    names, placeholders = _new_row(model, given)
-    conflict = ", ".join(quote(meta.get_field(name).column) for name in unique)
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES ({placeholders}) "
-        f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {quote(meta.pk.column)}"
-    )
-    params = {_name(name): _prepare(meta.get_field(name), value) for name, value in values.items()}
-    params.update(_defaults(model, set(given)))
-    with connection.cursor() as cursor:
+    meta, db = model._meta, connections[DEFAULT_DB_ALIAS]
+    shape = (db.vendor, model, tuple(values), tuple(unique))
+    sql = _statements.get(shape)
+    if sql is None:
+        quote = db.ops.quote_name
+        names, placeholders = _new_row(model, {meta.get_field(name).attname: name for name in values})
+        conflict = ", ".join(quote(meta.get_field(name).column) for name in unique)
+        sql = _statements[shape] = (
+            f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES ({placeholders}) "
+            f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {quote(meta.pk.column)}"
+        )
+    params = {_name(name): _prepare(db, meta.get_field(name), value) for name, value in values.items()}
+    params.update(_defaults(db, model, tuple(values)))
+    with db.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone() is not None
 
@@ -340,10 +361,59 @@ def insert_once(model: type[models.Model], values: dict[str, Any], *, unique: Se
 def touch(model: type[M], where: dict[str, Any], **values: Any) -> list[M]:
     """Set `values` on the rows whose columns equal `where`'s, in one statement that
     returns them as they are now."""
-    meta, quote = model._meta, connection.ops.quote_name
-    assignments = [f"{quote(meta.get_field(name).column)} = %(set_{name})s" for name in values]
-    tests = [f"{quote(meta.get_field(name).column)} = %(where_{name})s" for name in where]
-    params = {f"set_{name}": _prepare(meta.get_field(name), value) for name, value in values.items()}
-    params.update({f"where_{name}": _prepare(meta.get_field(name), value) for name, value in where.items()})
-    sql = f"UPDATE {quote(meta.db_table)} SET {', '.join(assignments)} WHERE {' AND '.join(tests)} RETURNING *"
-    return list(model.objects.raw(sql, params))
+    meta, db = model._meta, connections[DEFAULT_DB_ALIAS]
+    shape = (db.vendor, model, "touch", tuple(where), tuple(values))
+    sql = _statements.get(shape)
+    if sql is None:
+        quote = db.ops.quote_name
+        assignments = [f"{quote(meta.get_field(name).column)} = %(set_{name})s" for name in values]
+        tests = [f"{quote(meta.get_field(name).column)} = %(where_{name})s" for name in where]
+        sql = _statements[shape] = (
+            f"UPDATE {quote(meta.db_table)} SET {', '.join(assignments)} WHERE {' AND '.join(tests)} RETURNING {_returning(model)}"
+        )
+    params = {f"set_{name}": _prepare(db, meta.get_field(name), value) for name, value in values.items()}
+    params.update({f"where_{name}": _prepare(db, meta.get_field(name), value) for name, value in where.items()})
+    return _rows(db, model, sql, params)
+
+
+# Rows back: each statement returns the model's columns in the order of its fields, and
+# they are loaded as the ORM loads a row (the backend's and the fields' converters, then
+# Model.from_db), without a RawQuerySet: that one reads the cursor's description and maps
+# its columns to fields again for every statement, which cost more than the statement.
+
+
+def _returning(model: type[models.Model]) -> str:
+    return ", ".join(connection.ops.quote_name(field.column) for field in model._meta.concrete_fields)
+
+
+# Per (database vendor, model): each column's converters, where it has any.
+_converters: dict[tuple, list[tuple[int, list, Any]]] = {}
+
+
+def _column_converters(db, model: type[models.Model]) -> list[tuple[int, list, Any]]:
+    key = (db.vendor, model)
+    found = _converters.get(key)
+    if found is None:
+        found = []
+        for index, field in enumerate(model._meta.concrete_fields):
+            column = field.get_col(model._meta.db_table)
+            converters = db.ops.get_db_converters(column) + column.get_db_converters(db)
+            if converters:
+                found.append((index, converters, column))
+        _converters[key] = found
+    return found
+
+
+def _rows(db, model: type[M], sql: str, params: dict[str, Any]) -> list[M]:
+    converters = _column_converters(db, model)
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    rows = []
+    for values in fetched:
+        values = list(values)
+        for index, functions, column in converters:
+            for convert in functions:
+                values[index] = convert(values[index], column, db)
+        rows.append(model.from_db(db.alias, None, values))
+    return rows

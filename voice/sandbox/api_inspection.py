@@ -6,6 +6,9 @@ what it received and sent, and the settings that change while it runs.
     PUT  /sandbox/callees/{number} script how an outbound call to a number is answered
     GET  /sandbox/conferences      every conference with its members, past ones included
     GET  /sandbox/recordings       every recording's metadata, conference ones included
+    GET  /sandbox/streams          every media stream (<StartStream>): state, frames sent, and
+                                   when each frame that starts a sentence was sent
+    POST /sandbox/streams/{id}/stop  end a stream as a failure on Bandwidth's side would
     GET  /sandbox/requests         the REST requests received (passwords masked)
     GET  /sandbox/webhooks         the webhooks sent, with the status each got
     GET|PUT /sandbox/faults        fault injection
@@ -48,6 +51,9 @@ def _party(body: dict[str, Any], base: Party) -> Party:
         digits = [digits]
     if digits is not None and (not isinstance(digits, list) or not all(isinstance(d, str) for d in digits)):
         raise Invalid("digits must be a string, or a list of strings (one per <Gather>)")
+    noisy = body.get("noisyLine", base.noisy_line)
+    if not isinstance(noisy, bool):
+        raise Invalid("noisyLine must be true or false")
     ending = body.get("endsMessage", base.ends_message)
     if ending not in MESSAGE_ENDINGS:
         raise Invalid(f"endsMessage must be one of {', '.join(MESSAGE_ENDINGS)}")
@@ -58,6 +64,7 @@ def _party(body: dict[str, Any], base: Party) -> Party:
         ends_message=ending,
         ring_seconds=_positive(body, "ringSeconds") or base.ring_seconds,
         outcome=base.outcome,
+        noisy_line=noisy,
     )
 
 
@@ -67,7 +74,8 @@ async def calls(request: web.Request) -> web.Response:
 
 async def offer_inbound(request: web.Request) -> web.Response:
     """Make an inbound call arrive now: {"from", "to"} and optionally "holdSeconds" (without
-    it the caller stays until someone hangs up), "utterance", "digits", "endsMessage"."""
+    it the caller stays until someone hangs up), "utterance", "digits", "endsMessage",
+    "noisyLine" (steady noise on their line, between their words too)."""
     sim = simulation(request)
     body = await json_body(request)
     from_, to = body.get("from"), body.get("to")
@@ -98,6 +106,21 @@ async def conferences(request: web.Request) -> web.Response:
 
 async def recordings(request: web.Request) -> web.Response:
     return web.json_response([recording.metadata() for recording in simulation(request).recordings.by_id.values()])
+
+
+async def streams(request: web.Request) -> web.Response:
+    return web.json_response([stream.inspection() for stream in simulation(request).streams.by_id.values()])
+
+
+async def stop_stream(request: web.Request) -> web.Response:
+    """End a media stream as Bandwidth ends one that fails on its side: the call goes on,
+    mediaStreamStopped says cause error."""
+    sim = simulation(request)
+    stream = sim.streams.by_id.get(request.match_info["stream_id"])
+    if stream is None or stream.state != "started":
+        raise Invalid("no media stream sending with that id")
+    await sim.streams.fail(stream, "The stream was stopped by the sandbox's inspection API")
+    return web.json_response(stream.inspection())
 
 
 async def received_requests(request: web.Request) -> web.Response:
@@ -138,6 +161,8 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_put("/sandbox/callees/{number}", script_callee)
     router.add_get("/sandbox/conferences", conferences)
     router.add_get("/sandbox/recordings", recordings)
+    router.add_get("/sandbox/streams", streams)
+    router.add_post("/sandbox/streams/{stream_id}/stop", stop_stream)
     router.add_get("/sandbox/requests", received_requests)
     router.add_get("/sandbox/webhooks", webhooks)
     router.add_route("GET", "/sandbox/faults", faults)

@@ -15,6 +15,7 @@ from voice.sandbox.bxml_verbs import VERBS, Fetch
 from voice.sandbox.call_lifecycle import Calls
 from voice.sandbox.clock import Clock
 from voice.sandbox.conference_lifecycle import Conferences
+from voice.sandbox.media_streams import MediaStreams
 from voice.sandbox.recording_lifecycle import Recordings
 from voice.sandbox.resources import INITIATED, SimCall
 from voice.sandbox.webhook_sender import CallbackFailed, WebhookSender
@@ -26,13 +27,20 @@ NON_ANSWERING_VERBS = frozenset({"Hangup", "Forward", "Tag"})
 
 class BxmlInterpreter:
     def __init__(
-        self, clock: Clock, sender: WebhookSender, calls: Calls, conferences: Conferences, recordings: Recordings
+        self,
+        clock: Clock,
+        sender: WebhookSender,
+        calls: Calls,
+        conferences: Conferences,
+        recordings: Recordings,
+        streams: MediaStreams,
     ) -> None:
         self.clock = clock
         self.sender = sender
         self.calls = calls
         self.conferences = conferences
         self.recordings = recordings
+        self.streams = streams
 
     async def run(
         self,

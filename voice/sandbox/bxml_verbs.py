@@ -18,6 +18,7 @@ from voice.sandbox import audio, bxml_parser, webhook_payloads
 from voice.sandbox.call_lifecycle import Calls
 from voice.sandbox.clock import Clock
 from voice.sandbox.conference_lifecycle import ConferenceFull, Conferences
+from voice.sandbox.media_streams import MediaStreams
 from voice.sandbox.recording_lifecycle import Recordings
 from voice.sandbox.resources import INITIATED, Recorder, SimCall
 from voice.sandbox.webhook_sender import Target
@@ -47,6 +48,7 @@ class Interpreter(Protocol):
     calls: Calls
     conferences: Conferences
     recordings: Recordings
+    streams: MediaStreams
 
     async def run(
         self,
@@ -205,6 +207,19 @@ async def resume_recording(interpreter: Interpreter, call: SimCall, verb: bxml_p
         call.background_recorder.resume(interpreter.clock.now())
 
 
+async def start_stream(interpreter: Interpreter, call: SimCall, verb: bxml_parser.Verb, base_url: str) -> None:
+    """<StartStream>: the call's audio goes to a websocket in the background; the next verb
+    runs once the destination answered the handshake (or did not)."""
+    await interpreter.streams.start(call, verb, base_url)
+
+
+async def stop_stream(interpreter: Interpreter, call: SimCall, verb: bxml_parser.Verb, base_url: str) -> None:
+    name = verb.attributes.get("name", "")
+    if not name:
+        raise bxml_parser.InvalidBxml("<StopStream> needs the name of the stream")
+    interpreter.streams.stop(call, name)
+
+
 async def conference(interpreter: Interpreter, call: SimCall, verb: bxml_parser.Verb, base_url: str) -> None:
     try:
         await interpreter.conferences.join(call, verb, base_url)
@@ -326,6 +341,8 @@ VERBS: dict[str, Perform] = {
     "StopRecording": stop_recording,
     "PauseRecording": pause_recording,
     "ResumeRecording": resume_recording,
+    "StartStream": start_stream,
+    "StopStream": stop_stream,
     "Conference": conference,
     "Forward": forward,
     "Transfer": transfer,

@@ -15,12 +15,13 @@ import time
 from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from voice.sandbox import ids, webhook_payloads
 from voice.sandbox.clock import Clock
 from voice.sandbox.conference_lifecycle import Conferences
 from voice.sandbox.config import SandboxConfig
+from voice.sandbox.media_streams import MediaStreams
 from voice.sandbox.recording_lifecycle import Recordings
 from voice.sandbox.resources import ANSWERED, COMPLETED, INITIATED, Party, SimCall
 from voice.sandbox.scheduler import Scheduler
@@ -62,6 +63,7 @@ class Calls:
         scheduler: Scheduler,
         conferences: Conferences,
         recordings: Recordings,
+        streams: MediaStreams,
         *,
         callee: Callable[[random.Random, str], Party],
     ) -> None:
@@ -72,6 +74,7 @@ class Calls:
         self.scheduler = scheduler
         self.conferences = conferences
         self.recordings = recordings
+        self.streams = streams
         self.callee = callee
         # Callees the inspection API scripted by number; the scenario decides for the others.
         self.scripted_callees: dict[str, Party] = {}
@@ -96,9 +99,10 @@ class Calls:
 
     # Creating
 
-    def new_call(self, *, direction: str, from_number: str, to_number: str, party: Party) -> SimCall:
+    def new_call(self, *, direction: str, from_number: str, to_number: str, party: Party, started_ago: float = 0.0) -> SimCall:
         call_id = ids.call_id(self.rng)
         now = self.clock.now()
+        started = now - timedelta(seconds=started_ago)
         call = SimCall(
             call_id=call_id,
             direction=direction,
@@ -109,7 +113,7 @@ class Calls:
             call_url=f"{self.config.api_base}/calls/{call_id}",
             party=party,
             enqueued_time=now if direction == "outbound" else None,
-            start_time=now,
+            start_time=started,
             last_update=now,
             callback_timeout=self.config.application.callback_timeout,
         )
@@ -218,6 +222,7 @@ class Calls:
         self._interrupt(call)
         if call.background_recorder is not None:
             self.recordings.finish_call(call, call.background_recorder)
+        self.streams.stop_all(call)
         current = asyncio.current_task()
         for task in list(call.tasks):
             if task is not current:

@@ -27,6 +27,11 @@ def recording_id(rng: random.Random) -> str:
     return f"r-{_hex(rng, 8)}-{_uuid(rng)}"
 
 
+def stream_id(rng: random.Random) -> str:
+    """s-95ac90b3-e9cd80fa-fca7-4d12-9109-2990afe4d8c5 (mediaStream.id)"""
+    return f"s-{_hex(rng, 8)}-{_uuid(rng)}"
+
+
 def transcription_id(rng: random.Random) -> str:
     """t-387bd648-18f3-4823-9d16-746bca0003c9"""
     return f"t-{_uuid(rng)}"

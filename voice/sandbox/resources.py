@@ -42,6 +42,9 @@ class Party:
     # A callee: how long it rings, and answer | busy | timeout | rejected.
     ring_seconds: float = 1.0
     outcome: str = "answer"
+    # A noisy line: steady noise between their words as well as during them (a stream
+    # carries it; audio.LiveVoice).
+    noisy_line: bool = False
 
     @property
     def utterance(self) -> str:
@@ -115,6 +118,8 @@ class SimCall:
     # What the application said to the call (SpeakSentence), for recordings and transcripts.
     prompts: list[tuple[datetime, str]] = field(default_factory=list)
     recording_ids: list[str] = field(default_factory=list)
+    # Its media streams sending now, by name (media_streams.SimStream).
+    streams: dict[str, Any] = field(default_factory=dict, repr=False)
     on_end: list[Callable[[SimCall], None]] = field(default_factory=list, repr=False)
     script: asyncio.Task | None = field(default=None, repr=False)
     tasks: set[asyncio.Task] = field(default_factory=set, repr=False)

@@ -46,6 +46,7 @@ def build_app(config: SandboxConfig, scenario: Scenario) -> web.Application:
         sim.scheduler.spawn(scenario.run(sim))
         sim.scheduler.spawn(retention.keep(sim))
         yield
+        await sim.streams.shutdown()
         await sim.scheduler.shutdown()
         await session.close()
 

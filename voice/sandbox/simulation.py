@@ -19,6 +19,7 @@ from voice.sandbox.call_lifecycle import CallRequest, Calls
 from voice.sandbox.clock import Clock
 from voice.sandbox.conference_lifecycle import Conferences
 from voice.sandbox.config import SandboxConfig
+from voice.sandbox.media_streams import MediaStreams
 from voice.sandbox.recording_lifecycle import Recordings
 from voice.sandbox.resources import Party, SimCall
 from voice.sandbox.scheduler import Scheduler
@@ -42,8 +43,11 @@ class Simulation:
         self.scheduler = Scheduler()
         self.recordings = Recordings(config, clock, sender, rng, self.scheduler)
         self.conferences = Conferences(config, clock, sender, rng, self.scheduler, self.recordings)
-        self.calls = Calls(config, clock, sender, rng, self.scheduler, self.conferences, self.recordings, callee=callee)
-        self.interpreter = BxmlInterpreter(clock, sender, self.calls, self.conferences, self.recordings)
+        self.streams = MediaStreams(config, clock, sender, rng, self.scheduler)
+        self.calls = Calls(
+            config, clock, sender, rng, self.scheduler, self.conferences, self.recordings, self.streams, callee=callee
+        )
+        self.interpreter = BxmlInterpreter(clock, sender, self.calls, self.conferences, self.recordings, self.streams)
 
     def create_call(self, request: CallRequest) -> SimCall:
         """createCall: within the account limits, a new outbound call that rings its callee."""
@@ -51,9 +55,13 @@ class Simulation:
         call.script = self.calls.spawn(self._outbound(call), call)
         return call
 
-    def offer_inbound(self, *, from_number: str, to_number: str, party: Party) -> SimCall:
-        """An inbound call arrives: Bandwidth offers it to the application (initiate)."""
-        call = self.calls.new_call(direction="inbound", from_number=from_number, to_number=to_number, party=party)
+    def offer_inbound(self, *, from_number: str, to_number: str, party: Party, started_ago: float = 0.0) -> SimCall:
+        """An inbound call arrives: Bandwidth offers it to the application (initiate).
+        `started_ago` seconds backdates its start, as for a call already up when the
+        application began to answer for the number."""
+        call = self.calls.new_call(
+            direction="inbound", from_number=from_number, to_number=to_number, party=party, started_ago=started_ago
+        )
         call.script = self.calls.spawn(self._inbound(call), call)
         return call
 

@@ -131,6 +131,14 @@ def transcription_available(call: SimCall, now: datetime, recording: Recording) 
     return payload
 
 
+def media_stream(event_type: str, call: SimCall, now: datetime, description: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """mediaStreamStarted, mediaStreamRejected, mediaStreamStopped: the call's fields and the
+    stream's (mediaStream: id, name, destination, startTime, tracks, type; duration once
+    stopped), with cause and errorMessage when rejected or stopped.
+    https://dev.bandwidth.com/docs/voice/webhooks/mediaStreamStopped"""
+    return call_event(event_type, call, now, mediaStream=description, **extra)
+
+
 def conference_event(event_type: str, conference: SimConference, now: datetime, call: SimCall | None = None) -> dict[str, Any]:
     """conferenceCreated, conferenceRedirect, conferenceCompleted; with the member's callId,
     from and to, conferenceMemberJoin and conferenceMemberExit. The tag is the one the

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import signal
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -77,6 +78,12 @@ class Command(BaseCommand):
             raise CommandError("With REDIS_URL, run at least two daphne processes (--web 2) behind the load balancer.")
         # The consoles see HAProxy's address; it appends the client's to X-Forwarded-For.
         group.env.setdefault("PROXY_COUNT", "1")
+        # Every process writes its metrics to files there; /metrics adds them up. Emptied
+        # first: the processes that wrote the old ones are gone (voice/metrics.py).
+        metrics_dir = Path(group.env.setdefault("PROMETHEUS_MULTIPROC_DIR", str(settings.VAR_DIR / "prometheus")))
+        metrics_dir.mkdir(parents=True, exist_ok=True)
+        for stale in metrics_dir.glob("*.db"):
+            stale.unlink()
         try:
             processes.start_balanced(group.start, host, port, web, settings.VAR_DIR / "haproxy.cfg")
         except RuntimeError as error:
