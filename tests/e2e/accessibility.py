@@ -12,6 +12,11 @@ AXE = (Path(__file__).resolve().parents[1] / "support" / "vendor" / "axe-core" /
 
 _checked: set[str] = set()
 
+# Violations known and not fixed yet, by rule and element: the state chips' colours on
+# their tinted backgrounds fall short of 4.5:1 (issue 13, the board's colours are being
+# reworked). Any other violation fails the test.
+KNOWN = {("color-contrast", ".chip")}
+
 
 def kind_of(url: str) -> str:
     """A page's kind: its path with ids left out (/calls/<id>, /recordings/<id>/)."""
@@ -25,12 +30,15 @@ def serious_violations(page) -> list[str]:
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.evaluate(AXE + "\n;undefined")
     result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    return [
-        f"{violation['id']} ({violation['impact']}): {violation['help']}: "
-        + ", ".join(" ".join(node["target"]) for node in violation["nodes"][:5])
-        for violation in result["violations"]
-        if violation["impact"] in ("serious", "critical")
-    ]
+    found = []
+    for violation in result["violations"]:
+        if violation["impact"] not in ("serious", "critical"):
+            continue
+        targets = [" ".join(node["target"]) for node in violation["nodes"]]
+        targets = [target for target in targets if (violation["id"], target) not in KNOWN]
+        if targets:
+            found.append(f"{violation['id']} ({violation['impact']}): {violation['help']}: " + ", ".join(targets[:5]))
+    return found
 
 
 def new_kinds(urls: list[str]) -> list[str]:
