@@ -271,7 +271,7 @@ def member_rows(members: Iterable[ConferenceMember]) -> list[MemberRow]:
             "call_id", "talking_stream", "talking_stream_cause"
         )
     }
-    coached_ids = {call_id for member in members for call_id in member.call_ids_to_coach or ()}
+    coached_ids = {call_id for member in members for call_id in _coached(member)}
     numbers = dict(
         ConferenceMember.objects.filter(call_id__in=coached_ids).values_list("call_id", "from_number")
     ) if coached_ids else {}
@@ -281,10 +281,17 @@ def member_rows(members: Iterable[ConferenceMember]) -> list[MemberRow]:
             actions[member.action_target],
             legs.get(member.action_target),
             talking(live_activity.of(member.call_id), *streams.get(member.call_id, (StreamState.NONE, ""))),
-            coached=tuple(numbers.get(call_id) or call_id for call_id in member.call_ids_to_coach or ()),
+            coached=tuple(numbers.get(call_id) or call_id for call_id in _coached(member)),
         )
         for member in members
     ]
+
+
+def _coached(member: ConferenceMember) -> list[str]:
+    """The call ids a member coaches; a mirror row holding anything but a list of ids
+    (written before its shape was checked) coaches no one the page can name."""
+    ids = member.call_ids_to_coach
+    return [call_id for call_id in ids if isinstance(call_id, str)] if isinstance(ids, list) else []
 
 
 def present_members(conference: Conference) -> list[MemberRow]:
