@@ -27,6 +27,7 @@ from voice.models import (
     ConferenceState,
     MemberState,
     StreamState,
+    unheard_after,
 )
 
 # Actions on a call itself, whose state its row shows (a member's mute is its member row's).
@@ -59,6 +60,28 @@ class CallRow:
     def flag(self) -> str:
         """"stuck", "long" or "": voice's rule (Call.standing)."""
         return self.call.standing
+
+    @property
+    def long_after(self) -> timedelta:
+        return timedelta(seconds=settings.LONG_CALL_AFTER)
+
+    @property
+    def stuck_after(self) -> timedelta:
+        return timedelta(seconds=settings.STUCK_CALL_AFTER)
+
+    @property
+    def last_heard_at(self):
+        return self.call.last_heard_at
+
+    @property
+    def unheard_after(self) -> timedelta:
+        return unheard_after()
+
+    @property
+    def unheard_at(self):
+        """When the row is flagged as unheard of for too long, if nothing is heard before."""
+        heard = self.call.last_heard_at
+        return heard + unheard_after() if heard and self.call.is_live else None
 
     @property
     def long_at(self):

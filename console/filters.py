@@ -7,9 +7,10 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django import forms
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 
-from console.forms import PhoneNumberField
+from console import directory
+from console.forms import PartyField
 from voice.models import LIVE_CALL_STATES, Call
 
 LIVE_STATES = [(state.value, state.label) for state in LIVE_CALL_STATES]
@@ -18,17 +19,26 @@ LIVE_STATES = [(state.value, state.label) for state in LIVE_CALL_STATES]
 WINDOW_ROWS = 100
 MAX_WINDOW_ROWS = 1000
 # Orders of the window. The longest first puts the stuck and long calls on top: what an
-# agent looks for first. A column's sort (another issue) adds its key here.
+# agent looks for first. The board's column headers link to these too.
 SORTS = {
     "longest": (F("start_time").asc(nulls_last=True), "id"),
     "newest": (F("start_time").desc(nulls_last=True), "-id"),
+    "from": ("from_number", F("start_time").asc(nulls_last=True), "id"),
+    "to": ("to_number", F("start_time").asc(nulls_last=True), "id"),
+    "state": ("state", F("start_time").asc(nulls_last=True), "id"),
 }
-SORT_CHOICES = [("longest", "Longest first"), ("newest", "Newest first")]
+SORT_CHOICES = [
+    ("longest", "Longest first"),
+    ("newest", "Newest first"),
+    ("from", "By caller's number"),
+    ("to", "By called number"),
+    ("state", "By state"),
+]
 DEFAULT_SORT = "longest"
 
 
 class CallFilterForm(forms.Form):
-    number = PhoneNumberField(required=False, max_length=64, label="Number")
+    number = PartyField(required=False, label="Number or name")
     state = forms.ChoiceField(required=False, choices=[("", "Any state"), *LIVE_STATES])
     direction = forms.ChoiceField(required=False, choices=[("", "Any direction"), *Call.Direction.choices])
     tag = forms.CharField(required=False, max_length=256)
@@ -62,17 +72,24 @@ class CallFilterForm(forms.Form):
         return urlencode(self._pairs(self.window_rows))
 
     @property
+    def sort_queries(self) -> dict[str, str]:
+        """This view in each order, as query strings: the column headers link to them."""
+        return {key: urlencode(self._pairs(self.window_rows, sort=key)) for key in SORTS}
+
+    @property
     def more_query(self) -> str:
         """This view with a window wider by WINDOW_ROWS."""
         return urlencode(self._pairs(min(MAX_WINDOW_ROWS, self.window_rows + WINDOW_ROWS)))
 
-    def _pairs(self, rows: int) -> list[tuple[str, object]]:
+    def _pairs(self, rows: int, sort: str | None = None) -> list[tuple[str, object]]:
+        sort = sort or self.sort_key
         if not self.is_valid():
-            return [("rows", rows)] if rows != WINDOW_ROWS else []
+            pairs: list[tuple[str, object]] = [("sort", sort)] if sort != DEFAULT_SORT else []
+            return pairs + ([("rows", rows)] if rows != WINDOW_ROWS else [])
         data = self.cleaned_data
         pairs = [(name, "on" if data[name] is True else data[name]) for name in self.FILTERS if data[name]]
-        if self.sort_key != DEFAULT_SORT:
-            pairs.append(("sort", self.sort_key))
+        if sort != DEFAULT_SORT:
+            pairs.append(("sort", sort))
         if rows != WINDOW_ROWS:
             pairs.append(("rows", rows))
         return pairs
@@ -82,7 +99,7 @@ class CallFilterForm(forms.Form):
             return calls
         data = self.cleaned_data
         if data["number"]:
-            calls = calls.filter(Q(from_number__icontains=data["number"]) | Q(to_number__icontains=data["number"]))
+            calls = calls.filter(directory.matching(data["number"], "from_number", "to_number"))
         if data["state"]:
             calls = calls.filter(state=data["state"])
         if data["direction"]:

@@ -11,7 +11,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from console.models import OperatorProfile
+from console import directory
+from console import phone_numbers
+from console.models import DirectoryEntry, OperatorProfile
 from voice import flows
 from voice.models import Conference, ConferenceMember, Route
 
@@ -24,6 +26,15 @@ class PhoneNumberField(forms.CharField):
 
     def to_python(self, value) -> str:
         return re.sub(r"[\s().-]", "", super().to_python(value))
+
+
+class PartyField(forms.CharField):
+    """A search for a party to a call: a number in any form people write it, or part of one,
+    or a name or label in the directory (console/directory.py, matching)."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("max_length", 100)
+        super().__init__(**kwargs)
 
 
 class DayField(forms.DateField):
@@ -111,7 +122,7 @@ class CoachForm(forms.Form):
         data = super().clean()
         if data.get("call_ids") and self.coach is not None:
             raise forms.ValidationError(
-                f"{self.coach.from_number or self.coach.call_id} is the coach: a conference has one coach at most."
+                f"{directory.described(self.coach.from_number) if self.coach.from_number else self.coach.call_id} is the coach: a conference has one coach at most."
             )
         return data
 
@@ -161,7 +172,7 @@ class ListeningModeForm(forms.Form):
             raise forms.ValidationError("Pick the members to whisper to.")
         elif self.coach is not None:
             raise forms.ValidationError(
-                f"{self.coach.from_number or self.coach.call_id} is coaching: a conference has one coach at most."
+                f"{directory.described(self.coach.from_number) if self.coach.from_number else self.coach.call_id} is coaching: a conference has one coach at most."
             )
         return data
 
@@ -179,3 +190,25 @@ class OperatorProfileForm(forms.ModelForm):
 
 class RedirectForm(forms.Form):
     route = forms.ModelChoiceField(queryset=Route.objects.filter(enabled=True), empty_label=None)
+
+
+class DirectoryEntryForm(forms.ModelForm):
+    """A directory entry, its number as people write it ("(919) 555-0100", "+44 20 7946
+    0000") and kept in E.164."""
+
+    number = forms.CharField(max_length=40, label="Number")
+
+    class Meta:
+        model = DirectoryEntry
+        fields = ["number", "name", "kind", "label"]
+        labels = {"label": "Team or label"}
+
+    def clean_number(self) -> str:
+        number = phone_numbers.to_e164(self.cleaned_data["number"])
+        if not number:
+            raise forms.ValidationError("Not a phone number: write it as +19195550123 or (919) 555-0123.")
+        return number
+
+
+class DirectoryImportForm(forms.Form):
+    file = forms.FileField(label="CSV file")

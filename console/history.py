@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django import forms
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 
 from console.csv_export import moment
-from console.forms import DayRangeForm, PhoneNumberField, SecondsField
+from console import directory
+from console.forms import DayRangeForm, PartyField, SecondsField
 from voice.models import Call
 
 
 class CallHistoryForm(DayRangeForm):
-    number = PhoneNumberField(required=False, max_length=64)
+    number = PartyField(required=False, label="Number or name")
     direction = forms.ChoiceField(required=False, choices=[("", "Any direction"), *Call.Direction.choices])
     cause = forms.CharField(required=False, max_length=64, label="Disconnect cause")
     min_seconds = SecondsField(required=False, label="Longer than (s)")
@@ -25,7 +26,7 @@ class CallHistoryForm(DayRangeForm):
         data = self.cleaned_data
         calls = self.within_days(calls, "end_time")
         if data["number"]:
-            calls = calls.filter(Q(from_number__icontains=data["number"]) | Q(to_number__icontains=data["number"]))
+            calls = calls.filter(directory.matching(data["number"], "from_number", "to_number"))
         if data["direction"]:
             calls = calls.filter(direction=data["direction"])
         if data["cause"]:

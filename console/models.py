@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from voice.models import Action
+from voice.models import Action, ActionBatch, ActionStatus
 
 
 class AuditEntry(models.Model):
@@ -25,6 +25,9 @@ class AuditEntry(models.Model):
     verb = models.CharField(max_length=40)
     target = models.CharField(max_length=200)
     action = models.ForeignKey(Action, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # A request carried out as one action per member (mute all): one entry, whose outcome
+    # is its actions' together.
+    batch = models.ForeignKey(ActionBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # For entries that are not actions (a recording played, downloaded): their outcome.
     outcome = models.CharField(max_length=40, blank=True)
     detail = models.TextField(blank=True)
@@ -38,10 +41,22 @@ class AuditEntry(models.Model):
 
     @property
     def result(self) -> str:
+        if self.batch_id:
+            return batch_result(self.batch)
         return self.action.status if self.action_id else self.outcome
 
     @classmethod
-    def record(cls, user, verb: str, target: str, *, action: Action | None = None, outcome: str = "", detail: str = "") -> AuditEntry:
+    def record(
+        cls,
+        user,
+        verb: str,
+        target: str,
+        *,
+        action: Action | None = None,
+        batch: ActionBatch | None = None,
+        outcome: str = "",
+        detail: str = "",
+    ) -> AuditEntry:
         """`user` None is Switchboard itself ("system"); a request's user who has not signed in
         (a sign-in attempt) is "anonymous"."""
         if user is None:
@@ -54,9 +69,19 @@ class AuditEntry(models.Model):
             verb=verb,
             target=target,
             action=action,
+            batch=batch,
             outcome=outcome,
             detail=detail,
         )
+
+
+def batch_result(batch: ActionBatch) -> str:
+    """A batch's outcome as one action's reads: pending while one of its actions is open,
+    then done, or failed when one of them failed or was dropped."""
+    statuses = set(batch.actions.values_list("status", flat=True))
+    if batch.closed_at is None:
+        return ActionStatus.PENDING
+    return ActionStatus.FAILED if statuses & {ActionStatus.FAILED, ActionStatus.DROPPED} else ActionStatus.DONE
 
 
 # An operator's own phone: a number in E.164, or a SIP URI.
@@ -88,6 +113,36 @@ class OperatorProfile(models.Model):
     @classmethod
     def wants_notifications(cls, user) -> bool:
         return bool(cls.objects.filter(user=user).values_list("alert_notifications", flat=True).first())
+
+
+# A directory entry's number: E.164 only, as the mirror keeps numbers.
+E164_NUMBER = RegexValidator(r"^\+[1-9]\d{1,14}$", "A number in E.164, +19195550123.")
+
+
+class DirectoryEntry(models.Model):
+    """A name for a number: a contact's, or an agent's line, with their team or a label.
+    Shown beside the number wherever the console shows it (console/directory.py), and found
+    by name in the board's and the history's searches. Edited by admins in the console, one
+    by one or by a CSV import; each change is audited."""
+
+    class Kind(models.TextChoices):
+        CONTACT = "contact", "Contact"
+        AGENT = "agent", "Agent line"
+
+    number = models.CharField(max_length=16, unique=True, validators=[E164_NUMBER])
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CONTACT)
+    label = models.CharField(max_length=60, blank=True, help_text="A team or a label: Sales, Acme Corp, VIP.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "number"]
+        verbose_name_plural = "directory entries"
+        default_permissions = ()
+        permissions = [("manage_directory", "Can add, edit, delete and import directory entries")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.number})"
 
 
 class ConsolePermission(models.Model):

@@ -97,11 +97,15 @@ def mute_all(user, conference: Conference, mute: bool) -> ActionBatch | None:
     batch, created = actions.request_batch(
         ActionKind.MUTE, conference=conference, members=members, params={"mute": mute}, user=user
     )
-    name = conference.name or conference.conference_id
-    verb = "mute all" if mute else "unmute all"
-    numbers = {member.call_id: member.from_number for member in members}
-    for action in created:
-        AuditEntry.record(user, verb, action.target, action=action, detail=f"{numbers[action.call_id]} in {name}")
+    # One entry for the request, naming its members (each member's action is its own row
+    # of the Action table, and the page shows each one's progress).
+    if created:
+        name = conference.name or conference.conference_id
+        numbers = {member.call_id: member.from_number or member.call_id for member in members}
+        listed = "; ".join(numbers[action.call_id] for action in created)
+        AuditEntry.record(
+            user, "mute all" if mute else "unmute all", conference.conference_id, batch=batch, detail=f"{name}: {listed}"
+        )
     return batch
 
 

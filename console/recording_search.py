@@ -11,12 +11,13 @@ from django.db.models import Q, QuerySet
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from console.forms import DayRangeForm, PhoneNumberField, SecondsField
+from console import directory
+from console.forms import DayRangeForm, PartyField, SecondsField
 from voice.models import Recording, RecordingStatus, Transcription
 
 class RecordingSearchForm(DayRangeForm):
     q = forms.CharField(required=False, max_length=200, label="Words in the transcript")
-    number = PhoneNumberField(required=False, max_length=64)
+    number = PartyField(required=False, label="Number or name")
     call = forms.CharField(required=False, max_length=100, label="Call id")
     conference = forms.CharField(required=False, max_length=100, label="Conference (name or id)")
     min_seconds = SecondsField(required=False, label="Longer than (s)")
@@ -38,7 +39,7 @@ class RecordingSearchForm(DayRangeForm):
             recordings = recordings.exclude(status=RecordingStatus.DELETED)
         recordings = self.within_days(recordings, "start_time")
         if data["number"]:
-            recordings = recordings.filter(Q(from_number__icontains=data["number"]) | Q(to_number__icontains=data["number"]))
+            recordings = recordings.filter(directory.matching(data["number"], "from_number", "to_number"))
         if data["call"]:
             recordings = recordings.filter(call_id=data["call"].strip())
         if data["conference"]:

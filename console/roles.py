@@ -32,6 +32,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "console.manage_recordings",
         "console.view_audit_log",
         "console.manage_alerts",
+        "console.manage_directory",
     ],
 }
 

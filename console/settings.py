@@ -387,6 +387,9 @@ LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env("TIME_ZONE", "UTC")
+# The console's home country (an ISO 3166 region code): its numbers are shown in national
+# format, (919) 555-0100, every other in international format, +44 20 7946 0000.
+PHONE_HOME_REGION = env("PHONE_HOME_REGION", "US").upper()
 USE_I18N = False
 USE_TZ = True
 

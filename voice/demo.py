@@ -21,6 +21,24 @@ UNROUTED_NUMBER = "+19195550142"
 # and the demo's sandbox answers it at once and stays until the console hangs up.
 SUPERVISOR_PHONE = "+19195550177"
 
+# Callers who call again and again (the sandbox's demo draws one caller in a few from them),
+# named in the console's directory.
+REGULAR_CALLERS = ("+12125550143", "+13125550178", "+14155550126", "+442079460958")
+
+# Names for the demo's numbers (console's directory): number, name, kind, team or label.
+DEMO_DIRECTORY: tuple[tuple[str, str, str, str], ...] = (
+    (SALES_FLOOR_NUMBER, "Sales line", "agent", "Sales"),
+    (SUPPORT_BRIDGE_NUMBER, "Support line", "agent", "Support"),
+    (EXEC_BRIEFING_NUMBER, "Executive briefing", "agent", "Management"),
+    (VOICEMAIL_NUMBER, "Voicemail", "agent", "Front desk"),
+    (ANNOUNCEMENT_NUMBER, "Office hours", "agent", "Front desk"),
+    (SUPERVISOR_PHONE, "Sam Ortiz (supervisor)", "agent", "Support"),
+    ("+12125550143", "Dana Whitfield", "contact", "Northwind"),
+    ("+13125550178", "Marcus Bell", "contact", "Contoso"),
+    ("+14155550126", "Priya Raman", "contact", "VIP"),
+    ("+442079460958", "Elena Fischer", "contact", "Fabrikam UK"),
+)
+
 # The conference each conference number's route joins.
 DEMO_CONFERENCES: dict[str, str] = {
     SALES_FLOOR_NUMBER: "sales-floor",

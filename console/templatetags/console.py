@@ -4,7 +4,10 @@ from datetime import datetime, timedelta
 from django import template
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
+from console import audit_log, directory, phone_numbers
 from console.ids import is_bandwidth_id
 
 register = template.Library()
@@ -40,6 +43,18 @@ def wall_clock(seconds: float) -> str:
 
 
 @register.filter
+def seconds_text(value: timedelta) -> str:
+    """A threshold as people say it: 90 s, 30 min, 2 h, 1 h 30 min."""
+    seconds = int(value.total_seconds())
+    if seconds < 120 and seconds % 60:
+        return f"{seconds} s"
+    hours, minutes = divmod(seconds // 60, 60)
+    if not hours:
+        return f"{minutes} min"
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+@register.filter
 def age(moment: datetime | None) -> timedelta | None:
     """How long ago `moment` was."""
     return timezone.now() - moment if moment else None
@@ -48,3 +63,39 @@ def age(moment: datetime | None) -> timedelta | None:
 @register.filter
 def split(value: str) -> list[str]:
     return value.split()
+
+
+@register.filter
+def party(number: str) -> SafeString:
+    """A number as a person reads it, with its directory name and label when it has one;
+    the number as stored (E.164) in its title. {{ call.from_number|party }}"""
+    shown = phone_numbers.display(number)
+    entry = directory.entry_for(number)
+    if entry is None:
+        return format_html('<span class="party"><span class="number" title="{}">{}</span></span>', number, shown)
+    label = format_html(' <span class="party-label">{}</span>', entry.label) if entry.label else ""
+    return format_html(
+        '<span class="party"><span class="party-name">{}</span> <span class="number" title="{}">{}</span>{}</span>',
+        entry.name,
+        number,
+        shown,
+        label,
+    )
+
+
+@register.filter
+def party_text(number: str) -> str:
+    """The same as plain text, for a sentence or an attribute: "Ann Lee, (919) 555-0100"."""
+    return directory.described(number)
+
+
+@register.filter
+def phone(number: str) -> str:
+    """A number as a person reads it, without its name."""
+    return phone_numbers.display(number)
+
+
+@register.filter
+def people_read(text: str) -> SafeString:
+    """An audit entry's text with its numbers as people read them, named from the directory."""
+    return audit_log.as_people_read(text or "")

@@ -88,8 +88,13 @@ VALID = {"call_id": CALL, "conference_id": CONFERENCE, "recording_id": RECORDING
 
 
 def _id_routes() -> list[URLPattern]:
-    """The console's URL patterns that carry an object's id."""
-    return [pattern for pattern in get_resolver().url_patterns if isinstance(pattern, URLPattern) and pattern.pattern.converters]
+    """The console's URL patterns that carry a mirror object's id (the directory's entries
+    are the console's own rows, by their integer key)."""
+    return [
+        pattern
+        for pattern in get_resolver().url_patterns
+        if isinstance(pattern, URLPattern) and pattern.pattern.converters and not pattern.name.startswith("console-directory")
+    ]
 
 
 def _paths_with_one_odd_id(odd: str) -> list[str]:

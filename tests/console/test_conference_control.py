@@ -16,6 +16,7 @@ from console.live_frames import group_name
 from console import roles
 from console.consumers import LiveConsumer
 from console.models import AuditEntry
+from console.phone_numbers import display
 from console.routing import websocket_application
 from voice.models import (
     Action,
@@ -114,7 +115,8 @@ def test_supervisors_and_admins_may_take_every_action(client, make_operator, con
     expected = 2 if name == "mute all" else 1
     assert Action.objects.filter(status=ActionStatus.PENDING).count() == expected
     assert enqueued.call_count == expected
-    assert AuditEntry.objects.filter(actor_name=role).count() == expected
+    # A mute all is one audit entry, whatever the number of members.
+    assert AuditEntry.objects.filter(actor_name=role).count() == 1
 
 
 @pytest.mark.parametrize("role", ROLES_REFUSED)
@@ -217,7 +219,7 @@ def test_mute_all_progress_counts_done_and_lists_failures(supervisor_client, con
         action.transition(status, detail=detail)
     html = supervisor_client.get(f"/conferences/{CONFERENCE}/").content.decode()
     assert "1/2 muted" in html
-    assert "+15551110002</span>: Member gone" in html
+    assert f'{display("+15551110002")}</span></span>: Member gone' in html
     assert ActionBatch.objects.get().closed_at is not None
 
 
@@ -267,7 +269,7 @@ def test_a_dial_out_is_placed_from_the_number_that_routes_into_the_conference(su
     html = supervisor_client.post(
         f"/conferences/{CONFERENCE}/dial-out", {"number": "+1 (555) 777-0001"}, headers={"HX-Request": "true"}
     ).content.decode()
-    assert "Dialling +15557770001" in html
+    assert f"Dialling {display('+15557770001')}" in html
     assert Action.objects.get().params == {"conference": CONFERENCE, "to": "+15557770001", "from": "+19195550100"}
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from console import live, roles
 from console.live_frames import group_name
 from console.models import AuditEntry, OperatorProfile
+from console.phone_numbers import display
 from voice import flows
 from voice.models import (
     Action,
@@ -120,7 +121,7 @@ def test_the_profile_needs_a_signed_in_user(client, db):
 
 def test_listen_in_rings_the_operators_phone_from_the_conferences_number_once(signed_in, supervisor, conference, enqueued):
     html = signed_in.post(LISTEN, headers=HTMX).content.decode()
-    assert "Ringing your phone, +15557770001" in html
+    assert f"Ringing your phone, {display(PHONE)}" in html
     signed_in.post(LISTEN, headers=HTMX)  # a double click
     action = Action.objects.get()
     assert action.kind == ActionKind.LISTEN
@@ -200,7 +201,7 @@ def test_a_whisper_is_refused_while_another_member_coaches(signed_in, supervisor
     listening_leg(conference, supervisor)
     ConferenceMember.objects.filter(call_id=OTHER).update(call_ids_to_coach=[MEMBER])
     html = signed_in.post(MODE, {"mode": "whisper", "call_ids": [MEMBER]}, headers=HTMX).content.decode()
-    assert "+15551110002 is coaching" in html
+    assert f"{display('+15551110002')} is coaching" in html
     assert not Action.objects.exists()
 
 
@@ -242,7 +243,7 @@ def test_every_supervisor_sees_who_listens_in_which_mode_and_the_leg_is_marked(c
     client.force_login(make_operator(roles.SUPERVISOR, "other"))
     html = client.get(f"/conferences/{CONFERENCE}/").content.decode()
     assert f'data-owner="{supervisor.pk}"' in html
-    assert "sam</span> whispering to <span class=\"number\">+15551110001</span>" in html
+    assert f'sam</span> whispering to <span class="party"><span class="number" title="+15551110001">{display("+15551110001")}</span></span>' in html
     assert "sam · whispering" in html  # the leg's member row
     assert "3/20 members" in html  # the leg counts toward Bandwidth's 20
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
+from console.phone_numbers import display
 from tests.support.sandbox import wait_until
 from tests.support.stack import Stack
 
@@ -31,7 +32,7 @@ def agent_hangs_up_a_call_that_appears_live(page: Page, stack: Stack) -> None:
     call = stack.sandbox.offer_inbound(from_number="+15551239876", to_number="+19195550100")
     row = page.locator(f"#call-{call['callId']}")
     expect(row).to_be_visible()
-    expect(row).to_contain_text("+15551239876")
+    expect(row).to_contain_text(display("+15551239876"))
     expect(row.locator(".chip")).to_have_text("answered")
 
     # Records every text the row shows, so a pending state that lasts milliseconds counts.
@@ -43,7 +44,7 @@ def agent_hangs_up_a_call_that_appears_live(page: Page, stack: Stack) -> None:
     )
     row.get_by_role("button", name="Hang up").click()
     confirm = page.locator("#confirm-dialog")
-    expect(confirm).to_contain_text("Hang up the call from +15551239876")
+    expect(confirm).to_contain_text(f"Hang up the call from {display('+15551239876')}")
     confirm.get_by_role("button", name="Confirm").click()
 
     expect(row).to_have_count(0, timeout=15_000)

@@ -4,6 +4,7 @@ members joining and leaving live, without a reload."""
 import pytest
 from playwright.sync_api import expect
 
+from console.phone_numbers import display
 from tests.e2e.flows import sign_in
 from tests.support.stack import running_stack
 from voice import bandwidth
@@ -32,12 +33,12 @@ def test_a_conference_and_its_members_come_and_go_live(stack, page):
     assert page.evaluate("window.__noReload") is True
 
     row.get_by_role("link", name="support-bridge").click()
-    expect(page.locator(f"#member-{first}")).to_contain_text("+15550002001")
+    expect(page.locator(f"#member-{first}")).to_contain_text(display("+15550002001"))
     expect(page.locator(f"#member-{second}")).to_be_visible()
     page.evaluate("window.__noReload = true")
 
     third = stack.sandbox.offer_inbound(from_number="+15550002003", to_number=SUPPORT_BRIDGE)["callId"]
-    expect(page.locator(f"#member-{third}")).to_contain_text("+15550002003")
+    expect(page.locator(f"#member-{third}")).to_contain_text(display("+15550002003"))
     expect(page.locator("#conference-summary .members")).to_have_text("3/20 members")
 
     client = bandwidth.BandwidthClient(

@@ -14,11 +14,11 @@ pytestmark = pytest.mark.e2e
 # list says when nothing matches.
 LISTS = [
     ("/history/", "Disconnect cause", "matches-nothing", "No ended call matches."),
-    ("/history/", "Number contains", "5550999999", "No ended call matches."),
-    ("/recordings/", "Number contains", "5550999999", "No recording matches."),
+    ("/history/", "Number or name", "5550999999", "No ended call matches."),
+    ("/recordings/", "Number or name", "5550999999", "No recording matches."),
     ("/recordings/", "Conference name or id", "matches-nothing", "No recording matches."),
     ("/audit/", "What", "matches-nothing", "Nothing recorded matches."),
-    ("/audit/", "Target", "matches-nothing", "Nothing recorded matches."),
+    ("/audit/", "Acted on", "matches-nothing", "Nothing recorded matches."),
 ]
 
 

@@ -27,7 +27,7 @@ def a_call_shown_filtered(page, stack, number: str) -> str:
     types them: the board shows it alone."""
     call_id = stack.sandbox.offer_inbound(from_number=number, to_number=UNROUTED_NUMBER)["callId"]
     expect(page.locator(f"#call-{call_id}")).to_be_visible()
-    search = page.get_by_role("searchbox", name="Number contains")
+    search = page.get_by_role("searchbox", name="Number or name")
     search.click()
     search.press_sequentially(number[-6:], delay=30)
     expect(page.locator("#call-count")).to_have_text("1 call matches the filters")

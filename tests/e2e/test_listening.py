@@ -7,6 +7,7 @@ import json
 import pytest
 from playwright.sync_api import expect
 
+from console.phone_numbers import display
 from tests.e2e.flows import sign_in
 from tests.support.sandbox import wait_until
 from tests.support.stack import running_stack
@@ -64,10 +65,10 @@ def test_listen_whisper_barge_listen_only_and_leave(stack, page):
     # Whisper to the first caller: they alone hear the supervisor.
     mine.get_by_role("button", name="Whisper…").click()
     dialog = page.locator("#coach-dialog")
-    dialog.get_by_label(FIRST).check()
+    dialog.get_by_label(display(FIRST)).check()
     dialog.get_by_role("button", name="Whisper to the ticked members").click()
     expect(dialog).to_be_hidden()
-    expect(mine).to_contain_text(f"whispering to {FIRST}")
+    expect(mine).to_contain_text(f"whispering to {display(FIRST)}")
     wait_until(lambda: who_hears(stack, conference_id, leg_id) == {first})
 
     # Barge in, after the confirmation: everyone hears the supervisor.

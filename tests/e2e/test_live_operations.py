@@ -15,6 +15,7 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect
 
+from console.phone_numbers import display
 from tests.e2e.flows import sign_in, wait_until_live
 from tests.support.sandbox import wait_until
 from tests.support.stack import Stack, running_stack
@@ -88,7 +89,7 @@ def test_a_supervisor_mutes_and_unmutes_a_member_and_the_sandbox_agrees(stack, p
     sign_in(page, stack, "supervisor")
     open_conference(page, stack, conference_id)
     row = page.locator(f"#member-{member}")
-    expect(row).to_contain_text("+15550001001")
+    expect(row).to_contain_text(display("+15550001001"))
     record_texts(page, f"#member-{member}")
 
     started = time.perf_counter()
@@ -146,8 +147,8 @@ def test_a_supervisor_dials_a_participant_in_coaches_records_and_removes(stack, 
     # Dial a participant in: answered, they join this conference.
     page.fill("#dial-out-number", "+1 555 777 0001")
     page.get_by_role("button", name="Dial").click()
-    expect(page.locator("#dial-out")).to_contain_text("Dialling +15557770001")
-    dialled = page.locator("#member-rows tr.member-row", has_text="+15557770001")
+    expect(page.locator("#dial-out")).to_contain_text(f"Dialling {display('+15557770001')}")
+    dialled = page.locator("#member-rows tr.member-row", has_text=display("+15557770001"))
     expect(dialled).to_be_visible(timeout=15_000)
     expect(page.locator("#conference-summary .activity")).to_contain_text("answered")
     (created,) = requests_to(stack, "POST", "/calls")[-1:]
@@ -156,7 +157,7 @@ def test_a_supervisor_dials_a_participant_in_coaches_records_and_removes(stack, 
     # The first caller coaches the second.
     page.locator(f"#member-{first}").get_by_role("button", name="Coach…").click()
     dialog = page.locator("#coach-dialog")
-    dialog.get_by_label("+15550003002").check()
+    dialog.get_by_label(display("+15550003002")).check()
     dialog.get_by_role("button", name="Coach the ticked members").click()
     expect(dialog).to_be_hidden()
     expect(page.locator(f"#member-{first} .chip-coach")).to_have_text("coach of 1")
@@ -172,7 +173,7 @@ def test_a_supervisor_dials_a_participant_in_coaches_records_and_removes(stack, 
     # Remove the second caller: confirmed first, then they hear goodbye and are hung up.
     page.locator(f"#member-{second}").get_by_role("button", name="Remove").click()
     confirm = page.locator("#confirm-dialog")
-    expect(confirm).to_contain_text("Remove +15550003002 from the conference?")
+    expect(confirm).to_contain_text(f"Remove {display('+15550003002')} from the conference?")
     confirm.get_by_role("button", name="Confirm").click()
     expect(page.locator(f"#member-{second}")).to_have_count(0, timeout=15_000)
     wait_until(lambda: stack.sandbox.call(second)["state"] == "completed", timeout=15)

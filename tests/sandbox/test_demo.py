@@ -184,3 +184,28 @@ def test_the_demo_supervisors_phone_always_answers_at_once_and_stays_until_hung_
     assert {(phone.outcome, phone.ring_seconds, phone.hold_seconds) for phone in phones} == {("answer", 1.0, None)}
     others = [demo.callee(rng, "+15551230000") for _ in range(200)]
     assert {other.outcome for other in others} > {"answer"}
+
+
+@pytest.mark.asyncio
+async def test_calls_up_since_long_before_the_start_are_there_at_once_so_long_and_stuck_calls_show(application):
+    application.reply("initiate", route)
+    sim = await run_demo(application, seed=7, simulated_seconds=30)
+
+    now = sim.clock.now()
+    up_for = sorted((now - c.start_time).total_seconds() for c in sim.calls.live.values())
+    # Past the console's default thresholds: long after 30 minutes, stuck after 2 hours.
+    assert sum(1800 < seconds < 7200 for seconds in up_for) >= 3, up_for
+    assert sum(seconds > 7200 for seconds in up_for) >= 2, up_for
+    initiates = {event.payload["callId"]: event.payload for event in application.events("initiate")}
+    backdated = [c for c in sim.calls.live.values() if (now - c.start_time).total_seconds() > 1800]
+    assert all(initiates[c.call_id]["startTime"].startswith(c.start_time.strftime("%Y-%m-%dT%H:%M")) for c in backdated)
+
+
+@pytest.mark.asyncio
+async def test_some_demo_callers_are_the_regulars_the_directory_names(application):
+    application.reply("initiate", route)
+    sim = await run_demo(application, seed=3, simulated_seconds=600)
+
+    callers = [c.from_number for c in sim.calls.by_id.values() if c.direction == "inbound"]
+    regulars = [number for number in callers if number in DEMO_NUMBERS.regulars]
+    assert regulars and len(regulars) < len(callers) / 2

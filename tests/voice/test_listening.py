@@ -36,7 +36,7 @@ def test_a_listening_leg_joins_muted_and_unannounced(conference):
     assert [element.tag for element in document] == ["Conference", "SpeakSentence", "Hangup"]
     joined = document.find("Conference")
     assert joined.text == "sales-floor" and joined.get("mute") == "true"
-    assert Call.objects.get(call_id=LEG).flow == {"flow": "monitor", "conference_id": CONFERENCE, "user": 7, "conference": "sales-floor", "mute": True, "hold": False, "callIdsToCoach": []}
+    assert Call.objects.get(call_id=LEG).flow == {"flow": "monitor", "conference_id": CONFERENCE, "user": 7, "conference": "sales-floor", "mute": True, "hold": False, "callIdsToCoach": [], "talking": False}
 
 
 def test_a_leg_that_answers_after_the_conference_ended_is_told_and_hung_up(conference):

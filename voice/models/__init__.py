@@ -35,7 +35,7 @@ from voice.models.conference import (
     MemberState,
 )
 from voice.models.event import Event
-from voice.models.mirror import allowed_from, fill_missing
+from voice.models.mirror import allowed_from, fill_missing, unheard_after
 from voice.models.recording import (
     DOWNLOADABLE_RECORDING_STATUSES,
     RECORDING_RETENTION,
@@ -81,4 +81,5 @@ __all__ = [
     "TranscriptionStatus",
     "allowed_from",
     "fill_missing",
+    "unheard_after",
 ]

@@ -337,8 +337,9 @@ class Call(Mirrored, models.Model):
                 for name in fill_missing(mine, **ending):
                     changes[name] = (getattr(call, name), ending[name])
             mine.update(last_synced_at=read_at)
-            if changes:
-                call.changed()
+            # Pushed even unchanged: the board shows when the call was last heard of, and
+            # flags a call unheard of for long (mirror.unheard_after).
+            call.changed()
             return changes
 
     def forget(self, *, read_at: datetime) -> bool:

@@ -4,8 +4,9 @@ never both win."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -93,10 +94,23 @@ class Mirrored:
     last_event_at: datetime | None
     last_synced_at: datetime | None
 
+    @property
+    def last_heard_at(self) -> datetime | None:
+        """When Switchboard last heard of it: a webhook, or a read from Bandwidth."""
+        return max((moment for moment in (self.last_event_at, self.last_synced_at) if moment), default=None)
+
     def is_quiet(self, since: datetime) -> bool:
         """Neither webhooks nor reconciliation have told us about it since `since` (the
         rule MirrorQuerySet.quiet states in SQL)."""
         return all(moment is None or moment < since for moment in (self.last_event_at, self.last_synced_at))
+
+
+def unheard_after() -> timedelta:
+    """How long a live call or conference may go unheard of before the board flags it:
+    reconciliation re-reads one quiet for RECONCILE_QUIET_AFTER within RECONCILE_INTERVAL;
+    past both, neither a webhook nor Bandwidth's API has confirmed what the mirror shows
+    (Bandwidth or the worker may be unreachable)."""
+    return timedelta(seconds=settings.RECONCILE_QUIET_AFTER + settings.RECONCILE_INTERVAL)
 
 
 class MirrorQuerySet(models.QuerySet):

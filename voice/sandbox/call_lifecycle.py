@@ -15,7 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from voice.sandbox import ids, webhook_payloads
 from voice.sandbox.clock import Clock
@@ -99,9 +99,10 @@ class Calls:
 
     # Creating
 
-    def new_call(self, *, direction: str, from_number: str, to_number: str, party: Party) -> SimCall:
+    def new_call(self, *, direction: str, from_number: str, to_number: str, party: Party, started_ago: float = 0.0) -> SimCall:
         call_id = ids.call_id(self.rng)
         now = self.clock.now()
+        started = now - timedelta(seconds=started_ago)
         call = SimCall(
             call_id=call_id,
             direction=direction,
@@ -112,7 +113,7 @@ class Calls:
             call_url=f"{self.config.api_base}/calls/{call_id}",
             party=party,
             enqueued_time=now if direction == "outbound" else None,
-            start_time=now,
+            start_time=started,
             last_update=now,
             callback_timeout=self.config.application.callback_timeout,
         )

@@ -44,6 +44,9 @@ class DemoNumbers:
     dial_out_from: tuple[str, ...]
     # Operators' own phones (outside the account): they answer at once and stay until hung up.
     operator_phones: tuple[str, ...] = ()
+    # Callers who call again and again (one caller in REGULAR_EVERY is one of them), so that
+    # the console's directory has names for some of the demo's callers.
+    regulars: tuple[str, ...] = ()
 
 
 @dataclass
@@ -90,6 +93,16 @@ STUCK_EVERY = 12
 STUCK_STAY = (2.5 * 3600.0, 4 * 3600.0)
 MAX_STUCK = 3
 
+# Calls already up when the demo starts, as on an account busy before the console came up:
+# how long ago each started (seconds). Past the console's default thresholds (long after 30
+# minutes, stuck after 2 hours), so that long and stuck calls are on the board within a
+# minute of `make run`, not hours later. They hold on the unrouted number.
+ALREADY_UP = (38 * 60.0, 52 * 60.0, 75 * 60.0, 2.2 * 3600.0, 3.1 * 3600.0)
+# How much longer (seconds) each stays: under an hour, by when the demo's own stuck callers
+# (StuckCallers) are on their way to being stuck.
+ALREADY_UP_STAY = {"long": (15 * 60.0, 40 * 60.0), "stuck": (40 * 60.0, 55 * 60.0)}
+# One caller in this many is a regular (DemoNumbers.regulars).
+REGULAR_EVERY = 4
 # One conference caller in this many calls from a noisy line (steady noise between their
 # words): the line a supervisor would want to mute. Counted, not drawn, so that the seeded
 # traffic stays the same.
@@ -195,6 +208,7 @@ class Demo(Scenario):
         # ids, callees) depend on what else happens at the same moment, the callers' do not.
         rng = random.Random(sim.rng.random())
         sim.scheduler.spawn(self._dial_outs(sim, started))
+        self.already_up(sim, rng)
         stuck = StuckCallers(list(self.numbers.conferences))
         arrival = 0
         while True:
@@ -203,6 +217,18 @@ class Demo(Scenario):
                 self.call_in(sim, rng, elapsed, stuck if arrival % STUCK_EVERY == STUCK_EVERY // 2 else None)
             arrival += 1
             await sim.clock.sleep(2.0 if arrival < self.warm_up else rng.expovariate(self.rate / 60.0))
+
+    def already_up(self, sim: Simulation, rng: random.Random) -> None:
+        """The calls up since long before the start (ALREADY_UP)."""
+        for ago in ALREADY_UP:
+            stay = ALREADY_UP_STAY["stuck" if ago >= 2 * 3600.0 else "long"]
+            party = random_caller(rng, hold_seconds=rng.uniform(*stay))
+            sim.offer_inbound(from_number=self.caller_number(rng), to_number=self.numbers.unrouted, party=party, started_ago=ago)
+
+    def caller_number(self, rng: random.Random) -> str:
+        if self.numbers.regulars and rng.randrange(REGULAR_EVERY) == 0:
+            return rng.choice(self.numbers.regulars)
+        return random_number(rng)
 
     def call_in(self, sim: Simulation, rng: random.Random, elapsed: float, stuck: StuckCallers | None) -> None:
         """One caller dials a number that takes calls; a stuck caller (when `stuck` has room)
@@ -214,7 +240,7 @@ class Demo(Scenario):
         is_stuck = stuck_number is not None and self.takes_calls(sim, stuck_number, elapsed)
         if is_stuck:
             to_number, party.hold_seconds = stuck_number, rng.uniform(*STUCK_STAY)
-        call = sim.offer_inbound(from_number=random_number(rng), to_number=to_number, party=party)
+        call = sim.offer_inbound(from_number=self.caller_number(rng), to_number=to_number, party=party)
         if is_stuck:
             stuck.group.append(call)
 

@@ -55,9 +55,13 @@ class Simulation:
         call.script = self.calls.spawn(self._outbound(call), call)
         return call
 
-    def offer_inbound(self, *, from_number: str, to_number: str, party: Party) -> SimCall:
-        """An inbound call arrives: Bandwidth offers it to the application (initiate)."""
-        call = self.calls.new_call(direction="inbound", from_number=from_number, to_number=to_number, party=party)
+    def offer_inbound(self, *, from_number: str, to_number: str, party: Party, started_ago: float = 0.0) -> SimCall:
+        """An inbound call arrives: Bandwidth offers it to the application (initiate).
+        `started_ago` seconds backdates its start, as for a call already up when the
+        application began to answer for the number."""
+        call = self.calls.new_call(
+            direction="inbound", from_number=from_number, to_number=to_number, party=party, started_ago=started_ago
+        )
         call.script = self.calls.spawn(self._inbound(call), call)
         return call
 

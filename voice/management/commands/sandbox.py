@@ -25,6 +25,7 @@ DEMO_NUMBERS = DemoNumbers(
     unrouted=demo.UNROUTED_NUMBER,
     dial_out_from=(demo.SALES_FLOOR_NUMBER, demo.SUPPORT_BRIDGE_NUMBER),
     operator_phones=(demo.SUPERVISOR_PHONE,),
+    regulars=demo.REGULAR_CALLERS,
 )
 # The traffic each --scenario generates (each takes an optional rate).
 SCENARIOS: dict[str, Callable[..., Scenario]] = {"demo": partial(Demo, numbers=DEMO_NUMBERS), "quiet": Scenario}
