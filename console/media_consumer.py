@@ -27,6 +27,7 @@ import logging
 import time
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -71,8 +72,21 @@ def _basic_credentials(scope: dict[str, Any]) -> tuple[str, str]:
 
 
 class MediaStreamConsumer(AsyncWebsocketConsumer):
+    # No channel layer: nothing is ever sent to a stream's consumer, and a layer would add a
+    # task to await beside every message.
+    channel_layer_alias = None
     call_id = ""
     counted = False
+
+    async def dispatch(self, message: dict) -> None:
+        """Channels' dispatch closes stale database connections before every message (a hop
+        to its one database thread, which the browsers' handshakes wait on too): 50 a second
+        a stream, for a consumer that never touches the database. Measured: 15 streams took
+        a quarter of a core and slowed every page sixfold."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self) -> None:
         username, password = _basic_credentials(self.scope)

@@ -77,9 +77,9 @@ def test_sixty_streams_and_the_speaking_indicators_lag(tmp_path_factory):
         # What the console spends with no stream at all (its embedded worker and beat, the
         # reconciliation): the streams' cost is what comes on top.
         time.sleep(5)
-        idle_started, idle_before = time.monotonic(), cpu_seconds(stack.pids["console"])
+        idle_started, idle_before = time.monotonic(), cpu_seconds(stack.processes.processes["console"].pid)
         time.sleep(IDLE_SECONDS)
-        idle_cores = (cpu_seconds(stack.pids["console"]) - idle_before) / (time.monotonic() - idle_started)
+        idle_cores = (cpu_seconds(stack.processes.processes["console"].pid) - idle_before) / (time.monotonic() - idle_started)
         calls: dict[str, list[str]] = {}
         for number, name in DEMO_CONFERENCES.items():
             calls[name] = []
@@ -119,7 +119,7 @@ def test_sixty_streams_and_the_speaking_indicators_lag(tmp_path_factory):
                         {subtree: true, childList: true, attributes: true, attributeFilter: ["data-talking"]}); }"""
             )
             time.sleep(WARM_UP_SECONDS)
-            console, sandbox = stack.pids["console"], stack.pids["sandbox"]
+            console, sandbox = stack.processes.processes["console"].pid, stack.processes.processes["sandbox"].pid
             started = time.monotonic()
             cpu_before, sandbox_before, frames_before = cpu_seconds(console), cpu_seconds(sandbox), frames_sent(stack)
             window_start = time.time()

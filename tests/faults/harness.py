@@ -124,7 +124,7 @@ class Traffic:
 
     ROUTES = (UNROUTED_NUMBER, ANNOUNCEMENT_NUMBER, VOICEMAIL_NUMBER)
 
-    def __init__(self, stack: Stack, every: float = 0.3) -> None:
+    def __init__(self, stack: Stack, every: float = 0.5) -> None:
         self.stack, self.every = stack, every
         self.offered: list[str] = []
         self.refused = 0
