@@ -3,7 +3,7 @@ from axes.models import AccessAttempt
 from django.contrib import admin
 from django.db.models import QuerySet
 
-from console.models import AuditEntry
+from console.models import Alert, AlertDelivery, AuditEntry
 
 
 @admin.register(AuditEntry)
@@ -22,6 +22,33 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Alerts and their deliveries are written by Switchboard only (console/alerts.py): the
+    admin lists them, to find a delivery that failed and why."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Alert)
+class AlertAdmin(ReadOnlyAdmin):
+    list_display = ("opened_at", "rule", "summary", "acknowledged_by_name", "cleared_at", "clearance")
+    list_filter = ("rule",)
+    search_fields = ("subject", "summary")
+
+
+@admin.register(AlertDelivery)
+class AlertDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "alert", "news", "channel", "status", "attempts", "detail")
+    list_filter = ("status", "channel")
 
 
 # axes' own admin for the failed sign-ins it counts, with unlocking audited: an access

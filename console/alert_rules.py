@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from console import board
+from console.ids import is_bandwidth_id
 from console.models import Alert, AlertKind, AlertRule
 from console.templatetags.console import wall_clock
 from voice.models import Action, ActionStatus, Call, Conference, Event
@@ -37,13 +38,17 @@ class Finding:
     link: str = ""
 
 
+def _link(view_name: str, object_id: str) -> str:
+    """The page of a mirror object; none for an id no page takes (a mirror row may hold one)."""
+    return reverse(view_name, args=[object_id]) if is_bandwidth_id(object_id) else ""
+
+
 def _call_finding(call: Call, words: str) -> Finding:
-    up = wall_clock((timezone.now() - call.start_time).total_seconds())
     return Finding(
         call.call_id,
         Alert.Subject.CALL,
-        f"Call {call.from_number or '?'} → {call.to_number or '?'} {words} (up {up})",
-        reverse("console-call", args=[call.call_id]),
+        f"Call {call.from_number or '?'} → {call.to_number or '?'} {words}",
+        _link("console-call", call.call_id),
     )
 
 
@@ -52,7 +57,7 @@ def _conference_finding(conference: Conference, words: str) -> Finding:
         conference.conference_id,
         Alert.Subject.CONFERENCE,
         f"Conference {conference.name or conference.conference_id} {words}",
-        reverse("console-conference", args=[conference.conference_id]),
+        _link("console-conference", conference.conference_id),
     )
 
 
@@ -99,12 +104,7 @@ def failed_actions(threshold: int, thresholds: dict[str, int]) -> list[Finding]:
 def _action_finding(action: Action) -> Finding:
     who = action.requested_by.get_username() if action.requested_by else "Switchboard"
     conference_id = board.conference_of(action)
-    if conference_id:
-        link = reverse("console-conference", args=[conference_id])
-    elif action.call_id:
-        link = reverse("console-call", args=[action.call_id])
-    else:
-        link = ""
+    link = _link("console-conference", conference_id) if conference_id else _link("console-call", action.call_id)
     detail = action.detail[:120]
     return Finding(
         str(action.pk),

@@ -38,7 +38,13 @@ def evaluate() -> dict[str, int]:
     thresholds = {kind: setting.threshold for kind, setting in in_force.items()}
     fired = cleared = 0
     for kind, setting in in_force.items():
-        findings = {finding.subject: finding for finding in setting.rule.findings(setting.threshold, thresholds)} if setting.enabled else {}
+        try:
+            found = setting.rule.findings(setting.threshold, thresholds) if setting.enabled else []
+        except Exception:
+            # One rule's fault must not silence the others.
+            log.exception("alert rule %s could not be evaluated", kind)
+            continue
+        findings = {finding.subject: finding for finding in found}
         open_alerts = {alert.subject: alert for alert in Alert.objects.open().filter(rule=kind)}
         for subject, finding in findings.items():
             if subject not in open_alerts and fire(kind, finding) is not None:
@@ -153,7 +159,7 @@ def _action_changed(sender, action_id: int, **kwargs) -> None:
 def _member_changed(sender, conference_id: str, **kwargs) -> None:
     def committed() -> None:
         setting = settings_in_force()[AlertKind.CONFERENCE_NEARLY_FULL]
-        if setting.enabled and ConferenceMember.objects.present().filter(conference_id=conference_id).count() >= setting.threshold:
+        if setting.enabled and ConferenceMember.objects.count_present(conference_id) >= setting.threshold:
             check(AlertKind.CONFERENCE_NEARLY_FULL, conference_id)
 
     transaction.on_commit(committed, robust=True)

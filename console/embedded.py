@@ -35,5 +35,11 @@ def start() -> None:
     )
     threading.Thread(target=worker.start, name="celery-worker", daemon=True).start()
     # thread=True: beat must share this process's in-memory broker with the worker.
-    EmbeddedService(app, thread=True, schedule_filename=str(settings.VAR_DIR / "celerybeat-schedule")).start()
+    # The scheduler as `celery beat` takes it from the settings (it notes each tick, for /readyz).
+    EmbeddedService(
+        app,
+        thread=True,
+        schedule_filename=str(settings.VAR_DIR / "celerybeat-schedule"),
+        scheduler_cls=settings.CELERY_BEAT_SCHEDULER,
+    ).start()
     log.info("embedded Celery worker and beat started")

@@ -55,7 +55,9 @@ when the session or the user's permissions change: console/consumers.py):
 - "call-<callId>": that call's row, for its page (which re-reads itself when it comes).
 - "conferences": conference rows (console/conferences.html#conference-row).
 - "conference-<conferenceId>": that conference's member rows and its summary with the actions
-  under way on it. Only for users who may control conferences.
+  under way on it, and who is talking: ["activity", callId, state, level, noisy, stamp] changes
+  published by the media consumer (no database change: console/live_activity.py says why),
+  rendered from their own values. Only for users who may control conferences.
 - "recording-<recordingId>", for operators who may view recordings: the recording's state;
   the page then re-reads its own region, whose buttons depend on the viewer's permissions.
 - "alerts", on every page: the bell's open alerts (console/alerts.py), when one fires, clears

@@ -144,11 +144,8 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
         if metadata.get("callId") != self.call_id:
             await self.refuse(POLICY, "the start names another call than the credentials")
             return
-        tracks = metadata.get("tracks")
-        inbound = [
-            track
-            for track in tracks if isinstance(track, dict) and track.get("name") == "inbound"
-        ] if isinstance(tracks, list) else []
+        tracks = metadata.get("tracks") if isinstance(metadata.get("tracks"), list) else []
+        inbound = [track for track in tracks if isinstance(track, dict) and track.get("name") == "inbound"]
         if not inbound or inbound[0].get("mediaFormat") != {"encoding": "audio/PCMU", "sampleRate": 8000}:
             await self.refuse(MALFORMED, "no inbound track in PCMU at 8 kHz")
             return

@@ -133,7 +133,8 @@ MIDDLEWARE = [
 # What of MIDDLEWARE a webhook goes through (console/webhook_path.py), in the same order:
 # the middleware that changes its answer or refuses it. The rest serves signed-in people
 # (sessions, CSRF, which the webhook is exempt from, authentication, messages, htmx, the
-# operator's time zone, axes), static files (WhiteNoise) or the admin.
+# operator's time zone, axes), static files (WhiteNoise) or the admin (its NUL check, staff
+# only).
 WEBHOOK_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.gzip.GZipMiddleware",

@@ -7,13 +7,17 @@ and the pushes and tasks it would have sent) and the stored answer is given agai
 redelivery is the rare case; the common one costs no read of the event log and no
 savepoint. Handlers (voice/handlers/) only move objects forward, or by eventTime, so any
 arrival order of the same events ends in the same state.
+
+A database connection lost under a webhook (a failover, a restart, pg_terminate_backend) is
+replaced and the webhook applied again: Bandwidth retries an async webhook only when it
+cannot connect, never on a 500, so a 500 would lose the event.
 """
 
 from __future__ import annotations
 
 import time
 
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 
 from voice import metrics
 from voice.answers import NO_CONTENT, Answer, Handler
@@ -27,8 +31,19 @@ HANDLERS: dict[str, Handler] = {**call_events.HANDLERS, **conference_events.HAND
 
 
 def receive(event: Callback, *, started: float | None = None) -> Answer:
-    """Apply, store and answer one webhook, exactly once per dedupe key."""
+    """Apply, store and answer one webhook, exactly once per dedupe key; once more, on a new
+    connection, after a fault of the database rather than of the data (the connection lost,
+    a deadlock, a serialization failure). Nothing of the first try was committed, or, if its
+    commit landed before the connection went, the dedupe key makes the second a redelivery."""
     started = time.perf_counter() if started is None else started
+    try:
+        return _receive(event, started)
+    except (OperationalError, InterfaceError):
+        connection.close()
+        return _receive(event, started)
+
+
+def _receive(event: Callback, started: float) -> Answer:
     with transaction.atomic():
         handler = HANDLERS.get(event.event_type)
         if handler is None:

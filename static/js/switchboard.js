@@ -140,15 +140,20 @@
   /* Each socket numbers its frames (<!--seq N-->): a number skipped means frames were
      lost, or the server could not send what changed; the page re-reads itself. */
   var expected = new WeakMap();
+  /* A page may follow several streams (the board's calls and conferences, every page's
+     alert bell): it is live once every one of its sockets is open. */
+  var open = new Set();
   document.addEventListener("htmx:wsConnecting", function () { setLive("connecting", "Connecting…"); });
   document.addEventListener("htmx:wsOpen", function (event) {
-    setLive("live", "Live");
+    open.add(event.target);
+    if (open.size >= document.querySelectorAll("[ws-connect]").length) setLive("live", "Live");
     expected.set(event.target, 1);
     /* Pushes sent before this socket opened (between the page's render and now, or while
        it was reconnecting) never reached the page: re-read every live region. */
     resyncAll();
   });
   document.addEventListener("htmx:wsClose", function (event) {
+    open.delete(event.target);
     setLive("offline", "Offline — reconnecting");
     var code = event.detail && event.detail.event ? event.detail.event.code : 0;
     checkSession();

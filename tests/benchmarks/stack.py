@@ -59,7 +59,18 @@ def source_tree(ref: str | None):
         subprocess.run(["git", "archive", "--output", str(archive), ref], cwd=BASE_DIR, check=True)
         with tarfile.open(archive) as tar:
             tar.extractall(Path(tmp) / "src", filter="data")
+        (Path(tmp) / "src" / "sitecustomize.py").write_text(ONLY_THIS_SOURCE)
         yield Path(tmp) / "src"
+
+
+# Written into another revision's source: this checkout's editable install finds a module
+# of console or voice that revision lacks (console/tasks.py for one) in this checkout, and
+# the revision would run a mixture. Python imports sitecustomize from PYTHONPATH after the
+# install's finder is in place; this takes it out.
+ONLY_THIS_SOURCE = """import sys
+
+sys.meta_path[:] = [finder for finder in sys.meta_path if not getattr(finder, "__module__", "").startswith("__editable__")]
+"""
 
 
 @contextmanager

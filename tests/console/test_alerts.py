@@ -201,7 +201,7 @@ def test_an_admins_threshold_replaces_the_default(db, handed_over):
     assert not Alert.objects.exists()
     AlertRule.objects.create(kind=AlertKind.CALL_LONG, threshold=90)
     alerts.evaluate()
-    assert Alert.objects.get().summary.endswith("up longer than 1:30 (up 1:40)")
+    assert Alert.objects.get().summary == "Call ? → ? up longer than 1:30"
 
 
 def test_a_long_call_that_turns_stuck_clears_its_long_alert_and_fires_stuck(db, handed_over):
@@ -341,3 +341,28 @@ def test_an_operator_opts_in_to_notifications_in_their_profile(agent_client):
     agent_client.post("/profile/", {"phone": "", "alert_notifications": "on"})
     assert "data-alert-notifications" in agent_client.get("/").content.decode()
     assert AuditEntry.objects.filter(verb="set alert notifications", detail="on").exists()
+
+
+@pytest.mark.boundary
+def test_an_alert_about_a_row_with_odd_values_has_no_link_and_shows_them_escaped(agent_client, handed_over):
+    odd = "<b>c-odd</b>"
+    Call.objects.create(call_id=odd, direction="inbound", state=CallState.ANSWERED, start_time=ago(hours=3), from_number="<script>")
+    only(AlertKind.CALL_STUCK)
+    alerts.evaluate()
+    alert = Alert.objects.get()
+    assert (alert.subject, alert.link) == (odd, "")
+    html = agent_client.get("/").content.decode()
+    assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_the_admin_lists_alerts_and_their_deliveries_read_only(client, make_operator, open_alert):
+    boss = make_operator("admin", "boss")
+    boss.is_staff = boss.is_superuser = True  # as demo_data makes the admin
+    boss.save()
+    client.force_login(boss)
+    AlertDelivery.objects.create(alert=open_alert, channel="webhook", news="fired", status="failed", detail="HTTP 404: refused")
+    alerts_page = client.get("/admin/console/alert/")
+    assert alerts_page.status_code == 200 and "Call stuck" in alerts_page.content.decode()
+    deliveries = client.get("/admin/console/alertdelivery/?status__exact=failed")
+    assert deliveries.status_code == 200 and "HTTP 404: refused" in deliveries.content.decode()
+    assert client.get("/admin/console/alert/add/").status_code == 403

@@ -2,12 +2,18 @@
 the console; the page's indicator follows what the sandbox's callers say, the noisy line is
 flagged beside its Mute button, and a stream that stops turns the indicator to unknown."""
 
+import asyncio
+import base64
+from concurrent.futures import ThreadPoolExecutor
+
+import aiohttp
 import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.flows import sign_in
 from tests.support.sandbox import wait_until
 from tests.support.stack import running_stack
+from voice import stream_credentials
 from voice.demo import SALES_FLOOR_NUMBER
 
 pytestmark = pytest.mark.e2e
@@ -62,3 +68,27 @@ def test_the_indicator_follows_the_speaker_and_the_noisy_line_is_flagged(stack, 
     wait_until(lambda: any(hook["eventType"] == "mediaStreamStopped" for hook in stack.sandbox.webhooks()))
     page.reload()
     expect(page.locator(f"#talking-{talker}")).to_have_attribute("data-talking", "unknown")
+
+
+def _through_daphne(coroutine):
+    # Playwright's sync API keeps an event loop marked running in this thread.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+async def _close_code(stack, username: str, password: str, message: str) -> int | str:
+    authorization = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+    async with aiohttp.ClientSession() as session:
+        try:
+            socket = await session.ws_connect(stack.url.replace("http://", "ws://") + "/ws/media/", headers={"Authorization": authorization})
+        except aiohttp.WSServerHandshakeError as refused:
+            return f"HTTP {refused.status}"
+        await socket.send_str(message)
+        await socket.receive()
+        return socket.close_code
+
+
+def test_daphne_refuses_bad_credentials_and_closes_a_malformed_stream_with_the_code_that_says_why(stack):
+    call_id = "c-0a0b0c0d-1111-4222-8333-444455556666"
+    assert _through_daphne(_close_code(stack, call_id, "wrong", "{}")) == "HTTP 403"
+    assert _through_daphne(_close_code(stack, call_id, stream_credentials.password_for(call_id), "not json")) == 4007

@@ -1,6 +1,8 @@
 """The console's PostgreSQL connections terminated (pg_terminate_backend, as a failover or an
 administrator does) again and again while webhooks arrive and a supervisor clicks: every
-process replaces its connections, nothing is lost, and the live push goes on."""
+process replaces its connections, every webhook is stored (Bandwidth would not send one
+answered 500 again), nothing is lost, and the live push goes on. Before, every click in the
+traffic answered 500 and a third of the webhooks did."""
 
 import time
 
@@ -42,6 +44,7 @@ def test_database_connections_terminated_mid_traffic_lose_nothing(browser, stack
           f"{len(traffic.offered)} callers arrived; {supervisor}")  # fmt: skip
     webhooks, mutes = nothing_lost(stack, screen, "database connections terminated", since)
     assert all(terminated)
+    assert not webhooks.refused_retryably
     assert mutes.outcomes == {"done": MEMBERS}
     assert supervisor.answers == {200: MEMBERS}
     screen.close()

@@ -3,6 +3,7 @@
 import itertools
 
 import pytest
+from django.db import OperationalError, ProgrammingError, connection
 
 from voice import events, intake
 from voice.models import Call, CallState, Event
@@ -149,3 +150,34 @@ def test_a_member_who_rejoins_gets_the_flags_of_the_newer_join():
     # An older join delivered late changes nothing.
     ConferenceMember.joined(conference, "c-1", at=first, flags={"mute": True}, **numbers)
     assert ConferenceMember.objects.get().mute is False
+
+
+def failing_once(monkeypatch, error: Exception) -> list:
+    """The answer handler's first run raises `error`; its runs, returned."""
+    handle, runs = intake.HANDLERS["answer"], []
+
+    def handler(event):
+        runs.append(event)
+        if len(runs) == 1:
+            raise error
+        return handle(event)
+
+    monkeypatch.setitem(intake.HANDLERS, "answer", handler)
+    # The test's own transaction keeps its connection; a real one is returned to the pool.
+    monkeypatch.setattr(connection, "close", lambda: None)
+    return runs
+
+
+def test_a_webhook_whose_database_connection_was_lost_is_applied_once_on_a_new_one(monkeypatch):
+    runs = failing_once(monkeypatch, OperationalError("terminating connection due to administrator command"))
+    answer = deliver(payload("answer"))
+    assert len(runs) == 2 and answer.status == 200
+    assert Call.objects.get(call_id=CALL).state == CallState.ANSWERED
+    assert Event.objects.filter(event_type="answer").count() == 1
+
+
+def test_an_error_of_ours_is_not_tried_again(monkeypatch):
+    runs = failing_once(monkeypatch, ProgrammingError("column does not exist"))
+    with pytest.raises(ProgrammingError):
+        deliver(payload("answer"))
+    assert len(runs) == 1

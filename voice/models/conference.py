@@ -262,10 +262,26 @@ class ConferenceMemberQuerySet(models.QuerySet):
             return [call_id for (call_id,) in cursor.fetchall()]
 
 
-# The statement of present_in_newest by database vendor, and the stand-ins its parameters
-# are built with (no name or callId holds a NUL).
+    def count_present(self, conference_id: str) -> int:
+        """How many members the conference has now. Asked after every member change
+        (console/alerts.py): its SQL is built by the ORM once per database and kept."""
+        built = _count_present.get(connection.vendor)
+        if built is None:
+            query = self.present().filter(conference_id=_CONFERENCE).order_by().values("conference_id")
+            query = query.annotate(n=models.Count("id")).values_list("n", flat=True)
+            built = _count_present[connection.vendor] = query.query.sql_with_params()
+        sql, params = built
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [conference_id if param == _CONFERENCE else param for param in params])
+            found = cursor.fetchone()
+        return found[0] if found else 0
+
+
+# The statements of present_in_newest and count_present by database vendor, and the
+# stand-ins their parameters are built with (no name or id holds a NUL).
 _present_in_newest: dict[str, tuple[str, tuple]] = {}
-_NAME, _EXCLUDING = "\x00name", "\x00excluding"
+_count_present: dict[str, tuple[str, tuple]] = {}
+_NAME, _EXCLUDING, _CONFERENCE = "\x00name", "\x00excluding", "\x00conference"
 
 
 class ConferenceMember(models.Model):

@@ -193,12 +193,18 @@ class MediaStreams:
                 await stream.socket.close()
             self._reject(stream, "connection-error", f"Could not connect to {destination}: {type(error).__name__}: {error}")
             return
+        stream.state = "started"
+        # BXML goes on at once: the stream's sound is prepared and sent in the background.
+        self.scheduler.spawn(self._begin(stream))
+
+    async def _begin(self, stream: SimStream) -> None:
         # The voices are made and their words rendered in a thread: milliseconds each, which
         # the pacing loop of every other stream cannot spare.
         stream.voices = await asyncio.to_thread(_voices, stream)
-        stream.state = "started"
+        if stream.state != "started":
+            return
         stream.started_at = time.monotonic()
-        if call.is_over:
+        if stream.call.is_over:
             await self._close(stream, "closed")
             return
         stream.reader = self.scheduler.spawn(self._read(stream))

@@ -1,5 +1,6 @@
 """python manage.py demo_data — the three demo operators (passwords printed) and the demo's
-call routes, and the supervisor's phone. Safe to run again: passwords are kept, routes an admin edited are left alone."""
+call routes, the supervisor's phone, and the demo's threshold for long calls' alerts. Safe to run again: passwords
+are kept, routes and alert rules an admin edited are left alone."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 
 from console import roles
-from console.models import DirectoryEntry, OperatorProfile
+from console.models import AlertKind, AlertRule, DirectoryEntry, OperatorProfile
 from voice.demo import DEMO_DIRECTORY, SUPERVISOR_PHONE, ensure_demo_routes
 
 DEMO_USERS = (roles.ADMIN, roles.SUPERVISOR, roles.AGENT)
+# Seconds after which the demo's alert calls a call long (the board keeps LONG_CALL_AFTER).
+DEMO_LONG_CALL_AFTER = 60
 
 
 class Command(BaseCommand):
@@ -49,6 +52,11 @@ class Command(BaseCommand):
             for number, name, kind, label in DEMO_DIRECTORY:
                 DirectoryEntry.objects.create(number=number, name=name, kind=kind, label=label)
         routes = ensure_demo_routes()
+        # Demo calls last minutes, not the half hour that makes a real call long: the demo
+        # calls a call long after a minute, so that the bell rings within two minutes of the
+        # start (the sandbox's first callers, its stuck caller among them, are still on).
+        # Set once; a threshold an admin set is kept.
+        AlertRule.objects.get_or_create(kind=AlertKind.CALL_LONG, defaults={"threshold": DEMO_LONG_CALL_AFTER, "updated_by": "demo_data"})
         self.stdout.write(f"Call routes: {len(routes)} demo routes (edit them at /admin/voice/route/).")
         self.stdout.write("Demo users (kept in var/demo-users.json):")
         for name in DEMO_USERS:
