@@ -30,7 +30,7 @@ def test_an_admin_names_a_number_and_every_operator_sees_the_name_and_finds_the_
     form.get_by_label("Name").fill("Jordan Avery")
     form.get_by_label("Team or label").fill("Acme Corp")
     form.get_by_role("button", name="Add").click()
-    expect(page.get_by_role("status")).to_have_text("Added Jordan Avery.")
+    expect(page.locator("p.notice")).to_have_text("Added Jordan Avery.")
     expect(page.locator("#directory")).to_contain_text("(415) 555-0199")
 
     sign_in(second_page, stack, "agent")
@@ -61,14 +61,14 @@ def test_an_admin_names_a_number_and_every_operator_sees_the_name_and_finds_the_
     page.locator("#directory tr", has_text="Jordan Avery").get_by_role("link", name="Edit").click()
     page.get_by_label("Name").fill("Jordan Avery-Stone")
     page.get_by_role("button", name="Save").click()
-    expect(page.get_by_role("status")).to_have_text("Saved Jordan Avery-Stone.")
+    expect(page.locator("p.notice")).to_have_text("Saved Jordan Avery-Stone.")
     second_page.reload()
     expect(second_page.locator(f"#call-{named}")).to_contain_text("Jordan Avery-Stone")
 
     # Deleted (after a confirmation): the number stands alone again.
     page.locator("#directory tr", has_text="Jordan Avery-Stone").get_by_role("button", name="Delete").click()
     page.locator("#confirm-dialog").get_by_role("button", name="Confirm").click()
-    expect(page.get_by_role("status")).to_have_text("Deleted Jordan Avery-Stone.")
+    expect(page.locator("p.notice")).to_have_text("Deleted Jordan Avery-Stone.")
     second_page.reload()
     expect(second_page.locator(f"#call-{named} .party").first).to_have_text("(415) 555-0199")
 
@@ -94,7 +94,7 @@ def test_an_admin_imports_names_from_a_csv_file_and_a_bad_file_writes_nothing(st
     good.write_text("number,name,kind,label\n(303) 555-0111,Lee Park,contact,Initech\n+13035550112,Desk 12,agent,Support\n")
     page.get_by_label("CSV file").set_input_files(str(good))
     page.get_by_role("button", name="Import").click()
-    expect(page.get_by_role("status")).to_have_text("Imported good.csv: 2 added, 0 updated.")
+    expect(page.locator("p.notice")).to_have_text("Imported good.csv: 2 added, 0 updated.")
     expect(page.locator("#directory")).to_contain_text("Lee Park")
     expect(page.locator("#directory")).to_contain_text("(303) 555-0112")
 

@@ -48,7 +48,7 @@ def test_listen_whisper_barge_listen_only_and_leave(stack, page):
 
     # Listen in: the demo supervisor's phone rings and answers; it joins muted, unannounced.
     page.get_by_role("button", name="Listen in").click()
-    expect(page.locator("#listen-in")).to_contain_text(f"Ringing your phone, {SUPERVISOR_PHONE}")
+    expect(page.locator("#listen-in")).to_contain_text(f"Ringing your phone, {display(SUPERVISOR_PHONE)}")
     mine = page.locator(".listener.mine")
     expect(mine).to_contain_text("supervisor listening", timeout=20_000)
     expect(page.get_by_role("button", name="Listen in")).to_be_hidden()
