@@ -34,6 +34,10 @@ def browser():
         browser.close()
 
 
+# How the browser says the test's server has stopped (refused, or reset while it shut down).
+SERVER_GONE = ("ERR_CONNECTION_REFUSED", "ERR_CONNECTION_RESET", "ERR_EMPTY_RESPONSE")
+
+
 class BrowserErrors:
     """What went wrong in a test's pages: console errors, uncaught exceptions, answers of
     400 and above, requests that failed. A test declares the ones it causes on purpose
@@ -43,6 +47,9 @@ class BrowserErrors:
         self.statuses: set[int] = set()
         self.console_patterns: list[re.Pattern] = []
         self.seen: list[str] = []
+        # Once the test's server refuses or resets connections it has been stopped (a test's stack ends
+        # before its pages are torn down): what the pages say after that is not the console's.
+        self.server_gone = False
 
     def allow(self, *statuses: int) -> None:
         self.statuses.update(statuses)
@@ -52,7 +59,7 @@ class BrowserErrors:
 
     def watch(self, page) -> None:
         page.on("console", lambda message: self._console(page, message))
-        page.on("pageerror", lambda error: self.seen.append(f"{page.url}: uncaught {error}"))
+        page.on("pageerror", lambda error: self.server_gone or self.seen.append(f"{page.url}: uncaught {error}"))
         page.on("response", lambda response: self._response(response))
         page.on("requestfailed", lambda request: self._failed(request))
 
@@ -60,6 +67,8 @@ class BrowserErrors:
         if message.type != "error":
             return
         text = message.text
+        if self._gone(text):
+            return
         # The browser's and htmx's words for an answer the test expects.
         status = re.search(r"status of (\d{3})|Error Code (\d{3})", text)
         if status and int(status.group(1) or status.group(2)) in self.statuses:
@@ -68,11 +77,19 @@ class BrowserErrors:
             return
         self.seen.append(f"{page.url}: console error: {text}")
 
+    def _gone(self, failure: str) -> bool:
+        self.server_gone = self.server_gone or any(sign in failure for sign in SERVER_GONE)
+        return self.server_gone
+
     def _response(self, response) -> None:
+        if self.server_gone:
+            return
         if response.status >= 400 and response.status not in self.statuses:
             self.seen.append(f"{response.request.method} {response.url}: {response.status}")
 
     def _failed(self, request) -> None:
+        if self._gone(request.failure or ""):
+            return
         # Aborted: a page left while a request was under way, or a download taken over.
         if "ERR_ABORTED" not in (request.failure or ""):
             self.seen.append(f"{request.method} {request.url}: failed ({request.failure})")

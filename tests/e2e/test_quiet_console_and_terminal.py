@@ -19,7 +19,7 @@ def test_calls_arriving_and_leaving_log_no_error_on_the_board_nor_a_calls_page(s
     sign_in(page, stack, "agent")
 
     # The number filter shows some of the calls: the others' frames reach this page too.
-    page.get_by_role("searchbox", name="Number contains").fill("5550028")
+    page.get_by_role("searchbox", name="Number or name").fill("5550028")
     expect(page.locator("#call-count")).to_contain_text("match")
     wait_until_live(page)
     shown = [stack.sandbox.offer_inbound(from_number=f"+155500280{n}", to_number=UNROUTED_NUMBER)["callId"] for n in range(3)]
