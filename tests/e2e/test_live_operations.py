@@ -214,7 +214,8 @@ def test_an_agent_hangs_up_a_stuck_call(stack, page):
     assert len(requests_to(stack, "POST", f"/calls/{call_id}")) == 1
 
 
-def test_an_agent_is_refused_conference_control(stack, page):
+def test_an_agent_is_refused_conference_control(stack, page, expected_browser_errors):
+    expected_browser_errors.allow(403)
     member = callers(stack, EXEC_BRIEFING_NUMBER, 1, first=6001)[0]
     conference_id = sandbox_conference(stack, member)["id"]
     sign_in(page, stack, "agent")
