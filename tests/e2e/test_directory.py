@@ -77,7 +77,8 @@ def test_an_admin_names_a_number_and_every_operator_sees_the_name_and_finds_the_
         expect(page.locator("#results")).to_contain_text(verb)
 
 
-def test_an_admin_imports_names_from_a_csv_file_and_a_bad_file_writes_nothing(stack, page, tmp_path):
+def test_an_admin_imports_names_from_a_csv_file_and_a_bad_file_writes_nothing(stack, page, tmp_path, expected_browser_errors):
+    expected_browser_errors.allow(422)  # the bad file's answer, with its reasons
     sign_in(page, stack, "admin")
     page.goto(stack.url + "/directory/")
     bad = tmp_path / "bad.csv"

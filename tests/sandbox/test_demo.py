@@ -67,7 +67,7 @@ async def test_the_demo_fills_conferences_records_voicemail_and_dials_out(applic
     application.reply("answer", route)
     application.reply("recordComplete", response("<SpeakSentence>Thank you, goodbye.</SpeakSentence><Hangup/>"))
 
-    sim = await run_demo(application, seed=11, simulated_seconds=600)
+    sim = await run_demo(application, seed=11, simulated_seconds=900)
 
     sizes = {c.name: len(c.members) + len(c.former_members) for c in sim.conferences.by_id.values()}
     assert set(sizes) == {"sales-floor", "support-bridge", "exec-briefing"}
