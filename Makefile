@@ -44,7 +44,7 @@ test: $(VENV)/.installed-dev chromium
 	else echo "PostgreSQL does not answer on 127.0.0.1:5432: the boundary tests ran on SQLite only"; fi
 
 # Ten thousand webhooks (FUZZ_WEBHOOKS) against a running stack on PostgreSQL and Redis, then
-# a thousand mutes and unmutes watched by a browser (make test runs two hundred).
+# a thousand mutes and unmutes watched by a browser (make test runs one hundred).
 fuzz: $(VENV)/.installed-dev chromium
 	$(PY) -m pytest tests/fuzz -m fuzz -s $(PYTEST_ARGS)
 	MANY_MUTES=1000 $(PY) -m pytest tests/e2e/test_many_mutes.py -s $(PYTEST_ARGS)
