@@ -6,36 +6,25 @@ from django.db.models import QuerySet
 from console.models import Alert, AlertDelivery, AuditEntry
 
 
-@admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
-    """Read-only: the audit trail cannot be edited or deleted from the admin."""
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows Switchboard alone writes: the admin lists them and cannot add, change or delete
+    one (the audit trail; alerts and their deliveries, to find a delivery that failed and why)."""
 
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = ("at", "actor_name", "verb", "target", "result")
     list_filter = ("verb",)
     search_fields = ("actor_name", "target", "detail")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Alerts and their deliveries are written by Switchboard only (console/alerts.py): the
-    admin lists them, to find a delivery that failed and why."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Alert)

@@ -16,6 +16,7 @@ import requests
 from playwright.sync_api import Page, expect
 
 from console.phone_numbers import display
+from tests.e2e.conference_flows import callers, sandbox_conference
 from tests.e2e.flows import sign_in, wait_until_live
 from tests.support.sandbox import wait_until
 from tests.support.stack import Stack, running_stack
@@ -35,24 +36,6 @@ def stack(tmp_path_factory):
 
 
 # The sandbox's side
-
-
-def callers(stack: Stack, to: str, count: int, first: int) -> list[str]:
-    """`count` callers dialling `to`, from consecutive numbers; their call ids."""
-    return [stack.sandbox.offer_inbound(from_number=f"+1555{first + n:07d}", to_number=to)["callId"] for n in range(count)]
-
-
-def sandbox_conference(stack: Stack, call_id: str) -> dict:
-    """The live conference `call_id` is in, once it has joined."""
-    def find():
-        for conference in stack.sandbox.conferences():
-            if conference["completedTime"] is None and any(
-                m["callId"] == call_id and m["leftTime"] is None for m in conference["members"]
-            ):
-                return conference
-        return None
-
-    return wait_until(find, message=f"{call_id} in a conference")
 
 
 def sandbox_member(stack: Stack, conference_id: str, call_id: str) -> dict:
