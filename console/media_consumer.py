@@ -28,6 +28,7 @@ import time
 from typing import Any
 
 from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -87,6 +88,12 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
+
+    async def websocket_disconnect(self, message: dict) -> None:
+        """Channels' closes stale database connections here too, in the database thread,
+        which an earlier user may have left a connection in: this consumer has none."""
+        await self.disconnect(message["code"])
+        raise StopConsumer()
 
     async def connect(self) -> None:
         username, password = _basic_credentials(self.scope)

@@ -23,10 +23,6 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     import audioop
 
-# Channels closes a consumer's old database connections when its socket ends, in the thread
-# that an earlier test may have left a connection in: database access must be allowed.
-pytestmark = pytest.mark.django_db
-
 CALL = "c-15ac29a2-1331029c-2cb0-4a07-b215-b22865662d85"
 OTHER = "c-2a913f94-7fa1-4a37-9b0e-4b8f7f2e8d11"
 
