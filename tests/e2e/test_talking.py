@@ -37,9 +37,11 @@ def test_the_indicator_follows_the_speaker_and_the_noisy_line_is_flagged(stack, 
     # Every state the indicator takes, as the browser shows it.
     page.evaluate(
         """id => { window.__states = [];
-            new MutationObserver(() => { const el = document.getElementById(id);
-                if (el && window.__states[window.__states.length - 1] !== el.dataset.talking) window.__states.push(el.dataset.talking); })
-            .observe(document.getElementById("member-rows"), {subtree: true, childList: true, attributes: true}); }""",
+            const note = () => { const el = document.getElementById(id);
+                if (el && window.__states[window.__states.length - 1] !== el.dataset.talking) window.__states.push(el.dataset.talking); };
+            note();
+            // The body, not the member rows: a pushed frame may replace the rows' container.
+            new MutationObserver(note).observe(document.body, {subtree: true, childList: true, attributes: true}); }""",
         f"talking-{talker}",
     )
 
