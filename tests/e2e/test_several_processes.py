@@ -87,6 +87,9 @@ def test_browsers_on_each_process_see_every_change_and_an_action_is_sent_once(br
         row.get_by_role("button", name="Hang up").click()
         balanced.locator("#confirm-dialog").get_by_role("button", name="Confirm").click()
         expect(row).to_have_count(0, timeout=15_000)
+        # The row can be gone a moment before the worker's request lands (a view being
+        # re-read has no rows for an instant): wait for the call's end at Bandwidth.
+        wait_until(lambda: stack.sandbox.call(hung)["state"] == "completed", timeout=15)
         hangups = [r for r in stack.sandbox.requests() if r["method"] == "POST" and r["path"].endswith(f"/calls/{hung}")]
         assert len(hangups) == 1
 
