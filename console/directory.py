@@ -2,70 +2,31 @@
 
 Every number the console shows is looked up here (a board of a hundred rows, each live frame
 rendered in every daphne process), and the directory changes only when an admin edits it.
-So each process keeps a copy and the version of the table it came from, as the route table
-does (voice/route_table.py, which says why): a counter in Django's cache moved on by every
-save or delete, checked at most every CHECK_EVERY, a copy read again after RELOAD_AFTER
-whatever the counter says, and the database read directly while the cache does not answer.
+So each process keeps a copy, as it does the call routes (voice/shared_copy.py says how it
+stays current).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import logging
 import re
-import threading
-import time
 from dataclasses import dataclass, field
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.db.models.signals import post_delete, post_save
 
 from console import phone_numbers
 from console.models import DirectoryEntry
+from voice.shared_copy import SharedCopy
 
-log = logging.getLogger(__name__)
-
-VERSION_KEY = "console.directory.version"
-CHECK_EVERY = 1.0
-RELOAD_AFTER = 60.0
-
-
-class Directory:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._entries: dict[str, DirectoryEntry] | None = None
-        self._version: int | None = None
-        self._checked = self._loaded = 0.0
-
-    def entries(self) -> dict[str, DirectoryEntry]:
-        """Every entry by its number."""
-        now = time.monotonic()
-        entries = self._entries
-        if entries is not None and now - self._checked < CHECK_EVERY:
-            return entries
-        version = _shared_version()
-        with self._lock:
-            stale = self._entries is None or version is None or version != self._version
-            if stale or now - self._loaded >= RELOAD_AFTER:
-                self._entries = {entry.number: entry for entry in DirectoryEntry.objects.all()}
-                self._version, self._loaded = version, now
-            self._checked = now
-            return self._entries
-
-    def forget(self) -> None:
-        with self._lock:
-            self._entries = None
-
-
-directory = Directory()
+# Every entry by its number.
+directory = SharedCopy(DirectoryEntry, lambda: {entry.number: entry for entry in DirectoryEntry.objects.all()}, "console.directory.version")
 
 
 def entry_for(number: str) -> DirectoryEntry | None:
-    return directory.entries().get(number) if number else None
+    return directory.get().get(number) if number else None
 
 
 def described(number: str) -> str:
@@ -82,7 +43,7 @@ def numbers_named(text: str) -> list[str]:
         return []
     return [
         number
-        for number, entry in directory.entries().items()
+        for number, entry in directory.get().items()
         if text in entry.name.casefold() or text in entry.label.casefold()
     ]
 
@@ -105,26 +66,6 @@ def matching(text: str, *fields: str) -> Q:
         if named:
             found |= Q(**{f"{name}__in": named})
     return found
-
-
-def _shared_version() -> int | None:
-    try:
-        return cache.get_or_set(VERSION_KEY, 0, timeout=None)
-    except Exception:
-        log.warning("the directory's version could not be read from the cache; reading it from the database")
-        return None
-
-
-def _entry_saved(sender, **kwargs) -> None:
-    directory.forget()
-    try:
-        cache.set(VERSION_KEY, time.time_ns(), timeout=None)
-    except Exception:
-        log.warning("the directory's version could not be moved on: other processes see the change within %s s", RELOAD_AFTER)
-
-
-post_save.connect(_entry_saved, sender=DirectoryEntry, dispatch_uid="console.directory")
-post_delete.connect(_entry_saved, sender=DirectoryEntry, dispatch_uid="console.directory.delete")
 
 
 # The CSV import
@@ -205,7 +146,7 @@ def import_csv(upload: bytes) -> ImportResult:
             entries.values(), update_conflicts=True, unique_fields=["number"], update_fields=["name", "kind", "label", "updated_at"]
         )
         # bulk_create sends no post_save: every process reads the directory again.
-        transaction.on_commit(lambda: _entry_saved(DirectoryEntry))
+        transaction.on_commit(directory.changed)
     result.updated = len(known)
     result.created = len(entries) - result.updated
     return result
