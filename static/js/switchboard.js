@@ -229,6 +229,22 @@
   document.addEventListener("htmx:beforeSwap", function (event) {
     if (isFlashedError(event.detail.xhr)) event.detail.shouldSwap = true;
   });
+  /* A pushed frame can replace the element that asked before its answer comes back (Unmute
+     all, clicked while Mute all runs, re-rendered by Mute all's progress). htmx handles the
+     answer from that element, now off the page: its events reach no listener on the
+     document, and it cannot find #flash from there (htmx:targetError). The request's own
+     element, listened to while still on the page, shows the message instead. */
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt, xhr = event.detail.xhr;
+    function answered(loaded) {
+      if (loaded.detail.xhr !== xhr) return;
+      elt.removeEventListener("htmx:beforeOnLoad", answered);
+      if (document.body.contains(elt) || !isFlashedError(xhr)) return;
+      loaded.preventDefault();  /* htmx stops here: no retarget to look for */
+      htmx.swap("#flash", xhr.response, {swapStyle: "innerHTML"});
+    }
+    elt.addEventListener("htmx:beforeOnLoad", answered);
+  });
   /* A pushed frame is read before htmx swaps it (base.html's hx-ext="live-frames"): an
      element not on the page is a new row, put in its list, or else something this page
      does not show (a call outside this view, a row already gone), left out. htmx would

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+from django.conf import settings
 
 from console.processes import ProcessGroup, free_port, manage_command, wait_for_port
 
@@ -91,6 +92,17 @@ class SandboxHandle:
         """How outbound calls to `number` are answered: outcome answer | busy | timeout | rejected,
         and optionally ringSeconds, holdSeconds, utterance, digits."""
         return self._put(f"/sandbox/callees/{number}", {"outcome": outcome, **behaviour})
+
+    def end_call(self, call_id: str) -> None:
+        """Ends a call through the sandbox's Bandwidth API (updateCall, state completed), as
+        an application would: for a test that leaves a shared conference as it found it."""
+        response = requests.post(
+            f"{self.api_url}/accounts/{settings.BANDWIDTH_ACCOUNT_ID}/calls/{call_id}",
+            json={"state": "completed"},
+            auth=(settings.BANDWIDTH_USERNAME, settings.BANDWIDTH_PASSWORD),
+            timeout=5,
+        )
+        response.raise_for_status()
 
     def offer_inbound(
         self, from_number: str = "+15551230001", to_number: str = "+19195550100", hold_seconds=None, **caller
