@@ -336,6 +336,10 @@ HANDOVER_IN_BACKGROUND = True
 # Operator actions: a queued action older than this is dropped, never applied late.
 ACTION_STALE_AFTER = env_float("ACTION_STALE_AFTER", 30.0)
 ACTION_MAX_ATTEMPTS = env_int("ACTION_MAX_ATTEMPTS", 6)
+# The same action asked again this soon after it was done (a second operator's click at the
+# same moment, a double submit that lost the race with a fast worker) is that action, not a
+# second request to Bandwidth.
+ACTION_REPEAT_WINDOW = env_float("ACTION_REPEAT_WINDOW", 3.0)
 # A worker holds an action it is sending for this long; if it dies, the action is resolved
 # by reading Bandwidth once the lease has run out. It must exceed what one attempt can take
 # (a request and a read, each up to BANDWIDTH_CONNECT_TIMEOUT + BANDWIDTH_READ_TIMEOUT), or

@@ -35,6 +35,10 @@ ENDING_KINDS = frozenset({ActionKind.HANGUP, ActionKind.REMOVE_MEMBER, ActionKin
 # another delivery of the task may claim it again (settings.ACTION_CLAIM_LEASE says why 60 s).
 CLAIM_LEASE = timedelta(seconds=settings.ACTION_CLAIM_LEASE)
 
+# Beyond this, the same action asked again is sent again (the member may have been changed
+# at Bandwidth meanwhile).
+REPEAT_WINDOW = timedelta(seconds=settings.ACTION_REPEAT_WINDOW)
+
 
 def request(
     kind: str,
@@ -48,15 +52,20 @@ def request(
     """Record an action and enqueue it, or return the one of the same kind and target that
     is already under way (a double click, or two operators acting at the same moment), or,
     for an action that ends its target, the one that has ended it. The flag says whether
-    this request created the action."""
+    this request created the action, or the same one done moments ago."""
     if kind not in PERFORMERS:
         raise ValueError(f"no performer for action kind {kind!r}")
+    params = params or {}
     if kind in ENDING_KINDS:
         # Done moments ago, before the mirror heard that the target ended (its disconnect
         # webhook on its way): a second operator's click must not send it again.
         ended = Action.objects.filter(kind=kind, target=target, status=ActionStatus.DONE).first()
         if ended is not None:
             return ended, False
+    else:
+        repeated = _just_done(kind, target, params)
+        if repeated is not None:
+            return repeated, False
     for _ in range(3):
         now = timezone.now()
         try:
@@ -65,7 +74,7 @@ def request(
                     kind=kind,
                     target=target,
                     call_id=call_id,
-                    params=params or {},
+                    params=params,
                     requested_by=user,
                     batch=batch,
                     created_at=now,
@@ -83,6 +92,15 @@ def request(
     signals.action_changed.send(sender=Action, action_id=action.pk, call_id=call_id)
     signals.action_recorded.send(sender=Action, action=action)
     return action, True
+
+
+def _just_done(kind: str, target: str, params: dict) -> Action | None:
+    """The last action of this kind on the target, if it asked for the same and was done
+    within REPEAT_WINDOW."""
+    last = Action.objects.filter(kind=kind, target=target).order_by("-created_at", "-pk").first()
+    if last is None or last.status != ActionStatus.DONE or last.params != params:
+        return None
+    return last if last.finished_at and last.finished_at >= timezone.now() - REPEAT_WINDOW else None
 
 
 def request_batch(

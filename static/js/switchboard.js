@@ -230,18 +230,23 @@
     if (isFlashedError(event.detail.xhr)) event.detail.shouldSwap = true;
   });
   /* A pushed frame can replace the element that asked before its answer comes back (Unmute
-     all, clicked while Mute all runs, re-rendered by Mute all's progress). htmx handles the
-     answer from that element, now off the page: its events reach no listener on the
-     document, and it cannot find #flash from there (htmx:targetError). The request's own
-     element, listened to while still on the page, shows the message instead. */
+     all, clicked while Mute all runs and re-renders the summary; the bell's list re-read while
+     a new alert is pushed). htmx would handle the answer from that element, now off the page:
+     its events reach no listener on the document, and neither its target nor the targets of
+     its out-of-band parts are found from there (htmx:targetError, htmx:oobErrorNoTarget). The
+     frame that replaced it is newer than the answer, so the answer is dropped, except a
+     refusal, which is said in #flash, and a redirect, which htmx follows. */
+  function navigates(xhr) {
+    return ["HX-Redirect", "HX-Refresh", "HX-Location"].some(function (name) { return xhr.getResponseHeader(name); });
+  }
   document.addEventListener("htmx:beforeRequest", function (event) {
     var elt = event.detail.elt, xhr = event.detail.xhr;
     function answered(loaded) {
       if (loaded.detail.xhr !== xhr) return;
       elt.removeEventListener("htmx:beforeOnLoad", answered);
-      if (document.body.contains(elt) || !isFlashedError(xhr)) return;
-      loaded.preventDefault();  /* htmx stops here: no retarget to look for */
-      htmx.swap("#flash", xhr.response, {swapStyle: "innerHTML"});
+      if (document.body.contains(elt) || navigates(xhr)) return;
+      loaded.preventDefault();  /* htmx stops here */
+      if (isFlashedError(xhr)) htmx.swap("#flash", xhr.response, {swapStyle: "innerHTML"});
     }
     elt.addEventListener("htmx:beforeOnLoad", answered);
   });

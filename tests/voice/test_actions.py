@@ -56,6 +56,34 @@ def test_after_an_action_finished_a_new_request_is_a_new_action(call, enqueued):
     assert hangup().pk != first.pk
 
 
+def mute(mute: bool = True) -> tuple[Action, bool]:
+    return actions.request(ActionKind.MUTE, target=f"conf-1/{CALL}", call_id=CALL, params={"mute": mute})
+
+
+def done(action: Action, seconds_ago: float = 0.0) -> Action:
+    action.transition(ActionStatus.SENDING)
+    action.transition(ActionStatus.DONE, detail="done")
+    Action.objects.filter(pk=action.pk).update(finished_at=timezone.now() - timedelta(seconds=seconds_ago))
+    return action
+
+
+def test_the_same_action_asked_just_after_it_was_done_is_that_action(call, enqueued, settings):
+    first = done(mute()[0], seconds_ago=actions.REPEAT_WINDOW.total_seconds() - 1)
+    again, created = mute()
+    assert (again.pk, created) == (first.pk, False)
+    assert enqueued.call_count == 1
+
+
+def test_the_same_action_asked_after_the_window_or_the_opposite_one_is_sent(call, enqueued):
+    first = done(mute()[0], seconds_ago=actions.REPEAT_WINDOW.total_seconds() + 1)
+    again, created = mute()
+    assert created and again.pk != first.pk
+    done(again)
+    opposite, created = mute(False)
+    assert created and opposite.pk != again.pk
+    assert enqueued.call_count == 3
+
+
 def test_success_is_done_with_bandwidths_status(call, enqueued, bandwidth_api):
     bandwidth_api.post(f"{API}/calls/{CALL}", status=200)
     action = hangup()
