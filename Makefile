@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test bench fuzz chromium clean
+.PHONY: run test test-in-process bench fuzz chromium clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,15 +32,33 @@ chromium:
 	  { $(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q chromium >/dev/null; } || \
 	  echo "Could not install chromium: the browser tests will be skipped (and fail under CI)."; }
 
+# The whole suite, as two runs side by side: the tests that start whole stacks (processes
+# and a browser, mostly waiting on them), and, niced, every other test followed by the
+# boundary tests again on PostgreSQL. Each run has its own Redis database and VAR_DIR (its
+# SQLite test database). With PYTEST_ARGS, one pytest run with those arguments instead.
+STACK_TESTS := tests/e2e tests/faults tests/integration
+IN_PROCESS_REDIS_URL ?= redis://127.0.0.1:6379/14
+test: $(VENV)/.installed-dev chromium
+ifdef PYTEST_ARGS
+	$(PY) -m pytest $(PYTEST_ARGS)
+else
+	@other=$$(mktemp -d); \
+	( TEST_REDIS_URL=$(IN_PROCESS_REDIS_URL) VAR_DIR=$(CURDIR)/var/in-process-tests nice -n 10 $(MAKE) --no-print-directory test-in-process > $$other/log 2>&1; \
+	  echo $$? > $$other/status ) & \
+	$(PY) -m pytest $(STACK_TESTS); stacks=$$?; \
+	wait; echo "== The in-process tests, run beside the stack tests =="; cat $$other/log; \
+	[ $$stacks = 0 ] && [ "$$(cat $$other/status)" = 0 ]
+endif
+
 # The boundary tests (input from outside) run a second time on PostgreSQL: NUL, column
 # lengths and jsonb's limits are only enforced there. Skipped where PostgreSQL does not
 # answer, except under CI.
 BOUNDARY_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/switchboard
-test: $(VENV)/.installed-dev chromium
-	$(PY) -m pytest $(PYTEST_ARGS)
+test-in-process: $(VENV)/.installed-dev
+	$(PY) -m pytest $(addprefix --ignore=,$(STACK_TESTS))
 	@if [ -n "$$CI" ] || $(PY) -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; then \
 	  echo "The boundary tests again, on PostgreSQL"; \
-	  DATABASE_URL=$(BOUNDARY_DATABASE_URL) $(PY) -m pytest -m boundary $(PYTEST_ARGS); \
+	  DATABASE_URL=$(BOUNDARY_DATABASE_URL) $(PY) -m pytest -m boundary; \
 	else echo "PostgreSQL does not answer on 127.0.0.1:5432: the boundary tests ran on SQLite only"; fi
 
 # Ten thousand webhooks (FUZZ_WEBHOOKS) against a running stack on PostgreSQL and Redis, then
