@@ -32,11 +32,11 @@ chromium:
 	  { $(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q chromium >/dev/null; } || \
 	  echo "Could not install chromium: the browser tests will be skipped (and fail under CI)."; }
 
-# The whole suite, as two runs side by side: the tests that start whole stacks (processes
-# and a browser, mostly waiting on them), and, niced, every other test followed by the
-# boundary tests again on PostgreSQL. Each run has its own Redis database and VAR_DIR (its
+# The whole suite, as two runs side by side: the tests that start processes and depend on
+# time (whole stacks and a browser, mostly waiting on them; the sandbox on its fast clock),
+# and, niced, every other test followed by the boundary tests again on PostgreSQL. Each run has its own Redis database and VAR_DIR (its
 # SQLite test database). With PYTEST_ARGS, one pytest run with those arguments instead.
-STACK_TESTS := tests/e2e tests/faults tests/integration
+STACK_TESTS := tests/e2e tests/faults tests/integration tests/sandbox
 IN_PROCESS_REDIS_URL ?= redis://127.0.0.1:6379/14
 test: $(VENV)/.installed-dev chromium
 ifdef PYTEST_ARGS

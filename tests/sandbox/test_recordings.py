@@ -99,8 +99,11 @@ async def test_start_recording_excludes_paused_time_and_stop_makes_it_available(
 
     (available,) = await application.wait_for("recordingAvailable")
 
+    # 4 s, then 4 s more after the 20 s paused, with "Hello" and the verbs' own time; the
+    # sandbox's clock runs fast, so a loaded machine's lag adds simulated seconds: the bound
+    # is what would show the pause counted (28 s and more), not a tight one.
     seconds = float(available.payload["duration"][2:-1])
-    assert 8 <= seconds <= 11
+    assert 8 <= seconds < 20
     assert available.payload["channels"] == 2
 
 
