@@ -29,6 +29,11 @@ def sandbox_conference(stack: Stack, call_id: str) -> dict:
     return wait_until(find, timeout=20, message=f"{call_id} in a conference")
 
 
+def left_every_conference(stack: Stack, call_id: str) -> bool:
+    """Whether `call_id` has left every conference it was in, at the sandbox."""
+    return all(m["leftTime"] for c in stack.sandbox.conferences() for m in c["members"] if m["callId"] == call_id)
+
+
 def open_conference(page: Page, stack: Stack, conference_id: str) -> None:
     page.goto(f"{stack.url}/conferences/{conference_id}/")
     wait_until_live(page)

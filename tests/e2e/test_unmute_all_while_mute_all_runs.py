@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conference_flows import callers, open_conference, sandbox_conference
+from tests.e2e.conference_flows import callers, left_every_conference, open_conference, sandbox_conference
 from tests.e2e.flows import sign_in
 from tests.support.sandbox import wait_until
 from voice.demo import SALES_FLOOR_NUMBER
@@ -21,10 +21,6 @@ def slow_bandwidth(screens_stack):
     screens_stack.sandbox.set_faults(latencyMs=400)
     yield
     screens_stack.sandbox.set_faults(latencyMs=0)
-
-
-def sandbox_conference_gone(stack, call_id: str) -> bool:
-    return all(m["leftTime"] for c in stack.sandbox.conferences() for m in c["members"] if m["callId"] == call_id)
 
 
 # The answers may come back to buttons a pushed frame has already replaced (Mute all's
@@ -68,5 +64,5 @@ def test_unmute_all_clicked_while_mute_all_runs_is_refused_in_words_that_stay(
     # The conference is shared with the next variant: it leaves as it came.
     for member in members:
         stack.sandbox.end_call(member)
-    wait_until(lambda: sandbox_conference_gone(stack, members[-1]), timeout=20, message="the members gone")
+    wait_until(lambda: all(left_every_conference(stack, m) for m in members), timeout=20, message="the members gone")
     expect(page.locator("#member-rows tr.member-row")).to_have_count(0, timeout=15_000)
