@@ -250,6 +250,39 @@
     }
     elt.addEventListener("htmx:beforeOnLoad", answered);
   });
+  /* A button with data-pending-label says so the moment its request leaves (Hang up:
+     "Hanging up…"), not when the answer or a push comes back: on a busy server the call
+     can end, and a re-read of the board drop its row, before the answer arrives. A refusal
+     (an unsuccessful answer) puts the button back; a success leaves the label until the
+     server's version of the row replaces it. */
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (!elt.dataset || !elt.dataset.pendingLabel) return;
+    var label = document.createElement("span");
+    label.className = "status status-pending";
+    label.setAttribute("role", "status");
+    label.dataset.pendingFor = "";
+    label.innerHTML = '<span class="spinner" aria-hidden="true"></span>';
+    label.appendChild(document.createTextNode(elt.dataset.pendingLabel));
+    elt.hidden = true;
+    elt.before(label);
+  });
+  /* An action that got no answer at all (the network, or a console that is down) is said
+     too; a re-read (GET) that fails is the live indicator's to show. */
+  function unanswered(event) {
+    var verb = event.detail.requestConfig && event.detail.requestConfig.verb;
+    var message = document.getElementById("flash-unreachable");
+    if (verb && verb !== "get" && message) htmx.swap("#flash", message.innerHTML, {swapStyle: "innerHTML"});
+  }
+  document.addEventListener("htmx:sendError", unanswered);
+  document.addEventListener("htmx:timeout", unanswered);
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail.elt;
+    if (!elt.dataset || !elt.dataset.pendingLabel || event.detail.successful) return;
+    var label = elt.previousElementSibling;
+    if (label && label.dataset.pendingFor !== undefined) label.remove();
+    elt.hidden = false;
+  });
   /* A pushed frame is read before htmx swaps it (base.html's hx-ext="live-frames"): an
      element not on the page is a new row, put in its list, or else something this page
      does not show (a call outside this view, a row already gone), left out. htmx would

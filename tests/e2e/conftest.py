@@ -41,11 +41,13 @@ SERVER_GONE = ("ERR_CONNECTION_REFUSED", "ERR_CONNECTION_RESET", "ERR_EMPTY_RESP
 class BrowserErrors:
     """What went wrong in a test's pages: console errors, uncaught exceptions, answers of
     400 and above, requests that failed. A test declares the ones it causes on purpose
-    (`expected_browser_errors.allow(403)`, `.allow_console("pattern")`); any other fails it."""
+    (`expected_browser_errors.allow(403)`, `.allow_console("pattern")`, `.allow_failure("pattern")`);
+    any other fails it."""
 
     def __init__(self) -> None:
         self.statuses: set[int] = set()
         self.console_patterns: list[re.Pattern] = []
+        self.failure_patterns: list[re.Pattern] = []
         self.seen: list[str] = []
         # Once the test's server refuses or resets connections it has been stopped (a test's stack ends
         # before its pages are torn down): what the pages say after that is not the console's.
@@ -56,6 +58,10 @@ class BrowserErrors:
 
     def allow_console(self, pattern: str) -> None:
         self.console_patterns.append(re.compile(pattern))
+
+    def allow_failure(self, pattern: str) -> None:
+        """A request that fails on purpose (the test aborts it), by its URL."""
+        self.failure_patterns.append(re.compile(pattern))
 
     def watch(self, page) -> None:
         page.on("console", lambda message: self._console(page, message))
@@ -91,8 +97,9 @@ class BrowserErrors:
         if self._gone(request.failure or ""):
             return
         # Aborted: a page left while a request was under way, or a download taken over.
-        if "ERR_ABORTED" not in (request.failure or ""):
-            self.seen.append(f"{request.method} {request.url}: failed ({request.failure})")
+        if "ERR_ABORTED" in (request.failure or "") or any(p.search(request.url) for p in self.failure_patterns):
+            return
+        self.seen.append(f"{request.method} {request.url}: failed ({request.failure})")
 
 
 @pytest.fixture
