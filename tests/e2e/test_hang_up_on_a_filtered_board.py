@@ -1,5 +1,6 @@
 """An agent who filtered the board (a number typed in) hangs up a call with the mouse and
-with the `h` shortcut: the confirmation sends the request (issue 13, problem 1)."""
+with the `h` shortcut: the confirmation sends the request (issue 13, problem 1). A click
+that comes right after the board re-read its rows counts too."""
 
 import re
 
@@ -62,3 +63,28 @@ def test_hang_up_then_confirm_with_the_h_shortcut_on_a_filtered_board(stack, pag
 
     wait_until(lambda: hangups_sent(stack, call_id) == 1, timeout=15, message="the hang-up sent")
     expect(page.locator(f"#call-{call_id}")).to_have_count(0, timeout=15_000)
+
+
+def test_a_click_just_after_the_board_re_read_its_rows_is_not_lost(stack, page):
+    sign_in(page, stack, "agent")
+    call_id = stack.sandbox.offer_inbound(from_number="+15550013103", to_number=UNROUTED_NUMBER)["callId"]
+    expect(page.locator(f"#call-{call_id}")).to_be_visible()
+
+    # The rows are re-read (as after a filter or a reconnect), and the new row's Hang up is
+    # clicked in the next task after the swap: htmx's default settle delay (20 ms) left
+    # that button inert, and the click did nothing.
+    page.evaluate(
+        """id => new Promise(resolve => {
+            const body = document.getElementById("call-rows");
+            document.addEventListener("htmx:afterSwap", function once(event) {
+                if (event.target !== body) return;
+                document.removeEventListener("htmx:afterSwap", once);
+                setTimeout(() => { document.querySelector(`#call-${id} [data-shortcut-hangup]`).click(); resolve(); }, 0);
+            });
+            htmx.trigger(body, "resync");
+        })""",
+        call_id,
+    )
+    expect(page.locator("#confirm-dialog")).to_be_visible()
+    page.locator("#confirm-dialog").get_by_role("button", name="Confirm").click()
+    wait_until(lambda: hangups_sent(stack, call_id) == 1, timeout=15, message="the hang-up sent")
