@@ -35,11 +35,16 @@ def agent_hangs_up_a_call_that_appears_live(page: Page, stack: Stack) -> None:
     expect(row).to_contain_text(display("+15551239876"))
     expect(row.locator(".chip")).to_have_text("answered")
 
-    # Records every text the row shows, so a pending state that lasts milliseconds counts.
+    # Records every text the row shows, so a pending state that lasts milliseconds counts,
+    # and "(absent)" whenever the row is off the page before it showed its call ended (the
+    # hang-up's answer once replaced the row with nothing, and a push put it back).
     page.evaluate(
         """id => { window.__seen = [];
-            new MutationObserver(() => { const r = document.getElementById(id); if (r) window.__seen.push(r.innerText); })
-              .observe(document.getElementById('call-rows'), {subtree: true, childList: true, characterData: true}); }""",
+            new MutationObserver(() => {
+                const r = document.getElementById(id), last = window.__seen[window.__seen.length - 1] || "";
+                if (r) window.__seen.push(r.innerText);
+                else if (!last.includes("Ended") && last !== "(absent)") window.__seen.push("(absent)");
+            }).observe(document.getElementById('call-rows'), {subtree: true, childList: true, characterData: true}); }""",
         f"call-{call['callId']}",
     )
     row.get_by_role("button", name="Hang up").click()
@@ -51,9 +56,10 @@ def agent_hangs_up_a_call_that_appears_live(page: Page, stack: Stack) -> None:
     assert page.evaluate("window.__noReload") is True
     seen = page.evaluate("window.__seen")
     assert any("Hanging up" in text for text in seen), seen
+    assert "(absent)" not in seen, seen
 
     sandbox_call = stack.sandbox.call(call["callId"])
-    assert sandbox_call["state"] == "completed"
+    assert sandbox_call["state"] == "completed", (sandbox_call, stack.sandbox.requests()[-5:])
     assert sandbox_call["disconnectCause"] == "hangup"
     hangups = [r for r in stack.sandbox.requests() if r["method"] == "POST" and r["path"].endswith(call["callId"])]
     assert len(hangups) == 1
