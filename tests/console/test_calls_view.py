@@ -54,7 +54,7 @@ def test_an_htmx_request_gets_only_the_view_and_its_counts(agent_client, call):
 def test_an_agent_hangs_up_and_sees_it_pending_at_once(agent_client, call, enqueued):
     response = agent_client.post(f"/calls/{CALL}/hangup", headers={"HX-Request": "true"})
     assert response.status_code == 200
-    assert "Hanging up" in response.content.decode()
+    assert '<span class="status status-pending" role="status"><span class="spinner" aria-hidden="true"></span>Hanging up…' in response.content.decode()
     assert Action.objects.get().status == ActionStatus.PENDING
     enqueued.assert_called_once()
 
