@@ -251,9 +251,9 @@
     elt.addEventListener("htmx:beforeOnLoad", answered);
   });
   /* A button with data-pending-label says so the moment its request leaves (Hang up:
-     "Hanging up…"), not when the answer or a push comes back: on a busy server the call
-     can end, and a re-read of the board drop its row, before the answer arrives. A refusal
-     (an unsuccessful answer) puts the button back; a success leaves the label until the
+     "Hanging up…"), not when the answer or a push comes back: on a busy console the answer
+     takes a while, and the operator sees at once that the click counted. A refusal (an
+     unsuccessful answer) puts the button back; a success leaves the label until the
      server's version of the row replaces it. */
   document.addEventListener("htmx:beforeRequest", function (event) {
     var elt = event.detail.elt;
