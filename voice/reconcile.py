@@ -344,8 +344,17 @@ def repair_recording(info: bandwidth.RecordingInfo, conference: Conference | Non
 
 def _repair_conference_recordings(client: bandwidth.BandwidthClient, conference: Conference) -> Iterator[int]:
     """List one conference's recordings and repair each in turn, yielding for each listed
-    recording whether it was repaired (1) or not (0)."""
-    for info in _read(client.list_conference_recordings, conference.conference_id):
+    recording whether it was repaired (1) or not (0). A conference Bandwidth no longer
+    knows (404) has none to list: raised, it stopped the step at every run, and the
+    conferences after it were never read."""
+    try:
+        listed = _read(client.list_conference_recordings, conference.conference_id)
+    except bandwidth.PermanentError as error:
+        if error.status != 404:
+            raise
+        log.info("reconciliation: conference %s is unknown to Bandwidth: no recordings to list", conference.conference_id)
+        return
+    for info in listed:
         yield repair_recording(info, conference)
 
 

@@ -415,6 +415,26 @@ def test_an_ended_conferences_recordings_are_read_once(no_listings):
     assert sum(1 for c in no_listings.calls if c.request.url.endswith("/conferences/conf-1/recordings")) == 1
 
 
+def test_an_ended_conference_bandwidth_no_longer_knows_has_no_recordings_to_read(no_listings):
+    # One such conference used to stop the step at every run, and the conferences after it
+    # never had their recordings read.
+    ended = timezone.now() - timedelta(minutes=5)
+    for conference_id in ("conf-gone", "conf-1"):
+        Conference.objects.create(
+            conference_id=conference_id, name=conference_id, state=ConferenceState.COMPLETED, completed_time=ended, last_event_at=ended
+        )
+    no_listings.get(f"{API}/conferences/conf-gone/recordings", status=404, json={"type": "not-found", "description": "Conference not found"})
+    no_listings.get(
+        f"{API}/conferences/conf-1/recordings",
+        json=[recording_metadata("r-conf", callId=None, name="conf-1", mediaUrl=f"{API}/conferences/conf-1/recordings/r-conf/media")],
+    )
+    reconcile.run()
+    reconcile.run()
+    assert Recording.objects.get().conference_id == "conf-1"
+    assert not Conference.objects.filter(recordings_read_at__isnull=True).exists()
+    assert sum(1 for c in no_listings.calls if c.request.url.endswith("/conferences/conf-gone/recordings")) == 1
+
+
 # Stuck calls, the command, the schedule
 
 
