@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Value
 from django.utils import timezone
 
-from console import listening, live_activity
+from console import directory, listening, live_activity
 from console.filters import CallFilterForm
 from voice import flows
 from voice.models import (
@@ -29,6 +29,8 @@ from voice.models import (
     StreamState,
     unheard_after,
 )
+from voice.models.call import long_call_cutoff, stuck_call_cutoff
+from voice.models.prepared import Prepared
 
 # Actions on a call itself, whose state its row shows (a member's mute is its member row's).
 CALL_ACTIONS = (ActionKind.HANGUP, ActionKind.REDIRECT)
@@ -100,23 +102,30 @@ def call_rows(calls: Iterable[Call]) -> list[CallRow]:
     calls = list(calls)
     ids = [call.call_id for call in calls]
     latest: dict[str, Action] = {}
-    actions = Action.objects.filter(call_id__in=ids, kind__in=CALL_ACTIONS).select_related("requested_by")
-    for action in actions.order_by("created_at", "id"):
+    for action in _call_actions.objects(ids):
         latest[action.call_id] = action
-    memberships = ConferenceMember.objects.filter(
-        call_id__in=ids, state=MemberState.JOINED, conference__state=ConferenceState.ACTIVE
-    ).select_related("conference")
-    conferences = {member.call_id: member.conference for member in memberships}
+    conferences = {member.call_id: member.conference for member in _conferences_joined.objects(ids)}
     return [CallRow(call, latest.get(call.call_id), conferences.get(call.call_id)) for call in calls]
 
 
 def call_row(call_id: str) -> CallRow | None:
-    call = Call.objects.filter(call_id=call_id).first()
-    return call_rows([call])[0] if call else None
+    return calls_by_id([call_id]).get(call_id)
 
 
 def calls_by_id(call_ids: Iterable[str]) -> dict[str, CallRow]:
-    return {row.call.call_id: row for row in call_rows(Call.objects.filter(call_id__in=list(call_ids)))}
+    return {row.call.call_id: row for row in call_rows(_calls.objects(sorted(set(call_ids))))}
+
+
+# A row's reads, asked for every changed row of every live frame: built once (prepared.py).
+_calls = Prepared(lambda ids: Call.objects.filter(call_id__in=ids))
+_call_actions = Prepared(
+    lambda ids: Action.objects.filter(call_id__in=ids, kind__in=CALL_ACTIONS).select_related("requested_by").order_by("created_at", "id")
+)
+_conferences_joined = Prepared(
+    lambda ids: ConferenceMember.objects.filter(
+        call_id__in=ids, state=MemberState.JOINED, conference__state=ConferenceState.ACTIVE
+    ).select_related("conference")
+)
 
 
 @dataclass(frozen=True)
@@ -136,14 +145,55 @@ class CallWindow:
 
 
 def call_window(form: CallFilterForm) -> CallWindow:
-    calls = form.apply(Call.objects.live())
-    counts = calls.aggregate(
-        total=Count("pk"),
-        stuck=Count("pk", filter=Q(pk__in=Call.objects.stuck().values("pk"))),
-        long=Count("pk", filter=Q(pk__in=Call.objects.long().values("pk"))),
-    )
-    ids = list(form.ordered(Call.objects.live()).values_list("call_id", flat=True)[: form.window_rows])
-    return CallWindow(form, ids, counts["total"], counts["stuck"], counts["long"])
+    reads = _window_reads(form)
+    long_cutoff, stuck_cutoff = long_call_cutoff(), stuck_call_cutoff()
+    # No row at all when the view can match nothing (a name that names no number).
+    total, stuck, long = next(iter(reads.counts.rows(stuck_cutoff, long_cutoff)), (0, 0, 0))
+    ids = [call_id for (call_id,) in reads.ids.rows(stuck_cutoff)]
+    return CallWindow(form, ids, total, stuck, long)
+
+
+@dataclass(frozen=True)
+class _WindowReads:
+    """A view's two reads, built once for the view (the board's page and each of its live
+    frames ask them), and for the directory the number filter looked names up in."""
+
+    directory: dict | None
+    counts: Prepared
+    ids: Prepared
+
+
+def _window_reads(form: CallFilterForm) -> _WindowReads:
+    # Only the number filter reads the directory (names to numbers) as it is built.
+    names = directory.directory.get() if form.is_valid() and form.cleaned_data["number"] else None
+    reads = _windows.get(form.query)
+    if reads is None or reads.directory is not names:
+        if len(_windows) >= 100:
+            _windows.clear()
+        reads = _windows[form.query] = _WindowReads(names, *_window_statements(form))
+    return reads
+
+
+def _window_statements(form: CallFilterForm) -> tuple[Prepared, Prepared]:
+    def counts(stuck_cutoff, long_cutoff):
+        calls = form.apply(Call.objects.live(), stuck_cutoff=stuck_cutoff).order_by()
+        stuck = Call.objects.stuck(cutoff=stuck_cutoff).values("pk")
+        long = Call.objects.long(cutoffs=(long_cutoff, stuck_cutoff)).values("pk")
+        # One row of three counts: grouped by a constant, which is no GROUP BY at all.
+        return (
+            calls.annotate(one=Value(1)).values("one")
+            .annotate(total=Count("pk"), stuck=Count("pk", filter=Q(pk__in=stuck)), long=Count("pk", filter=Q(pk__in=long)))
+            .values_list("total", "stuck", "long")
+        )
+
+    def ids(stuck_cutoff):
+        return form.ordered(Call.objects.live(), stuck_cutoff=stuck_cutoff).values_list("call_id")[: form.window_rows]
+
+    return Prepared(counts), Prepared(ids)
+
+
+# The reads of the views asked for lately, by the view's query string.
+_windows: dict[str, _WindowReads] = {}
 
 
 def live_conferences() -> list[Conference]:

@@ -4,6 +4,7 @@ board's websocket follows the same view: console/live_frames.py)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import urlencode
 
 from django import forms
@@ -94,7 +95,8 @@ class CallFilterForm(forms.Form):
             pairs.append(("rows", rows))
         return pairs
 
-    def apply(self, calls: QuerySet[Call]) -> QuerySet[Call]:
+    def apply(self, calls: QuerySet[Call], *, stuck_cutoff: datetime | None = None) -> QuerySet[Call]:
+        """The calls of this view; `stuck_cutoff` as Call.objects.stuck()'s."""
         if not self.is_valid():
             return calls
         data = self.cleaned_data
@@ -107,8 +109,8 @@ class CallFilterForm(forms.Form):
         if data["tag"]:
             calls = calls.filter(tag__icontains=data["tag"])
         if data["stuck"]:
-            calls = calls.stuck()
+            calls = calls.stuck(cutoff=stuck_cutoff)
         return calls
 
-    def ordered(self, calls: QuerySet[Call]) -> QuerySet[Call]:
-        return self.apply(calls).order_by(*SORTS[self.sort_key])
+    def ordered(self, calls: QuerySet[Call], *, stuck_cutoff: datetime | None = None) -> QuerySet[Call]:
+        return self.apply(calls, stuck_cutoff=stuck_cutoff).order_by(*SORTS[self.sort_key])

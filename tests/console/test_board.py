@@ -6,8 +6,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from console import figures
+from console import board, directory, figures
 from console.filters import CallFilterForm
+from console.models import DirectoryEntry
 from voice.models import Call, CallState
 
 pytestmark = pytest.mark.django_db
@@ -134,3 +135,31 @@ def test_the_chart_counts_calls_up_at_each_minute():
 def test_figures_partial_is_served_alone(agent_client):
     html = agent_client.get("/board/figures").content.decode()
     assert html.strip().startswith('<section id="figures"')
+
+
+def test_a_views_kept_statements_count_at_the_moment_they_run(settings):
+    # The board's window and counts are built once per view and kept (console/board.py):
+    # what is stuck or long is decided when they run, not when they were built.
+    settings.LONG_CALL_AFTER, settings.STUCK_CALL_AFTER = 600, 3600
+    make_call("c-a", started_ago=60)
+    make_call("c-b", started_ago=1200)
+    form = CallFilterForm({"stuck": "on"})
+    assert form.is_valid()
+    window = board.call_window(form)
+    assert (window.call_ids, window.total, window.stuck, window.long) == ([], 0, 0, 0)
+    settings.LONG_CALL_AFTER, settings.STUCK_CALL_AFTER = 30, 300
+    window = board.call_window(form)
+    assert (window.call_ids, window.total, window.stuck, window.long) == (["c-b"], 1, 1, 0)
+    everything = board.call_window(CallFilterForm({}))
+    assert (everything.total, everything.stuck, everything.long) == (2, 1, 1)
+
+
+def test_a_view_by_name_reads_the_directory_as_it_is_now():
+    directory.directory.forget()
+    make_call("c-a", from_number="+14155550126")
+    form = CallFilterForm({"number": "Priya"})
+    assert form.is_valid()
+    assert board.call_window(form).call_ids == []
+    DirectoryEntry.objects.create(number="+14155550126", name="Priya Raman")
+    assert board.call_window(form).call_ids == ["c-a"]
+    directory.directory.forget()

@@ -112,13 +112,19 @@ class CallQuerySet(MirrorQuerySet):
     def ended(self) -> CallQuerySet:
         return self.filter(state=CallState.ENDED)
 
-    def stuck(self, after: float | None = None) -> CallQuerySet:
-        """Live calls up longer than STUCK_CALL_AFTER (or `after` seconds)."""
-        return self.live().filter(start_time__lt=stuck_call_cutoff(after))
+    def stuck(self, after: float | None = None, *, cutoff: datetime | None = None) -> CallQuerySet:
+        """Live calls up longer than STUCK_CALL_AFTER (or `after` seconds): started before
+        that long ago, or before `cutoff` (a statement kept and run later, with the moment
+        it runs at: voice/models/prepared.py)."""
+        return self.live().filter(start_time__lt=cutoff or stuck_call_cutoff(after))
 
-    def long(self, after: float | None = None, stuck_after: float | None = None) -> CallQuerySet:
-        """Live calls up longer than LONG_CALL_AFTER (or `after` seconds), not yet stuck."""
-        return self.live().filter(start_time__lt=long_call_cutoff(after), start_time__gte=stuck_call_cutoff(stuck_after))
+    def long(
+        self, after: float | None = None, stuck_after: float | None = None, *, cutoffs: tuple[datetime, datetime] | None = None
+    ) -> CallQuerySet:
+        """Live calls up longer than LONG_CALL_AFTER (or `after` seconds), not yet stuck;
+        `cutoffs`, the long and the stuck one, as stuck()'s."""
+        long_cutoff, stuck_cutoff = cutoffs or (long_call_cutoff(after), stuck_call_cutoff(stuck_after))
+        return self.live().filter(start_time__lt=long_cutoff, start_time__gte=stuck_cutoff)
 
 
 class Call(Mirrored, models.Model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.core.validators import RegexValidator
-from django.db import connection, models
+from django.db import models
 from django.db.models import Q, Subquery
 from django.utils import timezone
 
@@ -13,6 +13,7 @@ from voice import signals
 from voice.facts import ConferenceInfo
 from voice.models.call import Call
 from voice.models.mirror import Mirrored, MirrorQuerySet, allowed_from, fill_missing, overwrite
+from voice.models.prepared import Prepared
 from voice.models.upsert import (
     Advance,
     Always,
@@ -244,44 +245,33 @@ class ConferenceMemberQuerySet(models.QuerySet):
     def present_in_newest(self, name: str, *, excluding: str) -> list[str]:
         """The callIds of the members present in the newest live conference named `name`,
         but `excluding`, in one query. Asked on every call's first webhook: its SQL is
-        built by the ORM once per database and kept (building it cost more than running it)."""
-        built = _present_in_newest.get(connection.vendor)
-        if built is None:
-            newest = Conference.objects.filter(name=_NAME, state=ConferenceState.ACTIVE).order_by("-created_time")
-            query = (
-                self.filter(conference_id=Subquery(newest.values("conference_id")[:1]))
-                .present()
-                .exclude(call_id=_EXCLUDING)
-                .values_list("call_id", flat=True)
-            )
-            built = _present_in_newest[connection.vendor] = query.query.sql_with_params()
-        sql, params = built
-        given = {_NAME: name, _EXCLUDING: excluding}
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [given.get(param, param) if isinstance(param, str) else param for param in params])
-            return [call_id for (call_id,) in cursor.fetchall()]
-
+        built once (prepared.py; building it cost more than running it)."""
+        return [call_id for (call_id,) in _present_in_newest.rows(name, excluding)]
 
     def count_present(self, conference_id: str) -> int:
         """How many members the conference has now. Asked after every member change
-        (console/alerts.py): its SQL is built by the ORM once per database and kept."""
-        built = _count_present.get(connection.vendor)
-        if built is None:
-            query = self.present().filter(conference_id=_CONFERENCE).order_by().values("conference_id")
-            query = query.annotate(n=models.Count("id")).values_list("n", flat=True)
-            built = _count_present[connection.vendor] = query.query.sql_with_params()
-        sql, params = built
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [conference_id if param == _CONFERENCE else param for param in params])
-            found = cursor.fetchone()
-        return found[0] if found else 0
+        (console/alerts.py): its SQL is built once."""
+        found = _count_present.rows(conference_id)
+        return found[0][0] if found else 0
 
 
-# The statements of present_in_newest and count_present by database vendor, and the
-# stand-ins their parameters are built with (no name or id holds a NUL).
-_present_in_newest: dict[str, tuple[str, tuple]] = {}
-_count_present: dict[str, tuple[str, tuple]] = {}
-_NAME, _EXCLUDING, _CONFERENCE = "\x00name", "\x00excluding", "\x00conference"
+def _members_present_in_newest(name: str, excluding: str) -> models.QuerySet:
+    newest = Conference.objects.filter(name=name, state=ConferenceState.ACTIVE).order_by("-created_time")
+    return (
+        ConferenceMember.objects.filter(conference_id=Subquery(newest.values("conference_id")[:1]))
+        .present()
+        .exclude(call_id=excluding)
+        .values_list("call_id")
+    )
+
+
+def _members_present(conference_id: str) -> models.QuerySet:
+    query = ConferenceMember.objects.present().filter(conference_id=conference_id).order_by().values("conference_id")
+    return query.annotate(n=models.Count("id")).values_list("n")
+
+
+_present_in_newest = Prepared(_members_present_in_newest)
+_count_present = Prepared(_members_present)
 
 
 class ConferenceMember(models.Model):
