@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Q
+from django.db import models
+from django.db.models import Count, Q, Value
 from django.utils import timezone
 
 from voice.models import Call, CallState, Conference, ConferenceMember, ConferenceState, MemberState
+from voice.models.prepared import Prepared
 
 CHART_MINUTES = 60
 CHART_WIDTH = 600
@@ -53,15 +54,23 @@ class Figures:
     chart: Chart
 
 
-def concurrency(calls: list[tuple[datetime, datetime | None]], moments: list[datetime]) -> list[int]:
-    """How many calls were up at each moment (started by then, not ended by then): counted
-    with two sorted lists, not a pass over every call for every moment (5,000 live calls
-    made that 300,000 comparisons per board)."""
-    starts = sorted(start for start, _ in calls)
-    # A call is over at a moment once both its start and its end are past (an end recorded
-    # before its start counts from the start).
-    overs = sorted(max(start, end) for start, end in calls if end is not None)
-    return [bisect_right(starts, moment) - bisect_right(overs, moment) for moment in moments]
+def _up_at_each(*moments: datetime) -> models.QuerySet:
+    """How many calls were up at each moment (started by then, not ended by then; an end
+    recorded before its start counts from the start), as one row: counted by the database in
+    one pass, rather than every call's times read into Python (5,000 live calls made that a
+    fifth of the board's time)."""
+    first, last = moments[0], moments[-1]
+    overlapping = Call.objects.filter(start_time__lte=last).filter(Q(end_time__isnull=True) | Q(end_time__gt=first))
+    counts = {
+        f"at{index}": Count("pk", filter=Q(start_time__lte=moment) & (Q(end_time__isnull=True) | Q(end_time__gt=moment)))
+        for index, moment in enumerate(moments)
+    }
+    # One row: grouped by a constant, which is no GROUP BY at all.
+    return overlapping.order_by().annotate(one=Value(1)).values("one").annotate(**counts).values_list(*counts)
+
+
+# Built once (voice/models/prepared.py): the moments are its values.
+_concurrent = Prepared(_up_at_each)
 
 
 def board_figures(now: datetime | None = None) -> Figures:
@@ -79,9 +88,8 @@ def board_figures(now: datetime | None = None) -> Figures:
         )
         if end >= answer
     ]
-    overlapping = Call.objects.filter(start_time__lte=now).filter(Q(end_time__isnull=True) | Q(end_time__gt=hour_ago))
-    spans = list(overlapping.values_list("start_time", "end_time"))
     moments = [hour_ago + timedelta(minutes=minute) for minute in range(CHART_MINUTES + 1)]
+    (concurrent,) = _concurrent.rows(*moments)
     return Figures(
         active_calls=Call.objects.live().count(),
         active_conferences=Conference.objects.live().count(),
@@ -91,5 +99,5 @@ def board_figures(now: datetime | None = None) -> Figures:
         calls_last_hour=recent.count(),
         answer_rate=answered / decided_count if decided_count else None,
         average_talk=sum(talks, timedelta()) / len(talks) if talks else None,
-        chart=Chart(concurrency(spans, moments)),
+        chart=Chart(list(concurrent)),
     )
