@@ -68,3 +68,10 @@ def test_objects_come_whole_with_what_they_select_related(django_assert_num_quer
         assert found[0].params == {"reason": "stuck"}
         assert found[0].created_at.tzinfo is not None
     assert found[0] == Action.objects.get(call_id="c-1")
+
+
+def test_a_value_the_orm_alters_is_refused_rather_than_kept():
+    # icontains sends "%value%": a kept statement would look for the stand-in for ever.
+    tagged = Prepared(lambda tag: Call.objects.filter(tag__icontains=tag).values_list("call_id"))
+    with pytest.raises(ValueError, match="altered by the ORM"):
+        tagged.rows("campaign")

@@ -107,6 +107,11 @@ class Prepared:
         slots = tuple(
             (index, *places[param]) for index, param in enumerate(params) if isinstance(param, (str, datetime)) and param in places
         )
+        placed = {slot[0] for slot in slots}
+        if any(_altered_stand_in(param) for index, param in enumerate(params) if index not in placed):
+            # The ORM changed a value on its way into the statement (icontains adds %...%,
+            # a date is truncated): a kept statement would run with the stand-in.
+            raise ValueError(f"a value of {self.build!r} is altered by the ORM: it cannot be kept")
         converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
         if len(self._built) >= MAX_SHAPES:
             # Lists of many lengths (a window widened again and again): start again.
@@ -129,6 +134,14 @@ def _stand_in(kind: str | int, argument: int) -> Value:
     if kind == "datetime":
         return datetime(1000 + argument, 1, 1, tzinfo=timezone.utc)
     return [f"\x00{argument}.{element}" for element in range(kind)]
+
+
+def _altered_stand_in(param) -> bool:
+    if isinstance(param, str):
+        return "\x00" in param
+    if isinstance(param, datetime):
+        return param.year < 1100
+    return False
 
 
 def _param(value: str | datetime):
