@@ -156,21 +156,23 @@ def call_window(form: CallFilterForm) -> CallWindow:
 @dataclass(frozen=True)
 class _WindowReads:
     """A view's two reads, built once for the view (the board's page and each of its live
-    frames ask them), and for the directory the number filter looked names up in."""
+    frames ask them), and what they were built from besides the view: the number filter
+    looks names up in the directory, and reads numbers in the home region."""
 
-    directory: dict | None
+    built_from: tuple
     counts: Prepared
     ids: Prepared
 
 
 def _window_reads(form: CallFilterForm) -> _WindowReads:
-    # Only the number filter reads the directory (names to numbers) as it is built.
-    names = directory.directory.get() if form.is_valid() and form.cleaned_data["number"] else None
+    # Read before building: a copy loaded meanwhile only builds them once more.
+    named = form.is_valid() and form.cleaned_data["number"]
+    built_from = (directory.directory.generation(), settings.PHONE_HOME_REGION) if named else ()
     reads = _windows.get(form.query)
-    if reads is None or reads.directory is not names:
+    if reads is None or reads.built_from != built_from:
         if len(_windows) >= 100:
             _windows.clear()
-        reads = _windows[form.query] = _WindowReads(names, *_window_statements(form))
+        reads = _windows[form.query] = _WindowReads(built_from, *_window_statements(form))
     return reads
 
 

@@ -39,6 +39,9 @@ class SharedCopy(Generic[T]):
         self._copy: T | None = None
         self._version: int | None = None
         self._checked = self._loaded = 0.0
+        # How many copies this process has loaded: what was built from one copy is stale
+        # once this moves on (console/board.py's kept reads).
+        self._generation = 0
         post_save.connect(self._saved, sender=model, weak=False, dispatch_uid=version_key)
         post_delete.connect(self._saved, sender=model, weak=False, dispatch_uid=f"{version_key}.delete")
 
@@ -53,8 +56,14 @@ class SharedCopy(Generic[T]):
             if stale or now - self._loaded >= RELOAD_AFTER:
                 self._copy = self._load()
                 self._version, self._loaded = version, now
+                self._generation += 1
             self._checked = now
             return self._copy
+
+    def generation(self) -> int:
+        """Which copy get() gives now: a number that moves on with every copy loaded."""
+        self.get()
+        return self._generation
 
     def forget(self) -> None:
         """This process reads the table again at its next lookup (tests; a row saved)."""

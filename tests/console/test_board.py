@@ -163,3 +163,14 @@ def test_a_view_by_name_reads_the_directory_as_it_is_now():
     DirectoryEntry.objects.create(number="+14155550126", name="Priya Raman")
     assert board.call_window(form).call_ids == ["c-a"]
     directory.directory.forget()
+
+
+def test_a_view_by_number_reads_numbers_in_the_home_region_as_it_is_now(settings):
+    make_call("c-a", from_number="+442079460000")
+    form = CallFilterForm({"number": "020 7946 0000"})
+    assert form.is_valid()
+    settings.PHONE_HOME_REGION = "US"
+    us = board.call_window(form).call_ids
+    settings.PHONE_HOME_REGION = "GB"
+    assert board.call_window(form).call_ids == ["c-a"]
+    assert us != ["c-a"]

@@ -75,3 +75,10 @@ def test_a_value_the_orm_alters_is_refused_rather_than_kept():
     tagged = Prepared(lambda tag: Call.objects.filter(tag__icontains=tag).values_list("call_id"))
     with pytest.raises(ValueError, match="altered by the ORM"):
         tagged.rows("campaign")
+
+
+def test_a_read_built_from_the_time_now_is_refused():
+    # stuck() without its cutoff reads the clock as it is built: kept, it would never move.
+    stuck = Prepared(lambda number: Call.objects.stuck().filter(from_number=number).values_list("call_id"))
+    with pytest.raises(ValueError, match="altered by the ORM"):
+        stuck.rows("+15551110000")

@@ -9,7 +9,9 @@ NUL or in the year 1000), and each run puts the values in the stand-ins' places.
 The values it takes: a str, a list of str (the statement is built once per length; an
 IN of none matches nothing, as the ORM says), or an aware datetime. A queryset built from
 anything else that changes between runs (the time now, a setting, a table read in Python)
-must not be kept: pass that value in instead.
+must not be kept: pass that value in instead. A read is built twice, with two sets of
+stand-ins, and refused if anything but the stand-ins' places differs (the time now, or a
+value the ORM altered on its way in, such as icontains's %...%).
 """
 
 from __future__ import annotations
@@ -107,16 +109,22 @@ class Prepared:
         slots = tuple(
             (index, *places[param]) for index, param in enumerate(params) if isinstance(param, (str, datetime)) and param in places
         )
-        placed = {slot[0] for slot in slots}
-        if any(_altered_stand_in(param) for index, param in enumerate(params) if index not in placed):
-            # The ORM changed a value on its way into the statement (icontains adds %...%,
-            # a date is truncated): a kept statement would run with the stand-in.
-            raise ValueError(f"a value of {self.build!r} is altered by the ORM: it cannot be kept")
+        self._check_nothing_else_varies(shape, sql, params, {slot[0] for slot in slots})
         converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
         if len(self._built) >= MAX_SHAPES:
             # Lists of many lengths (a window widened again and again): start again.
             self._built.clear()
         return _Built(sql, tuple(params), slots, compiler, converters)
+
+    def _check_nothing_else_varies(self, shape: tuple, sql: str, params: list, placed: set[int]) -> None:
+        """Built again with other stand-ins, only the placed parameters may differ. One that
+        the ORM changed on its way in (icontains's %...%, a moment truncated to a date)
+        differs too: kept, the statement would run with the stand-in for ever."""
+        others = [_stand_in(kind, argument, other=True) for argument, kind in enumerate(shape)]
+        other_sql, other_params = self.build(*others).query.get_compiler(connection=connection).as_sql()
+        unplaced = [(param, other) for index, (param, other) in enumerate(zip(params, other_params)) if index not in placed]
+        if other_sql != sql or len(other_params) != len(params) or any(param != other for param, other in unplaced):
+            raise ValueError(f"a value of {self.build!r} is altered by the ORM: it cannot be kept")
 
 
 def _kind(value: Value) -> str | int:
@@ -128,20 +136,15 @@ def _kind(value: Value) -> str | int:
     return len(value)
 
 
-def _stand_in(kind: str | int, argument: int) -> Value:
+def _stand_in(kind: str | int, argument: int, other: bool = False) -> Value:
+    """A value no id, name or moment of ours is: text with a NUL, a moment in the year 1000
+    (1500 for the other set)."""
+    mark = "\x00*" if other else "\x00"
     if kind == "str":
-        return f"\x00{argument}"
+        return f"{mark}{argument}"
     if kind == "datetime":
-        return datetime(1000 + argument, 1, 1, tzinfo=timezone.utc)
-    return [f"\x00{argument}.{element}" for element in range(kind)]
-
-
-def _altered_stand_in(param) -> bool:
-    if isinstance(param, str):
-        return "\x00" in param
-    if isinstance(param, datetime):
-        return param.year < 1100
-    return False
+        return datetime((1500 if other else 1000) + argument, 1, 1, tzinfo=timezone.utc)
+    return [f"{mark}{argument}.{element}" for element in range(kind)]
 
 
 def _param(value: str | datetime):
