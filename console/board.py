@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Q, Value
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from console import directory, listening, live_activity
@@ -30,7 +30,7 @@ from voice.models import (
     unheard_after,
 )
 from voice.models.call import long_call_cutoff, stuck_call_cutoff
-from voice.models.prepared import Prepared
+from voice.models.prepared import Prepared, one_row
 
 # Actions on a call itself, whose state its row shows (a member's mute is its member row's).
 CALL_ACTIONS = (ActionKind.HANGUP, ActionKind.REDIRECT)
@@ -178,15 +178,10 @@ def _window_reads(form: CallFilterForm) -> _WindowReads:
 
 def _window_statements(form: CallFilterForm) -> tuple[Prepared, Prepared]:
     def counts(stuck_cutoff, long_cutoff):
-        calls = form.apply(Call.objects.live(), stuck_cutoff=stuck_cutoff).order_by()
+        calls = form.apply(Call.objects.live(), stuck_cutoff=stuck_cutoff)
         stuck = Call.objects.stuck(cutoff=stuck_cutoff).values("pk")
         long = Call.objects.long(cutoffs=(long_cutoff, stuck_cutoff)).values("pk")
-        # One row of three counts: grouped by a constant, which is no GROUP BY at all.
-        return (
-            calls.annotate(one=Value(1)).values("one")
-            .annotate(total=Count("pk"), stuck=Count("pk", filter=Q(pk__in=stuck)), long=Count("pk", filter=Q(pk__in=long)))
-            .values_list("total", "stuck", "long")
-        )
+        return one_row(calls, total=Count("pk"), stuck=Count("pk", filter=Q(pk__in=stuck)), long=Count("pk", filter=Q(pk__in=long)))
 
     def ids(stuck_cutoff):
         return form.ordered(Call.objects.live(), stuck_cutoff=stuck_cutoff).values_list("call_id")[: form.window_rows]

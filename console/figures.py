@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import models
-from django.db.models import Count, Q, Value
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from voice.models import Call, CallState, Conference, ConferenceMember, ConferenceState, MemberState
-from voice.models.prepared import Prepared
+from voice.models.prepared import Prepared, one_row
 
 CHART_MINUTES = 60
 CHART_WIDTH = 600
@@ -65,8 +65,7 @@ def _up_at_each(*moments: datetime) -> models.QuerySet:
         f"at{index}": Count("pk", filter=Q(start_time__lte=moment) & (Q(end_time__isnull=True) | Q(end_time__gt=moment)))
         for index, moment in enumerate(moments)
     }
-    # One row: grouped by a constant, which is no GROUP BY at all.
-    return overlapping.order_by().annotate(one=Value(1)).values("one").annotate(**counts).values_list(*counts)
+    return one_row(overlapping, **counts)
 
 
 # Built once (voice/models/prepared.py): the moments are its values.

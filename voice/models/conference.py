@@ -13,7 +13,7 @@ from voice import signals
 from voice.facts import ConferenceInfo
 from voice.models.call import Call
 from voice.models.mirror import Mirrored, MirrorQuerySet, allowed_from, fill_missing, overwrite
-from voice.models.prepared import Prepared
+from voice.models.prepared import Prepared, one_row
 from voice.models.upsert import (
     Advance,
     Always,
@@ -251,8 +251,8 @@ class ConferenceMemberQuerySet(models.QuerySet):
     def count_present(self, conference_id: str) -> int:
         """How many members the conference has now. Asked after every member change
         (console/alerts.py): its SQL is built once."""
-        found = _count_present.rows(conference_id)
-        return found[0][0] if found else 0
+        ((count,),) = _count_present.rows(conference_id)
+        return count
 
 
 def _members_present_in_newest(name: str, excluding: str) -> models.QuerySet:
@@ -266,8 +266,7 @@ def _members_present_in_newest(name: str, excluding: str) -> models.QuerySet:
 
 
 def _members_present(conference_id: str) -> models.QuerySet:
-    query = ConferenceMember.objects.present().filter(conference_id=conference_id).order_by().values("conference_id")
-    return query.annotate(n=models.Count("id")).values_list("n")
+    return one_row(ConferenceMember.objects.present().filter(conference_id=conference_id), n=models.Count("id"))
 
 
 _present_in_newest = Prepared(_members_present_in_newest)

@@ -127,6 +127,14 @@ class Prepared:
             raise ValueError(f"a value of {self.build!r} is altered by the ORM: it cannot be kept")
 
 
+def one_row(queryset: models.QuerySet, **aggregates: models.Aggregate) -> models.QuerySet:
+    """queryset.aggregate(**aggregates) as a values_list() queryset, which a Prepared read
+    can keep (aggregate() runs at once): one row of the aggregates, in their order, also
+    when nothing matches. Grouped by a constant, which is no GROUP BY at all."""
+    grouped = queryset.order_by().annotate(one=models.Value(1)).values("one")
+    return grouped.annotate(**aggregates).values_list(*aggregates)
+
+
 def _kind(value: Value) -> str | int:
     """A value's part in the statement's shape: "str", "datetime", or a list's length."""
     if isinstance(value, str):
