@@ -23,6 +23,7 @@ from console.models import Alert, AlertKind, AlertRule
 from console.templatetags.console import wall_clock
 from voice.models import Action, ActionStatus, Call, Conference, Event
 from voice.models.conference import CONFERENCE_AGE_WARNING, CONFERENCE_MAX_AGE, CONFERENCE_MAX_MEMBERS, CONFERENCE_MEMBERS_WARNING
+from voice.shared_copy import SharedCopy
 
 # Refusals and repairs are counted over this window: a spike is `threshold` of either in it.
 SPIKE_WINDOW = timedelta(minutes=5)
@@ -227,9 +228,15 @@ class Setting:
         return AlertKind(self.rule.kind).label
 
 
+# The rows an admin saved, by kind, kept in each process's memory as the routes are: every
+# member's join and exit asks whether the nearly-full rule is on, and an admin changes the
+# rules seldom (voice/shared_copy.py says how a copy stays current).
+saved_rules = SharedCopy(AlertRule, lambda: {row.kind: row for row in AlertRule.objects.all()}, "console.alert_rules.version")
+
+
 def settings_in_force() -> dict[str, Setting]:
     """Every rule with its settings (a rule nobody set is enabled, at its default)."""
-    rows = {row.kind: row for row in AlertRule.objects.all()}
+    rows = saved_rules.get()
     result = {}
     for kind, rule in RULES.items():
         row = rows.get(kind)

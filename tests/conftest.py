@@ -26,14 +26,19 @@ def _tasks_handed_over_in_the_committing_thread(settings):
 
 
 @pytest.fixture(autouse=True)
-def _routes_read_afresh():
-    """Each process keeps the routes in memory (voice/route_table.py); a test's routes go
-    with its rolled-back transaction, which no signal reports."""
+def _shared_copies_read_afresh():
+    """Each process keeps the routes, the directory and the alert rules in memory
+    (voice/shared_copy.py); a test's rows go with its rolled-back transaction, which no
+    signal reports."""
+    from console import alert_rules, directory
     from voice import route_table
 
-    route_table.table.forget()
+    copies = (route_table.table, directory.directory, alert_rules.saved_rules)
+    for copy in copies:
+        copy.forget()
     yield
-    route_table.table.forget()
+    for copy in copies:
+        copy.forget()
 
 
 @pytest.fixture

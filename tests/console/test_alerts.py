@@ -14,7 +14,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from console import alert_delivery, alerts, live
+from console import alert_delivery, alert_rules, alerts, live
 from console.models import Alert, AlertDelivery, AlertDestinations, AlertKind, AlertRule, AuditEntry
 from voice.models import Action, ActionKind, ActionStatus, Call, CallState, Conference, ConferenceMember, Event
 
@@ -366,3 +366,12 @@ def test_the_admin_lists_alerts_and_their_deliveries_read_only(client, make_oper
     deliveries = client.get("/admin/console/alertdelivery/?status__exact=failed")
     assert deliveries.status_code == 200 and "HTTP 404: refused" in deliveries.content.decode()
     assert client.get("/admin/console/alert/add/").status_code == 403
+
+
+def test_the_rules_are_read_once_then_again_when_an_admin_saves_one(db, django_assert_num_queries):
+    """Every member's join and exit asks for the nearly-full rule: it comes from memory."""
+    assert alert_rules.settings_in_force()[AlertKind.CONFERENCE_NEARLY_FULL].enabled
+    with django_assert_num_queries(0):
+        alert_rules.settings_in_force()
+    AlertRule.objects.create(kind=AlertKind.CONFERENCE_NEARLY_FULL, enabled=False)
+    assert not alert_rules.settings_in_force()[AlertKind.CONFERENCE_NEARLY_FULL].enabled
