@@ -73,6 +73,15 @@ class CallFilterForm(forms.Form):
         return urlencode(self._pairs(self.window_rows))
 
     @property
+    def reread_query(self) -> str:
+        """The query string the page re-reads its rows with (a socket opened, a frame
+        missed): the view's, or for an invalid form what was asked, so that the rows read
+        again still say why every live call is shown."""
+        if self.is_valid():
+            return self.query
+        return self.data.urlencode() if hasattr(self.data, "urlencode") else urlencode(self.data, doseq=True)
+
+    @property
     def sort_queries(self) -> dict[str, str]:
         """This view in each order, as query strings: the column headers link to them."""
         return {key: urlencode(self._pairs(self.window_rows, sort=key)) for key in SORTS}

@@ -174,3 +174,16 @@ def test_a_view_by_number_reads_numbers_in_the_home_region_as_it_is_now(settings
     settings.PHONE_HOME_REGION = "GB"
     assert board.call_window(form).call_ids == ["c-a"]
     assert us != ["c-a"]
+
+
+def test_an_invalid_filter_still_says_why_once_the_rows_are_read_again(agent_client):
+    """The page re-reads its rows as its socket opens: read with the default view's query,
+    the rows lost the line saying why every call is shown, a second after it appeared."""
+    make_call("c-a")
+    html = agent_client.get("/?number=%00&rows=99999999999999999999").content.decode()
+    assert 'class="filter-error"' in html
+    reread = re.search(r'<tbody id="call-rows" hx-get="([^"]+)"', html)[1]
+    assert "rows=99999999999999999999" in reread
+    again = agent_client.get(reread.replace("&amp;", "&"), headers={"HX-Request": "true"}).content.decode()
+    assert 'class="filter-error"' in again and "Every live call is shown." in again
+    assert listed(agent_client, reread.split("?", 1)[1].replace("&amp;", "&")) == {"c-a"}
