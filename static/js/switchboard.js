@@ -203,12 +203,25 @@
     var changed = wanted.some(function (row, index) { return members[index] !== row; });
     if (changed) wanted.forEach(function (row) { body.appendChild(row); });
   }
+  /* The board's figures follow the pushes, read at most once per FIGURES_EVERY and always
+     after the last change. (htmx's own throttle lived on the figures' element, which each
+     answer replaces: every frame asked for them, one request per frame and browser.) */
+  var FIGURES_EVERY = 10000;
+  var figuresRead = 0, figuresDue = null;
+  function refreshFigures() {
+    if (figuresDue !== null) return;
+    figuresDue = setTimeout(function () {
+      figuresDue = null;
+      figuresRead = Date.now();
+      htmx.trigger(document.body, "refresh-figures");
+    }, Math.max(0, figuresRead + FIGURES_EVERY - Date.now()));
+  }
   document.addEventListener("htmx:wsAfterMessage", function () {
     document.querySelectorAll("tr[data-after]").forEach(function (row) { place(row, row.parentNode); });
     talkersFirst();
     reselect();
     localTimes();
-    htmx.trigger(document.body, "refresh-figures");
+    refreshFigures();
   });
   /* Filters in the URL: only the ones set, so a bookmarked view reads cleanly. */
   document.addEventListener("htmx:configRequest", function (event) {

@@ -124,3 +124,19 @@ def test_a_page_that_missed_a_frame_sees_the_gap_in_the_numbers_and_resyncs_with
     # The next frame's number is not the one expected: the page re-reads its rows.
     expect(page.locator(f"#call-{missed}")).to_be_visible(timeout=15_000)
     assert len(sockets) == opened  # on the same socket
+
+
+def test_the_figures_follow_a_burst_of_changes_with_few_requests(stack, page):
+    """Every frame asked for the board's figures (htmx's throttle was reset by each answer
+    that replaced their element): a request per frame and browser. They are read at most
+    once per ten seconds now, and after the last change."""
+    sign_in(page, stack, "agent")
+    asked = []
+    page.on("request", lambda request: asked.append(request.url) if "/board/figures" in request.url else None)
+    for n in range(6):  # one after the other: frames spread over a few seconds
+        call_id = stack.sandbox.offer_inbound(from_number=f"+1555000120{n}", to_number=UNROUTED_NUMBER)["callId"]
+        expect(page.locator(f"#call-{call_id} .chip")).to_have_text("answered", timeout=15_000)
+    live = page.locator("#call-rows tr.call-row:not(.leaving)")
+    # The figures come to agree with the rows, within one period.
+    expect(page.locator('[data-figure="active-calls"]')).to_have_text(str(live.count()), timeout=15_000)
+    assert 1 <= len(asked) <= 2, asked
