@@ -66,5 +66,3 @@ def lifecycle(round_id: str, start: datetime) -> list[dict]:
     events.append({"eventType": "disconnect", "eventTime": ended, **common, "answerTime": answered, "endTime": ended, "cause": "hangup"})
     assert len(events) == WEBHOOKS_PER_ROUND
     return events
-
-
