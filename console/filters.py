@@ -79,7 +79,7 @@ class CallFilterForm(forms.Form):
         again still say why every live call is shown."""
         if self.is_valid():
             return self.query
-        return self.data.urlencode() if hasattr(self.data, "urlencode") else urlencode(self.data, doseq=True)
+        return urlencode(list(self.data.items()))
 
     @property
     def sort_queries(self) -> dict[str, str]:

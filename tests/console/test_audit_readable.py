@@ -7,7 +7,7 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
-from console import directory, operations, roles
+from console import operations, roles
 from console.models import AuditEntry, DirectoryEntry
 from voice.models import Action, ActionStatus, Call, CallState, Conference, ConferenceMember, MemberState
 
@@ -19,10 +19,7 @@ MEMBERS = {"c-95ac8d6e-1a31c52e-b38f-4198-93c1-51633ec68f8d": "+14155550126", "c
 
 @pytest.fixture(autouse=True)
 def named():
-    directory.directory.forget()
     DirectoryEntry.objects.create(number="+14155550126", name="Priya Raman", label="VIP")
-    yield
-    directory.directory.forget()
 
 
 @pytest.fixture

@@ -11,13 +11,6 @@ from voice.models import Call, CallState
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fresh_directory():
-    directory.directory.forget()
-    yield
-    directory.directory.forget()
-
-
 @pytest.fixture
 def admin_client(client, make_operator):
     client.force_login(make_operator(roles.ADMIN))
